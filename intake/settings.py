@@ -1,0 +1,59 @@
+"""The one settings object: every threshold, language, DPI, timeout and path.
+
+Read from `INTAKE_<NAME>` environment variables (e.g. `INTAKE_RENDER_DPI=200`)
+and flags, validated by pydantic, then passed in. No magic numbers elsewhere.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FORM_DIR = REPO_ROOT / "intake" / "form"  # layout.json + blank of the care-sheet form
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # --- OCR -------------------------------------------------------------
+    ocr_languages: str = "fra+eng"
+    ocr_timeout_s: float = Field(60.0, gt=0)
+    ocr_psm: int = 3  # Tesseract page segmentation: automatic, no OSD
+    ocr_retries: int = Field(1, ge=0)  # a crashed/timed-out Tesseract call is tried again this often
+    ocr_cache_dir: Path | None = None  # None: <out>/.cache/ocr
+    ocr_max_side_px: int = 3600  # larger images are scaled down before OCR
+
+    # --- loading ---------------------------------------------------------
+    render_dpi: int = Field(200, ge=72, le=600)  # rasterising PDF pages
+    max_file_bytes: int = 60 * 1024 * 1024
+    max_pages_per_file: int = 40
+    max_image_pixels: int = 80_000_000  # decompression-bomb guard (Pillow's default is ~89 Mpx)
+    max_page_side_mm: float = 1200.0  # a PDF page larger than this is refused
+    max_files_per_dossier: int = 30
+    text_layer_min_chars: int = 30  # fewer real characters: treat the PDF page as an image
+    text_layer_min_valid_ratio: float = 0.8  # share of printable, word-like characters
+
+    # --- classification ---------------------------------------------------
+    classify_band_fraction: float = 0.35  # OCR this top share of a page first to spot the care sheet
+
+    # --- readability -----------------------------------------------------
+    readability_threshold: float = 0.5  # below: the page cannot be read reliably
+    min_ocr_confidence: float = 45.0  # mean word confidence below: the document is illegible
+
+    # --- run ---------------------------------------------------------------
+    workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    thumbnails: bool = True
+    thumbnail_px: int = 360
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Settings from INTAKE_* variables, then explicit overrides (flags)."""
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = os.environ.get(f"INTAKE_{name.upper()}")
+            if raw is not None:
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)
