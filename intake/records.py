@@ -116,6 +116,9 @@ class Page:
     dpi: float  # pixels per inch of `image` (estimated for photos)
     capture: Capture
     text_layer: PageText | None = None  # PDF text layer in `image` pixels, when usable
+    # Set by normalisation: 3x3 matrix mapping loaded-image pixels to `image` pixels, and what was done.
+    transform: np.ndarray | None = None
+    steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
