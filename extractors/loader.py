@@ -90,7 +90,9 @@ def _load_image(path: Path, name: str, settings: Settings) -> list[Page]:
             rgb = img.convert("RGB")
     except UnreadableFile:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow refuses at open beyond twice its own limit
+        raise UnreadableFile("image démesurée (trop de pixels)") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UnreadableFile(f"image endommagée ou incomplète ({exc.__class__.__name__})") from exc
     image = np.asarray(rgb)[:, :, ::-1].copy()  # RGB -> BGR for OpenCV
     return [Page(file=name, number=1, image=image, dpi=dpi, capture=Capture.IMAGE)]

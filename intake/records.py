@@ -192,7 +192,8 @@ class DocumentResult:
     ocr_confidence: float | None = None
     care_sheet: CareSheetFacts | None = None
     invoice: InvoiceFacts | None = None
-    error: str | None = None  # the file could not be read: why
+    legible: bool | None = None  # None: not judged
+    illegible_why: tuple[str, ...] = ()  # French words a client understands ("photo floue", …)
     thumbnail: str | None = None  # PNG path of the first page, small
 
     @property

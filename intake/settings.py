@@ -36,7 +36,7 @@ class Settings(BaseModel):
     text_layer_min_valid_ratio: float = 0.8  # share of printable, word-like characters
 
     # --- classification ---------------------------------------------------
-    classify_band_fraction: float = 0.35  # OCR this top share of a page first to spot the care sheet
+    care_sheet_layout_min: float = 0.5  # layout match (0-1) above which a page is our form without OCR
 
     # --- readability -----------------------------------------------------
     readability_threshold: float = 0.5  # below: the page cannot be read reliably

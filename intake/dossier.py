@@ -1,0 +1,164 @@
+"""One dossier, end to end, as a plain function: load -> normalise -> read -> check -> decide.
+
+Prefect wraps `process_dossier` in a thin task; everything here runs and is
+tested without Prefect. Pixels never leave this module's call.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import cv2
+
+from extractors import stages
+from extractors.classify import classify_text, group_pages
+from extractors.loader import LoadedFile, load_file
+from extractors.ocr import ocr_image
+from intake.errors import OcrError
+from intake.manifest import Manifest, read_manifest, safe_id
+from intake.messages import message_fr
+from intake.records import (Capture, DocType, DocumentResult, DossierResult, Finding, Page, PageText,
+                            Readability, ReasonCode)
+from intake.settings import Settings
+from validators.rules import DossierFacts, decide, evaluate
+
+log = logging.getLogger(__name__)
+
+SLOT_TYPES = {"care_sheet": DocType.CARE_SHEET, "invoice": DocType.INVOICE}
+
+
+@dataclass(slots=True)
+class PageReading:
+    """What the pipeline knows of one page once read (lives inside the worker)."""
+
+    page: Page
+    slot: str
+    readability: Readability
+    text: PageText | None
+    doc_type: DocType
+    legible: bool
+    why: tuple[str, ...]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None) -> PageReading:
+    """Normalise, score, read and classify one page. OCR runs at most once per page."""
+    page = stages.normalise(page, settings)
+    readability = stages.readability(page, settings)
+    text: PageText | None = page.text_layer
+    doc_type = DocType.OTHER
+    if text is None and stages.looks_like_care_sheet(page.image) >= settings.care_sheet_layout_min:
+        doc_type = DocType.CARE_SHEET  # found by its layout: zone checks need no OCR
+    else:
+        if text is None:
+            text = ocr_image(stages.ocr_ready(page.image), settings, cache_dir=cache_dir)
+        doc_type = classify_text(text.text).doc_type
+
+    why = tuple(stages.defects_fr(readability))
+    legible = readability.score >= settings.readability_threshold
+    if legible and text is not None and text.source == "ocr" and doc_type != DocType.OTHER:
+        conf = text.mean_conf
+        if conf is None or conf < settings.min_ocr_confidence:
+            legible, why = False, why + ("texte illisible",)
+    if not legible and doc_type == DocType.OTHER:
+        doc_type = SLOT_TYPES.get(slot, DocType.OTHER)  # nothing readable: the client's slot is our best hint
+    log.info("page %s p%d: readability %.2f, %s, legible=%s",
+             page.file, page.number, readability.score, doc_type, legible)
+    return PageReading(page, slot, readability, text, doc_type, legible, why)
+
+
+def _document(manifest: Manifest, readings: list[PageReading], settings: Settings,
+              artifacts: Path | None) -> DocumentResult:
+    first = readings[0]
+    doc_type = first.doc_type
+    texts = [r.text for r in readings if r.text is not None]
+    confs = [t.mean_conf for t in texts if t.source == "ocr" and t.mean_conf is not None]
+    legible = all(r.legible for r in readings)
+    why = tuple(dict.fromkeys(w for r in readings for w in r.why))
+    doc = DocumentResult(
+        dossier_id=manifest.dossier_id,
+        file=first.page.file,
+        pages=tuple(r.page.number for r in readings),
+        doc_type=doc_type,
+        capture=first.page.capture,
+        readability=round(min(r.readability.score for r in readings), 3),
+        readability_defects=tuple(dict.fromkeys(d for r in readings for d in r.readability.defects)),
+        ocr_confidence=round(sum(confs) / len(confs), 1) if confs else None,
+        legible=legible,
+        illegible_why=() if legible else why,
+    )
+    crops = None
+    if artifacts is not None:
+        stem = f"{safe_id(first.page.file)}_p{first.page.number}"
+        crops = artifacts / stem
+        if settings.thumbnails:
+            doc = replace(doc, thumbnail=str(_thumbnail(first.page, artifacts / f"{stem}.png", settings)))
+    if doc_type == DocType.CARE_SHEET and legible:
+        doc = replace(doc, care_sheet=stages.read_care_sheet(first.page, settings, manifest, crops))
+    elif doc_type == DocType.INVOICE and texts:
+        doc = replace(doc, invoice=stages.read_invoice(texts))
+    return doc
+
+
+def _thumbnail(page: Page, path: Path, settings: Settings) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h, w = page.image.shape[:2]
+    scale = settings.thumbnail_px / max(h, w)
+    small = cv2.resize(page.image, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(path), small)
+    return path
+
+
+def process_dossier(folder: Path, settings: Settings, *, artifacts_root: Path | None = None,
+                    cache_dir: Path | None = None) -> DossierResult:
+    """Read, check and route one dossier folder. Never raises: a crash becomes PROCESSING_ERROR."""
+    manifest = read_manifest(folder)
+    artifacts = artifacts_root / safe_id(folder.name) if artifacts_root else None
+    try:
+        return _process(manifest, settings, artifacts, cache_dir)
+    except Exception as exc:  # our machinery broke on this dossier: it still gets a decision
+        log.error("dossier %s: processing error\n%s", manifest.dossier_id, traceback.format_exc())
+        finding = Finding(ReasonCode.PROCESSING_ERROR, message_fr(ReasonCode.PROCESSING_ERROR),
+                          f"{exc.__class__.__name__}: {exc}")
+        return DossierResult(manifest.dossier_id, decide([finding]), (finding,), (), now_iso(), folder.name)
+
+
+def _process(manifest: Manifest, settings: Settings, artifacts: Path | None,
+             cache_dir: Path | None) -> DossierResult:
+    documents: list[DocumentResult] = []
+    unreadable: list[tuple[str, str]] = []
+    entries = manifest.documents[: settings.max_files_per_dossier]
+    for entry in entries:
+        loaded: LoadedFile = load_file(entry.path, entry.file, settings)
+        if loaded.error:
+            log.info("dossier %s: %s unreadable: %s", manifest.dossier_id, entry.file, loaded.error)
+            unreadable.append((entry.file, loaded.error))
+            documents.append(DocumentResult(manifest.dossier_id, entry.file, (), DocType.OTHER,
+                                            legible=False, illegible_why=(loaded.error,)))
+            continue
+        readings = []
+        for page in loaded.pages:
+            try:
+                readings.append(read_page(page, entry.slot, settings, cache_dir))
+            except OcrError as exc:  # Tesseract failed on every try: this page cannot be read
+                log.warning("dossier %s: %s p%d: %s", manifest.dossier_id, entry.file, page.number, exc)
+                readings.append(PageReading(page, entry.slot, Readability(0.0, ("ocr_failed",)), None,
+                                            SLOT_TYPES.get(entry.slot, DocType.OTHER), False,
+                                            ("lecture impossible",)))
+        for doc_type, idx in group_pages([r.doc_type for r in readings]):
+            documents.append(_document(manifest, [readings[i] for i in idx], settings, artifacts))
+        del loaded, readings
+    if len(manifest.documents) > settings.max_files_per_dossier:
+        unreadable.append(("…", f"plus de {settings.max_files_per_dossier} fichiers : les suivants sont ignorés"))
+
+    readable_docs = tuple(d for d in documents if d.pages)
+    facts = DossierFacts(manifest.dossier_id, readable_docs, tuple(unreadable), manifest.problems)
+    findings = evaluate(facts)
+    return DossierResult(manifest.dossier_id, decide(findings), tuple(findings), tuple(documents),
+                         now_iso(), manifest.folder.name)

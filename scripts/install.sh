@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything on a fresh Debian machine (run as root from the repo root):
+# system packages (Tesseract + French, poppler, fonts for the sample generator),
+# then .venv/ with the project in editable mode and the `intake` command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng tesseract-ocr-osd  # OCR, French + English + orientation
+  poppler-utils qpdf                                                    # PDF rendering; encrypted test PDFs
+  fonts-liberation2 fonts-dejavu-core                                   # print fonts of generated documents
+  fonts-dkg-handwriting fonts-breip fonts-femkeklaver fonts-rufscript   # handwriting in generated forms
+  fonts-ecolier-court fonts-dancingscript fonts-humor-sans fonts-klee
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip uv
+# uv resolves and installs ~10x faster than pip here.
+.venv/bin/uv pip install -q --python .venv/bin/python -e '.[dev]'
+.venv/bin/intake --help > /dev/null
+echo "installed: $(.venv/bin/python --version), tesseract $(tesseract --version 2>&1 | head -1 | cut -d' ' -f2), .venv/bin/intake"

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs the whole test suite (unit tests and the real Prefect flow runs) on 2 workers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PREFECT_HOME="${PREFECT_HOME:-$PWD/.prefect/test}"
+.venv/bin/python -m pytest -n 2 -q --maxfail=20 "$@"

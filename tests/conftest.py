@@ -1,0 +1,26 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from intake import prefect_env
+from intake.settings import REPO_ROOT, Settings
+
+FORM_PDF = REPO_ROOT / "intake" / "form" / "feuille_de_soins_blank.pdf"
+FORM_PNG = REPO_ROOT / "intake" / "form" / "feuille_de_soins_blank.png"
+REAL_DIR = REPO_ROOT.parent / "shared" / "real" / "invoices"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(ocr_cache_dir=tmp_path / "ocr-cache", workers=2)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A real Prefect backend (the test harness: temporary SQLite database)."""
+    prefect_env.configure()
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

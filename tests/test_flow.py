@@ -1,0 +1,104 @@
+"""A real Prefect flow run (test harness, SQLite) over a small inbox of real files."""
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FORM_PDF
+from tests.render import INVOICE_LINES, save_image, text_page, text_pdf
+
+pytestmark = pytest.mark.flow
+
+
+def _write(d: Path, manifest: dict | str | None, files: dict[str, callable]):
+    d.mkdir(parents=True)
+    for name, make in files.items():
+        make(d / name)
+    if manifest is not None:
+        (d / "manifest.json").write_text(manifest if isinstance(manifest, str) else json.dumps(manifest))
+
+
+def _inbox(root: Path) -> Path:
+    inbox = root / "inbox"
+    care = lambda p: shutil.copy(FORM_PDF, p)
+    inv_pdf = lambda p: text_pdf(INVOICE_LINES, p)
+    inv_png = lambda p: save_image(text_page(INVOICE_LINES), p, format="PNG")
+    _write(inbox / "D-OK", {"dossier_id": "D-OK", "documents": [
+        {"file": "feuille.pdf", "slot": "care_sheet"}, {"file": "facture.pdf", "slot": "invoice"}]},
+        {"feuille.pdf": care, "facture.pdf": inv_pdf})
+    # swapped slots and a PNG named .pdf: content wins
+    _write(inbox / "D-SWAP", {"dossier_id": "D-SWAP", "documents": [
+        {"file": "facture.pdf", "slot": "care_sheet"}, {"file": "feuille.pdf", "slot": "invoice"}]},
+        {"facture.pdf": inv_png, "feuille.pdf": care})
+    _write(inbox / "D-NOINV", {"dossier_id": "D-NOINV", "documents": [{"file": "f.pdf", "slot": "care_sheet"}]},
+           {"f.pdf": care})
+    _write(inbox / "D-BAD", {"dossier_id": "D-BAD", "documents": [
+        {"file": "feuille.pdf", "slot": "care_sheet"}, {"file": "facture.pdf", "slot": "invoice"},
+        {"file": "absent.pdf", "slot": "other"}]},
+        {"feuille.pdf": care, "facture.pdf": lambda p: p.write_bytes(b"<html>not a pdf</html>")})
+    _write(inbox / "D-JSON", "{broken", {"facture.pdf": inv_pdf})
+    _write(inbox / "D-UPLOADING", None, {"facture.pdf": inv_pdf})
+    return inbox
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_flow_decides_every_dossier_and_reruns_write_each_once(tmp_path, prefect_harness):
+    from flows.inbox import run_inbox
+    from intake.csvout import DOCUMENT_COLUMNS, DOSSIER_COLUMNS
+    from intake.settings import Settings
+
+    inbox, out = _inbox(tmp_path), tmp_path / "out"
+    settings = Settings(workers=2)
+    summaries = run_inbox(inbox, out, settings)
+    assert len(summaries) == 5  # the uploading folder is left alone
+    assert (inbox / "D-UPLOADING" / "facture.pdf").exists()
+
+    dossiers = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
+    assert set(dossiers) == {"D-OK", "D-SWAP", "D-NOINV", "D-BAD", "D-JSON"}
+    assert dossiers["D-OK"]["decision"] == "accept" and dossiers["D-OK"]["status_fr"] == "A traiter"
+    assert dossiers["D-SWAP"]["decision"] == "accept"
+    assert dossiers["D-NOINV"]["reasons"] == "INVOICE_MISSING"
+    assert dossiers["D-NOINV"]["status_fr"] == "En attente de documents supplémentaires"
+    assert dossiers["D-BAD"]["decision"] == "illegible"
+    assert dossiers["D-BAD"]["reasons"].split("|").count("FILE_UNREADABLE") == 1  # one code, two files
+    assert "absent.pdf" in dossiers["D-BAD"]["message_fr"] and "facture.pdf" in dossiers["D-BAD"]["message_fr"]
+    assert "MANIFEST_INVALID" in dossiers["D-JSON"]["reasons"]
+    assert "CARE_SHEET_MISSING" in dossiers["D-JSON"]["reasons"]
+
+    docs = _rows(out / "documents.csv")
+    assert list(docs[0].keys())[: len(DOCUMENT_COLUMNS)] == DOCUMENT_COLUMNS
+    assert list(_rows(out / "dossiers.csv")[0].keys()) == DOSSIER_COLUMNS
+    swap = {d["file"]: d["doc_type"] for d in docs if d["dossier_id"] == "D-SWAP"}
+    assert swap == {"facture.pdf": "invoice", "feuille.pdf": "care_sheet"}
+
+    run_inbox(inbox, out, settings)  # same inbox, same output: no duplicate rows
+    again = _rows(out / "dossiers.csv")
+    assert sorted(r["dossier_id"] for r in again) == sorted(dossiers)
+    assert len(_rows(out / "documents.csv")) == len(docs)
+
+
+def test_flow_run_is_completed_in_prefect(tmp_path, prefect_harness):
+    from prefect import get_client
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    from flows.inbox import run_inbox
+    from intake.settings import Settings
+
+    inbox = _inbox(tmp_path)
+    run_inbox(inbox, tmp_path / "out", Settings(workers=2))
+
+    import anyio
+
+    async def last_state():
+        async with get_client() as client:
+            runs = await client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1)
+            return runs[0].state.type.value, runs[0].name
+
+    state, _ = anyio.run(last_state)
+    assert state == "COMPLETED"
