@@ -35,6 +35,13 @@ class Settings(BaseModel):
     text_layer_min_chars: int = 30  # fewer real characters: treat the PDF page as an image
     text_layer_min_valid_ratio: float = 0.8  # share of printable, word-like characters
 
+    # --- normalisation (extractors/normalise.py; measured in docs/readability.md) ---
+    orientation_min_confidence: float = 0.3  # own line-direction method below this: ask Tesseract OSD
+    osd_min_confidence: float = 1.5  # OSD's orientation confidence below this: keep our own answer
+    deskew_min_deg: float = 0.2  # smaller tilts are left alone (OCR does not care, pixels stay crisp)
+    deskew_max_deg: float = 5.0  # larger "tilts" are a layout, not a skew
+    normalise_max_dpi: float = 300.0  # a flattened photo is not made larger than A4 at this dpi
+
     # --- classification ---------------------------------------------------
     care_sheet_layout_min: float = 0.5  # layout match (0-1) above which a page is our form without OCR
 
@@ -43,6 +50,8 @@ class Settings(BaseModel):
     min_ocr_confidence: float = 45.0  # mean word confidence below: the document is illegible
 
     # --- run ---------------------------------------------------------------
+    infra_retries: int = Field(2, ge=0)  # a dossier whose processing broke is read again this often
+    max_crashes: int = Field(2, ge=1)  # runs that died holding a dossier; then PROCESSING_ERROR, not read again
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     thumbnails: bool = True
     thumbnail_px: int = 360

@@ -1,0 +1,226 @@
+"""Page geometry from pixels alone: ink, text components and lines, orientation, skew, rotations.
+
+Plain functions over numpy images; no Tesseract here (normalise.py decides when to ask OSD).
+The sheet in a photo is found in sheet.py.
+Every transform is a 3x3 matrix in pixels so that callers can compose and keep them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.spatial import cKDTree
+
+# --- algorithm internals (tuned on the real captures and rendered pages; see docs/readability.md)
+BACKGROUND_WORK_PX = 256  # long side at which the paper's brightness is estimated (text vanishes)
+BACKGROUND_KERNEL_PX = 9  # max-filter at that scale, ~1 cm on A4: wider than any text stroke or bar
+INK_LEVEL_PERCENTILE = 1.0  # darkest share of pixels taken as "the ink level"
+MIN_INK_DEPTH = 0.12  # ink must be this much darker than paper (fraction of paper level)
+ANALYSIS_MAX_PX = 1600  # long side for orientation / skew analysis (~140 dpi on A4)
+CHAR_MIN_H, CHAR_MAX_H = 4, 80  # character-like components, in analysis pixels
+CHAR_MIN_AREA = 8
+CHAR_MAX_ASPECT = 6.0  # wider (or taller) than this: a rule or a table line, not a character
+LINE_MIN_CHARS = 4  # a text line needs this many characters to vote on skew / up-down
+ALIGN_TOLERANCE = 0.12  # of the x-height: a character edge this close to the line's median edge is "on" it
+LAYOUT_FULL_CHARS = 300  # fewer characters than this (blurred, tiny, sparse page): confidence scaled down
+UPRIGHT_FULL_MARGIN = 0.1  # (baseline - topline alignment) / total at which up/down is taken as certain
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """uint8 grey of a BGR or grey image."""
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+
+
+def paper_background(image: np.ndarray) -> np.ndarray:
+    """The paper's brightness under the print (same shape/channels as `image`, float32 >= 1)."""
+    h, w = image.shape[:2]
+    s = min(1.0, BACKGROUND_WORK_PX / max(h, w))
+    small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (BACKGROUND_KERNEL_PX, BACKGROUND_KERNEL_PX))
+    bg = cv2.dilate(small, k)  # dark print is narrower than the kernel: only paper survives
+    bg = cv2.blur(bg, (BACKGROUND_KERNEL_PX, BACKGROUND_KERNEL_PX))
+    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return np.maximum(bg, 1.0)
+
+
+def flat(image: np.ndarray) -> np.ndarray:
+    """The image divided by its paper background: paper ~1.0, ink below (float32)."""
+    return image.astype(np.float32) / paper_background(image)
+
+
+def ink_mask(grey: np.ndarray) -> np.ndarray:
+    """uint8 0/255 mask of the print, on any lighting; empty for a blank or flat image."""
+    f = flat(grey)
+    ink_level = float(np.percentile(f, INK_LEVEL_PERCENTILE))
+    if 1.0 - ink_level < MIN_INK_DEPTH:
+        return np.zeros(grey.shape, np.uint8)
+    return ((f < (1.0 + ink_level) / 2) * 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Components:
+    """Character-like connected components of an ink mask: boxes (x, y, w, h) and the mask's shape."""
+
+    boxes: np.ndarray  # (n, 4) int
+    shape: tuple[int, int]
+
+    @property
+    def centres(self) -> np.ndarray:
+        return self.boxes[:, :2] + self.boxes[:, 2:] / 2.0
+
+
+def char_components(mask: np.ndarray, min_h: int = CHAR_MIN_H, max_h: int = CHAR_MAX_H) -> Components:
+    """Components of `mask` that look like characters (not specks, rules, photos or fills)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    keep = (
+        (h >= min_h) & (h <= max_h) & (w <= max_h * 2) & (area >= CHAR_MIN_AREA)
+        & (w <= CHAR_MAX_ASPECT * h) & (h <= CHAR_MAX_ASPECT * w)
+        & (area >= 0.1 * w * h)
+    )
+    return Components(np.stack([x, y, w, h], axis=1)[keep].astype(int), mask.shape[:2])
+
+
+def horizontal_share(comps: Components) -> float | None:
+    """Share of components whose nearest neighbour sits beside them rather than above/below.
+
+    Letters of a word are closer to each other than to the next line: ~1 for horizontal text,
+    ~0 for text turned 90 degrees. None with too few components to tell.
+    """
+    if len(comps.boxes) < 2 * LINE_MIN_CHARS:
+        return None
+    c = comps.centres
+    _, idx = cKDTree(c).query(c, k=2)
+    d = np.abs(c[idx[:, 1]] - c)
+    return float(np.mean(d[:, 0] > d[:, 1]))
+
+
+def text_lines(comps: Components) -> list[np.ndarray]:
+    """Group components into horizontal text lines; each line is an index array, left to right."""
+    if len(comps.boxes) == 0:
+        return []
+    h_med = float(np.median(comps.boxes[:, 3]))
+    canvas = np.zeros(comps.shape, np.uint8)
+    for x, y, w, h in comps.boxes:
+        canvas[y : y + h, x : x + w] = 255
+    gap = max(3, int(round(h_med * 1.2)))  # joins letters and words, not lines
+    canvas = cv2.dilate(canvas, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    _, labels = cv2.connectedComponents(canvas, connectivity=4)
+    cy = np.clip(comps.centres[:, 1].astype(int), 0, comps.shape[0] - 1)
+    cx = np.clip(comps.centres[:, 0].astype(int), 0, comps.shape[1] - 1)
+    line_of = labels[cy, cx]
+    lines = []
+    for lab in np.unique(line_of):
+        idx = np.flatnonzero(line_of == lab)
+        if lab and len(idx) >= LINE_MIN_CHARS:
+            lines.append(idx[np.argsort(comps.boxes[idx, 0])])
+    return lines
+
+
+def line_stats(comps: Components, lines: list[np.ndarray]) -> tuple[float | None, int, int]:
+    """(skew in degrees, characters on the baseline, characters on the top line) over the text lines.
+
+    Skew: length-weighted median slope of the lines (positive: lines go down to the right).
+    Alignment: with each line's tilt removed, count characters whose bottom (top) sits within a
+    small tolerance of the line's median bottom (top). Latin letters, capitals and digits all
+    stand on the baseline while their tops split between x-height and ascender height, so an
+    upright page has more bottom-aligned than top-aligned characters; upside down, the reverse.
+    """
+    slopes, weights, on_base, on_top = [], [], 0, 0
+    b = comps.boxes
+    for idx in lines:
+        x = b[idx, 0] + b[idx, 2] / 2.0
+        top, bot = b[idx, 1].astype(float), (b[idx, 1] + b[idx, 3]).astype(float)
+        if np.ptp(x) <= 0:
+            continue
+        slope, _ = np.polyfit(x, (top + bot) / 2, 1)
+        top, bot = top - slope * x, bot - slope * x
+        x_line, base = np.median(top), np.median(bot)
+        if base - x_line <= 0:
+            continue
+        tol = max(1.0, ALIGN_TOLERANCE * (base - x_line))
+        slopes.append(slope)
+        weights.append(np.ptp(x))
+        on_base += int(np.sum(np.abs(bot - base) <= tol))
+        on_top += int(np.sum(np.abs(top - x_line) <= tol))
+    if not slopes:
+        return None, on_base, on_top
+    order = np.argsort(slopes)
+    cum = np.cumsum(np.asarray(weights)[order])
+    median_slope = float(np.asarray(slopes)[order][np.searchsorted(cum, cum[-1] / 2)])
+    return float(np.degrees(np.arctan(median_slope))), on_base, on_top
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the text says about the page: how to turn it upright, and how tilted it then is."""
+
+    rotation: int  # degrees clockwise to turn the image so that text reads upright: 0/90/180/270
+    confidence: float  # 0..1: how sure the rotation is (the lesser of the two below)
+    turn_confidence: float  # 0..1: how sure that the lines run the way rotation % 180 says
+    skew_deg: float | None  # tilt of the lines once rotated (positive: down to the right)
+    scale: float  # analysis pixels per image pixel
+    chars: int  # character components seen
+
+
+def text_layout(image: np.ndarray) -> Layout:
+    """Orientation and skew from the text itself: cheap, no OCR (see docs/readability.md for accuracy)."""
+    grey = to_grey(image)
+    h, w = grey.shape
+    s = min(1.0, ANALYSIS_MAX_PX / max(h, w))
+    if s < 1.0:
+        grey = cv2.resize(grey, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    mask = ink_mask(grey)
+    comps = char_components(mask)
+    hshare = horizontal_share(comps)
+    if hshare is None:
+        return Layout(0, 0.0, 0.0, None, s, len(comps.boxes))
+    quarter = 0
+    if hshare < 0.5:  # lines run vertically: look at the page turned a quarter clockwise
+        mask = np.ascontiguousarray(np.rot90(mask, -1))
+        comps = char_components(mask)
+        quarter = 90
+    support = min(1.0, len(comps.boxes) / LAYOUT_FULL_CHARS)
+    conf_dir = abs(2 * hshare - 1) * support
+    skew, on_base, on_top = line_stats(comps, text_lines(comps))
+    if on_base + on_top == 0:
+        return Layout(quarter, 0.0, conf_dir, skew, s, len(comps.boxes))
+    upside_down = on_top > on_base
+    conf_ud = min(1.0, abs(on_base - on_top) / (on_base + on_top) / UPRIGHT_FULL_MARGIN) * support
+    rotation = (quarter + (180 if upside_down else 0)) % 360
+    return Layout(rotation, float(min(conf_dir, conf_ud)), float(conf_dir), skew, s, len(comps.boxes))
+
+
+# --- transforms ----------------------------------------------------------------------------
+
+
+def rotate_quarter(image: np.ndarray, rotation: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by 0/90/180/270 degrees clockwise; return (image, 3x3 matrix old px -> new px)."""
+    h, w = image.shape[:2]
+    rotation %= 360
+    if rotation == 90:
+        return cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE), np.array([[0, -1, h - 1], [1, 0, 0], [0, 0, 1]], float)
+    if rotation == 180:
+        return cv2.rotate(image, cv2.ROTATE_180), np.array([[-1, 0, w - 1], [0, -1, h - 1], [0, 0, 1]], float)
+    if rotation == 270:
+        return cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE), np.array([[0, 1, 0], [-1, 0, w - 1], [0, 0, 1]], float)
+    return image, np.eye(3)
+
+
+def paper_colour(image: np.ndarray) -> tuple[float, ...]:
+    """The paper's colour: a bright percentile per channel (fills the corners a rotation uncovers)."""
+    pix = image.reshape(-1, image.shape[2] if image.ndim == 3 else 1)[:: 97]
+    return tuple(float(v) for v in np.percentile(pix, 90, axis=0))
+
+
+def rotate_small(image: np.ndarray, angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate counter-clockwise by a small angle about the centre, same size, paper-coloured corners.
+
+    Cubic: a bilinear rotation softens small print enough to cost Tesseract ~10% of the words.
+    """
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    out = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=paper_colour(image))
+    return out, np.vstack([m, [0, 0, 1]])

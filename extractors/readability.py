@@ -1,0 +1,202 @@
+"""Readability: can a person (and Tesseract) read this page? 0.0-1.0 with the defects that lowered it.
+
+Cheap pixel measures taken on the text itself, not on the whole page: text height in pixels
+(resolution), edge width at the text relative to that height (focus), paper and ink levels
+(exposure, contrast), noise, JPEG blocking, text cut by the frame. Each becomes a sub-score in
+0..1; the page score is their product. The curves and the threshold come from
+bench/calibrate_readability.py (Tesseract's character accuracy on degraded pages with known
+text); docs/readability.md has the method and the figures. Score the normalised page image.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from extractors import geometry
+from intake.records import Readability
+from intake.settings import Settings
+
+# Client-facing words for each defect (the one place they are spelled).
+READABILITY_DEFECTS_FR: dict[str, str] = {
+    "blur": "photo floue",
+    "dark": "image trop sombre",
+    "overexposed": "image surexposée (trop claire)",
+    "low_contrast": "texte trop pâle ou image trop granuleuse",
+    "low_resolution": "résolution insuffisante (texte trop petit)",
+    "compression": "image trop compressée",
+    "cut_off": "document coupé",
+    "no_text": "aucun texte lisible",
+}
+
+# --- algorithm internals --------------------------------------------------------------------
+WORK_MAX_PX = 2400  # long side the measures are taken at (~200 dpi A4); larger is downscaled
+STRIDE = 3  # levels and percentiles are taken on every 3rd pixel: same answer, a tenth of the time
+MIN_CHARS = 30  # fewer character-like marks: nothing to read
+CORE_LEVEL = 0.3  # character height is measured on the ink's dark core (blur cannot merge cores)
+EDGE_PERCENTILE = 90  # the sharpest edges of the text tell the focus (stamps and fills are softer)
+SOBEL_GAIN = 8.0  # a 3x3 Sobel answers 8 to a ramp of one grey level per pixel
+EDGE_WINDOW = 1.2  # local contrast is taken over this many character heights
+QUANTISATION_NOISE = 0.3  # grey levels: the noise floor of any 8-bit image
+CLIPPED_LEVEL = 250  # paper at or above this grey level is burnt out
+BLOCK = 8  # JPEG block size
+BORDER_TOUCH_PX = 1  # a character this close to the frame is cut by it
+INK_PERCENTILE, INK_PERCENTILE_SPARSE = 1.0, 0.2  # darkest shares of pixels that give the ink level
+INK_MIN_SNR = 4.0  # ink must be this many noise-sigmas darker than paper to count as print
+CHAR_REF_PX = 20.0  # blur is judged against the character height, but no larger than this (blurred
+# text merges into blobs that look taller than any character)
+
+# Sub-score curves: logistic(value; midpoint, width), fitted on the calibration pages
+# (bench/calibrate_readability.py). Each maps one measure to how well text is still read with
+# that defect alone; the page score is their product.
+CURVES: dict[str, tuple[float, float]] = {
+    "low_resolution": (6.0, 0.4),  # character (dark core) height, px
+    "blur": (-0.21, 0.02),  # minus (edge width - sharp edge) / character height
+    "low_contrast": (3.0, 0.12),  # log2 contrast-to-noise ratio
+    "dark": (0.03, 0.005),  # paper level (0..1); dark photos mostly fail on contrast-to-noise first
+    "compression": (-1.7, 0.05),  # minus JPEG blockiness ratio (Tesseract shrugs off all but the worst)
+    "cut_off": (-2.0, 0.5),  # minus characters cut by the frame (one may be a speck; three are lines cut)
+}
+DEFECT_BELOW = 0.8  # a sub-score under this names its defect
+SHARP_EDGE_PX = 2.0  # a perfectly sharp edge still measures ~2 px (pixel grid, anti-aliasing)
+FAINT_INK = 0.02  # ink at least this much darker than paper but no characters found: faint, not blank
+DARK_PAPER, BURNT_SHARE = 0.35, 0.5  # low contrast on paper darker than this is "dark"; on paper
+# burnt out at this share, "overexposed"
+
+def _logistic(x: float, mid: float, width: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-(x - mid) / width)))
+
+
+def measure(image: np.ndarray) -> dict[str, float]:
+    """The raw readability measures of a page image (BGR or grey), in the image's own pixels."""
+    grey = geometry.to_grey(image)
+    h, w = grey.shape
+    s = min(1.0, WORK_MAX_PX / max(h, w))
+    if s < 1.0:
+        grey = cv2.resize(grey, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    g = grey.astype(np.float32)
+    bg = geometry.paper_background(grey)
+    f = g / bg
+    sub = (slice(None, None, STRIDE), slice(None, None, STRIDE))
+    paper_grey = float(np.median(bg[sub]))
+    m: dict[str, float] = {"paper_level": paper_grey / 255.0,
+                           "burnt_paper": float(np.mean(grey[sub] >= CLIPPED_LEVEL))}
+
+    # Is anything printed? The darkest pixels must stand out of the noise (sparse small print
+    # covers well under 1% of a page: take a low percentile).
+    resid = np.abs(g - cv2.medianBlur(grey, 3).astype(np.float32))[sub]
+    page_noise = 1.4826 * float(np.median(resid)) + QUANTISATION_NOISE
+    # The text's ink level: the darkest 1% of pixels on an ordinary page; the darkest 0.2% when
+    # the print is so sparse or faint that 1% lands on paper (a logo alone must not set it).
+    levels = np.percentile(f[sub], [INK_PERCENTILE_SPARSE, INK_PERCENTILE])
+    ink_level = float(levels[1] if (1.0 - levels[1]) * paper_grey >= INK_MIN_SNR * page_noise else levels[0])
+    m["ink_depth"] = 1.0 - ink_level
+    if (1.0 - ink_level) * paper_grey < INK_MIN_SNR * page_noise:
+        m["chars"] = 0.0
+        return m
+    mask = ((f < (1.0 + ink_level) / 2) * 255).astype(np.uint8)
+    core = ((f < ink_level + CORE_LEVEL * (1.0 - ink_level)) * 255).astype(np.uint8)
+    comps = geometry.char_components(core, min_h=2, max_h=max(8, int(0.05 * max(grey.shape))))
+    m["chars"] = float(len(comps.boxes))
+    if len(comps.boxes) < MIN_CHARS:
+        return m
+    char_h = float(np.median(comps.boxes[:, 3]))
+    m["char_height_px"] = char_h / s
+
+    # Contrast against noise: ink vs paper on the flattened page, noise on bare paper.
+    ink = mask[sub] > 0
+    paper = cv2.erode(cv2.bitwise_not(mask), np.ones((5, 5), np.uint8))[sub] > 0
+    fs = f[sub]
+    if paper.any() and ink.any():
+        contrast = (float(np.median(fs[paper])) - float(np.median(fs[ink]))) * paper_grey
+        noise = 1.25 * float(np.mean(resid[paper])) + QUANTISATION_NOISE
+        m["contrast_grey"] = contrast
+        m["noise_grey"] = noise
+        m["cnr_log2"] = float(np.log2(max(contrast, 0.1) / noise))
+
+    # Focus: width of the text's sharpest edges (step / max slope), relative to character height.
+    win = max(3, int(round(EDGE_WINDOW * char_h)) | 1)  # must span a blurred edge, not just a stroke
+    kernel = np.ones((win, win), np.uint8)
+    local = cv2.subtract(cv2.dilate(grey, kernel), cv2.erode(grey, kernel))
+    near_ink = cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0
+    loc_ink = local[near_ink]
+    strong = loc_ink > 0.5 * float(np.percentile(loc_ink[:: STRIDE], 90))
+    if strong.any():
+        gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0, ksize=3)[near_ink][strong].astype(np.float32)
+        gy = cv2.Sobel(grey, cv2.CV_16S, 0, 1, ksize=3)[near_ink][strong].astype(np.float32)
+        slope = np.hypot(gx, gy) / SOBEL_GAIN
+        sharp = float(np.percentile(slope / np.maximum(loc_ink[strong], 1), EDGE_PERCENTILE))
+        m["edge_width_px"] = 1.0 / max(sharp, 1e-3) / s
+
+    m["blockiness"] = _blockiness(g)
+
+    # Cut off: characters touching the frame. (Text merely close to it is no sign: real footers
+    # sit within 3 mm of a scan's edge.)
+    b = comps.boxes[np.abs(comps.boxes[:, 3] - char_h) <= 0.5 * char_h]  # real characters only
+    gh, gw = grey.shape
+    d = BORDER_TOUCH_PX
+    m["cut_chars"] = float(np.sum((b[:, 0] <= d) | (b[:, 1] <= d) | (b[:, 0] + b[:, 2] >= gw - d)
+                                  | (b[:, 1] + b[:, 3] >= gh - d)))
+    return m
+
+
+def _blockiness(g: np.ndarray) -> float:
+    """JPEG blocking: mean |step| on the strongest 8-pixel grid phase / median phase, weaker axis.
+
+    Text edges fall on every phase alike; blocking adds steps on one phase, in both axes
+    (a table rule adds to one phase of one axis only, hence the weaker axis).
+    """
+    ratios = []
+    for axis in (0, 1):
+        lines = g[:, ::STRIDE] if axis == 0 else g[::STRIDE, :]  # every 3rd column/row is plenty
+        prof = np.abs(np.diff(lines, axis=axis)).mean(axis=1 - axis)
+        n = len(prof) // BLOCK * BLOCK
+        if n < 4 * BLOCK:
+            return 1.0
+        phases = prof[:n].reshape(-1, BLOCK).mean(axis=0)
+        ratios.append(float(phases.max() / max(np.median(phases), 1e-3)))
+    return min(ratios)
+
+
+def score_readability(image: np.ndarray, settings: Settings) -> Readability:
+    """Readability of a page image: score 0.0 (unreadable) to 1.0 (clean), named defects, raw metrics."""
+    try:
+        m = measure(image)
+    except Exception:  # a measure that breaks says nothing about the page: judge it unreadable-unknown
+        return Readability(0.0, ("no_text",), {})
+    return judge(m, settings.readability_threshold)
+
+
+def judge(m: dict[str, float], threshold: float) -> Readability:
+    """Score and defects from the measures of `measure` (kept apart so calibration can re-score)."""
+    if "char_height_px" not in m:  # no text found: blank, black, or ink too faint to find
+        return Readability(0.0, (_faint_why(m) if m.get("ink_depth", 0.0) >= FAINT_INK else "no_text",), dict(m))
+    # Blur: edge width beyond what a sharp edge measures anyway, per pixel of character height;
+    # at the pixel floor a small image is a resolution problem, not a focus one.
+    blur = max(m.get("edge_width_px", m["char_height_px"]) - SHARP_EDGE_PX, 0.0) / min(m["char_height_px"], CHAR_REF_PX)
+    values = {
+        "low_resolution": m["char_height_px"],
+        "blur": -blur,
+        "low_contrast": m.get("cnr_log2", 0.0),
+        "dark": m["paper_level"],
+        "compression": -m["blockiness"],
+        "cut_off": -m["cut_chars"],
+    }
+    subs = {k: _logistic(values[k], *CURVES[k]) for k in CURVES}
+    score = float(np.prod(list(subs.values())))
+    defects = sorted((k for k, v in subs.items() if v < DEFECT_BELOW), key=lambda k: subs[k])
+    if score < threshold and not defects:
+        defects = [min(subs, key=subs.get)]
+    # Faint text: say why, as a person would see it.
+    if "low_contrast" in defects:
+        why = _faint_why(m)
+        defects = list(dict.fromkeys(why if d == "low_contrast" else d for d in defects))
+    out = dict(m)
+    out.update({f"sub_{k}": v for k, v in subs.items()}, blur_excess=blur)
+    return Readability(round(score, 4), tuple(defects), out)
+
+
+def _faint_why(m: dict[str, float]) -> str:
+    """Why text is faint, as a person would say it: dark photo, burnt-out photo, or pale print."""
+    if m.get("paper_level", 1.0) < DARK_PAPER:
+        return "dark"
+    return "overexposed" if m.get("burnt_paper", 0.0) >= BURNT_SHARE else "low_contrast"

@@ -1,0 +1,138 @@
+"""The sheet in a phone photo: find its four corners and warp it to a flat rectangle (A4 when it is one).
+
+Every transform is a 3x3 matrix in pixels so that callers can compose and keep them.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# --- algorithm internals (tuned on shared/real/invoices/captures; see docs/readability.md)
+SHEET_WORK_PX = 512  # long side at which the sheet is looked for in a photo
+SHEET_CLOSE_PX = 7  # closing at that scale wipes text off the sheet, keeps its outline
+SHEET_MIN_AREA, SHEET_MAX_AREA = 0.2, 0.93  # of the frame: smaller is not the page, larger is a scan
+SHEET_MIN_CONTRAST = 18.0  # grey levels between the sheet and what surrounds it
+SHEET_BORDER_PX = 3  # a corner this close to the frame (work scale) means the sheet runs out of the photo
+SHEET_INSET = 0.004  # pull the found corners this share towards the centre: no table sliver at the edge
+A4_ASPECT = 297.0 / 210.0
+A4_ASPECT_TOLERANCE = 0.12  # measured aspect within this of A4's: snap to A4
+
+
+def order_corners(quad: np.ndarray) -> np.ndarray:
+    """Four points as top-left, top-right, bottom-right, bottom-left (image axes)."""
+    q = np.asarray(quad, np.float32).reshape(4, 2)
+    c = q.mean(axis=0)
+    ang = np.arctan2(q[:, 1] - c[1], q[:, 0] - c[0])
+    q = q[np.argsort(ang)]  # clockwise on screen, starting near -180 deg (left)
+    start = int(np.argmin(q.sum(axis=1)))  # top-left has the smallest x + y
+    return np.roll(q, -start, axis=0)
+
+
+def _refine_sides(contour: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Fit a straight line to the contour points of each side and intersect neighbours."""
+    pts = contour.reshape(-1, 2).astype(np.float32)
+    lines = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        ab = b - a
+        length = float(np.hypot(*ab))
+        t = (pts - a) @ ab / (length**2)
+        rel = pts - a
+        dist = np.abs(ab[0] * rel[:, 1] - ab[1] * rel[:, 0]) / length
+        near = pts[(t > 0.1) & (t < 0.9) & (dist < 0.03 * length)]
+        if len(near) < 5:
+            return quad
+        vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0]), np.array([vx, vy])))
+    out = []
+    for i in range(4):
+        (p, d), (q, e) = lines[i - 1], lines[i]
+        den = d[0] * e[1] - d[1] * e[0]
+        if abs(den) < 1e-6:
+            return quad
+        t = ((q[0] - p[0]) * e[1] - (q[1] - p[1]) * e[0]) / den
+        out.append(p + t * d)
+    return np.array(out, np.float32)
+
+
+def find_sheet(image: np.ndarray) -> np.ndarray | None:
+    """The sheet's corners (TL, TR, BR, BL, image pixels) in a photo, or None when no sheet stands out.
+
+    Watershed between the frame's border (background) and the centre (paper) on the gradient
+    of a text-free copy: the sheet's outline is the strongest closed edge, soft shadows are not.
+    None when the sheet fills the frame (a scan), runs out of it, or is not a clear quadrilateral.
+    """
+    h, w = image.shape[:2]
+    s = SHEET_WORK_PX / max(h, w)
+    small = cv2.resize(image, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA)
+    if small.ndim == 2:
+        small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (SHEET_CLOSE_PX, SHEET_CLOSE_PX))
+    clean = cv2.GaussianBlur(cv2.morphologyEx(small, cv2.MORPH_CLOSE, k), (0, 0), 1.0)
+    grad = cv2.morphologyEx(clean, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).max(axis=2)
+    sh, sw = grad.shape
+    markers = np.zeros((sh, sw), np.int32)
+    markers[[1, 2, -3, -2], :] = 1  # watershed ignores the outermost pixel row
+    markers[:, [1, 2, -3, -2]] = 1
+    markers[int(sh * 0.4) : int(sh * 0.6), int(sw * 0.4) : int(sw * 0.6)] = 2
+    cv2.watershed(cv2.cvtColor(grad, cv2.COLOR_GRAY2BGR), markers)
+    region = (markers == 2).astype(np.uint8)
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return None
+    contour = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(contour) / (sh * sw)
+    if not SHEET_MIN_AREA <= area <= SHEET_MAX_AREA:
+        return None
+    hull = cv2.convexHull(contour)
+    peri = cv2.arcLength(hull, True)
+    quad = None
+    for eps in np.linspace(0.005, 0.05, 10):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            quad = order_corners(approx)
+            break
+        if len(approx) < 4:
+            return None
+    if quad is None or cv2.contourArea(quad) < 0.95 * cv2.contourArea(hull):
+        return None
+    quad = _refine_sides(contour, quad)
+    if np.any(quad < SHEET_BORDER_PX) or np.any(quad[:, 0] > sw - 1 - SHEET_BORDER_PX) \
+            or np.any(quad[:, 1] > sh - 1 - SHEET_BORDER_PX):
+        return None  # the sheet runs out of the frame: its corners are not where the quad says
+    grey = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY)
+    inside = cv2.erode(region, k) > 0
+    outside = cv2.dilate(region, k, iterations=2) == 0
+    if inside.sum() == 0 or outside.sum() == 0:
+        return None
+    if abs(float(np.median(grey[inside])) - float(np.median(grey[outside]))) < SHEET_MIN_CONTRAST:
+        return None  # no real difference between "sheet" and "background": not a photo of a sheet
+    quad = quad + (quad.mean(axis=0) - quad) * SHEET_INSET * 2
+    return quad / s
+
+
+def sheet_size(quad: np.ndarray, min_long_px: int, max_long_px: int) -> tuple[int, int, bool]:
+    """(width, height, snapped_to_a4) of the flat rectangle for a sheet quad.
+
+    Its resolution is kept within [min_long_px, max_long_px] on the long side: a phone photo's
+    ~130 dpi page is brought up to the working dpi in the same single (cubic) resampling.
+    """
+    tl, tr, br, bl = quad
+    wq = (np.hypot(*(tr - tl)) + np.hypot(*(br - bl))) / 2
+    hq = (np.hypot(*(bl - tl)) + np.hypot(*(br - tr))) / 2
+    long_, short = max(wq, hq), max(1.0, min(wq, hq))
+    a4 = abs(long_ / short / A4_ASPECT - 1) <= A4_ASPECT_TOLERANCE
+    if a4:
+        short = long_ / A4_ASPECT
+    k = min(max(1.0, min_long_px / long_), max_long_px / long_)
+    long_, short = long_ * k, short * k
+    w, h = (long_, short) if wq >= hq else (short, long_)
+    return max(1, round(w)), max(1, round(h)), a4
+
+
+def warp_sheet(image: np.ndarray, quad: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Warp the quad to a flat w x h rectangle; return (image, 3x3 matrix old px -> new px)."""
+    w, h = size
+    dst = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    m = cv2.getPerspectiveTransform(np.float32(quad), dst)
+    return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE), m

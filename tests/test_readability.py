@@ -1,0 +1,144 @@
+"""score_readability on rendered pages degraded by known amounts, and on the real captures."""
+from __future__ import annotations
+
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extractors.loader import load_file
+from extractors.normalise import normalise_page
+from extractors.readability import READABILITY_DEFECTS_FR, score_readability
+from intake.settings import REPO_ROOT, Settings
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+FORM_PNG = REPO_ROOT / "intake" / "form" / "feuille_de_soins_blank.png"
+REAL = REPO_ROOT.parent / "shared" / "real" / "invoices"
+DPI = 200
+LINES = [
+    "Clinique vétérinaire du Parc, 14 avenue Jean Jaurès, 69007 Lyon",
+    "FACTURE N° F-2017-0412 du 13/11/2017",
+    "Consultation et examen clinique complet            35,00 €",
+    "Vaccin CHPPiL (rappel annuel)                            45,83 €",
+    "Antiparasitaire Bravecto 20-40 kg                       28,90 €",
+    "Le propriétaire déclare que l'animal boite depuis trois jours.",
+    "Traitement prescrit pour une durée de sept jours.",
+    "Total HT 91,44 €   TVA 20 % 18,29 €   Total TTC 109,73 €",
+] * 3
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(ocr_cache_dir=None)
+
+
+@pytest.fixture(scope="module")
+def page() -> np.ndarray:
+    """An A4 page at 200 dpi, 10 pt text, black on white (BGR)."""
+    w, h = int(210 / 25.4 * DPI), int(297 / 25.4 * DPI)
+    img = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, round(10 / 72 * DPI))
+    for i, line in enumerate(LINES):
+        draw.text((int(0.08 * w), int(0.07 * h) + i * 42), line, fill="black", font=font)
+    return np.asarray(img)[:, :, ::-1].copy()
+
+
+def noisy(img: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(img.astype(np.float32) + rng.normal(0, sigma, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_clean_render_is_readable(page, settings):
+    r = score_readability(page, settings)
+    assert r.score >= 0.8 and r.defects == ()
+
+
+def test_blurred_page_is_low_with_blur(page, settings):
+    r = score_readability(cv2.GaussianBlur(page, (0, 0), 3.5), settings)
+    assert r.score < settings.readability_threshold
+    assert r.defects[0] == "blur"
+
+
+def test_slightly_soft_page_still_passes(page, settings):
+    r = score_readability(cv2.GaussianBlur(page, (0, 0), 1.0), settings)
+    assert r.score >= settings.readability_threshold
+
+
+def test_dark_page_is_low_with_dark(page, settings):
+    dark = noisy(page.astype(np.float32) * 0.03, 2.0)
+    r = score_readability(dark, settings)
+    assert r.score < settings.readability_threshold
+    assert "dark" in r.defects
+
+
+def test_tiny_page_is_low_with_low_resolution(page, settings):
+    tiny = cv2.resize(page, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA)
+    r = score_readability(tiny, settings)
+    assert r.score < settings.readability_threshold
+    assert r.defects[0] == "low_resolution"
+
+
+def test_washed_out_page_is_low(page, settings):
+    washed = noisy(255 - (255 - page.astype(np.float32)) * 0.04, 3.0)
+    r = score_readability(washed, settings)
+    assert r.score < settings.readability_threshold
+    assert r.defects[0] in ("low_contrast", "overexposed")
+
+
+def test_cut_page_names_cut_off(page, settings):
+    h, w = page.shape[:2]
+    r = score_readability(page[:, : int(w * 0.6)], settings)  # the right of every line is gone
+    assert "cut_off" in r.defects
+    assert r.score < settings.readability_threshold
+
+
+def test_grey_skewed_scan_with_a_coloured_stamp_passes(page, settings):
+    grey_paper = 235 - (235 - 45) * (1 - page.astype(np.float32) / 255)  # grey paper, grey toner
+    img = grey_paper.astype(np.uint8)
+    h, w = img.shape[:2]
+    stamp = img.copy()  # a violet rubber stamp over the text, ink soft and partly transparent
+    cv2.ellipse(stamp, (int(w * 0.6), int(h * 0.2)), (260, 140), 0, 0, 360, (150, 40, 110), 14)
+    cv2.putText(stamp, "CLINIQUE DU PARC", (int(w * 0.6) - 200, int(h * 0.2) + 10),
+                cv2.FONT_HERSHEY_SIMPLEX, 1.3, (150, 40, 110), 5)
+    img = cv2.addWeighted(img, 0.35, cv2.GaussianBlur(stamp, (0, 0), 1.5), 0.65, 0)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 1.2, 1.0)
+    img = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=(235, 235, 235))
+    r = score_readability(noisy(img, 3.0), settings)
+    assert r.score >= settings.readability_threshold, r
+
+
+def test_blank_care_sheet_form_passes(settings):
+    r = score_readability(cv2.imread(str(FORM_PNG)), settings)
+    assert r.score >= settings.readability_threshold, r
+
+
+def test_blank_page_has_nothing_to_read(settings):
+    r = score_readability(np.full((1200, 850, 3), 250, np.uint8), settings)
+    assert r.score == 0.0 and r.defects
+
+
+@pytest.mark.skipif(not (REAL / "captures").exists(), reason="shared/real/invoices not present")
+@pytest.mark.parametrize("name", [
+    "i2d_NetpresseInvoice_photo.jpg",  # the darkest photo, shadowed
+    "fnfe_Facture_UE_BASICWL_photo.jpg",  # turned by 90 degrees
+    "fnfe_Avoir_FR_type381_BASIC_photo.jpg",
+    "i2d_free_fiber_scan.png",  # white paper, skewed 1.3 deg
+    "fnfe_Facture_FR_BASICWL_scan.png",  # grey paper, skewed 1.5 deg
+])
+def test_real_scans_and_photos_pass_once_normalised(settings, name):
+    for path in [REAL / "captures" / name]:
+        page = normalise_page(load_file(path, path.name, settings).pages[0], settings)
+        r = score_readability(page.image, settings)
+        assert r.score >= settings.readability_threshold, (path.name, r.score, r.defects)
+
+
+def test_every_defect_has_french_words(page, settings):
+    seen = set()
+    for img in (cv2.GaussianBlur(page, (0, 0), 3.5), cv2.resize(page, None, fx=0.2, fy=0.2),
+                noisy(page.astype(np.float32) * 0.03, 2.0), page[:, : page.shape[1] // 2]):
+        seen.update(score_readability(img, settings).defects)
+    assert seen <= set(READABILITY_DEFECTS_FR)
+    assert {"blur", "dark", "overexposed", "low_contrast", "low_resolution", "compression",
+            "cut_off"} <= set(READABILITY_DEFECTS_FR)
