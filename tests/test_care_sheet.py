@@ -1,0 +1,172 @@
+"""Care-sheet checks on real rendered pages: every case renders a filled sheet, captures it and reads it."""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+
+import cv2
+import pytest
+
+from extractors.care_sheet import Measures, read_care_sheet
+from intake.records import Capture, CareSheetFacts, Page, ReasonCode
+from intake.settings import REPO_ROOT
+from validators.care_sheet import CARE_SHEET_RULES, check_care_sheet
+
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+from care_sheet_synth import Scenario, StampSpec, capture, render_sheet, rng_for  # noqa: E402
+
+FULL = Scenario(font_family="test")  # everything filled: blue stamp with the signature across it
+EMPTY_BOX = replace(FULL, vet_stamp=None, vet_signature=None)
+
+
+def read(sc: Scenario, kind: str = "scan_colour", seed: int = 0, settings=None, **kw) -> CareSheetFacts:
+    rng = rng_for("test", seed)
+    cap = capture(render_sheet(sc, rng), kind, rng)
+    page = Page(file="fs.jpg", number=1, image=cap.image, dpi=cap.dpi, capture=Capture.IMAGE)
+    return read_care_sheet(page, settings, **kw)
+
+
+def codes(facts: CareSheetFacts) -> set[ReasonCode]:
+    return {f.code for f in check_care_sheet(facts)}
+
+
+def test_complete_sheet_has_no_finding(settings, tmp_path):
+    facts = read(FULL, "scan_colour", 1, settings, crops_dir=tmp_path)
+    assert facts.registered and facts.registration_error_mm < 0.3
+    assert (facts.vet_stamp, facts.vet_signature, facts.owner_signature) == (True, True, True)
+    assert (facts.motif_ticked, facts.diagnosis_written, facts.medical_section_complete) == (True, True, True)
+    assert facts.dated and facts.owner_date and facts.vet_date
+    assert codes(facts) == set()
+    # the crops that decide the findings are there, small, and look at the right zone
+    img = cv2.imread(facts.crops["vet_stamp_signature"])
+    assert img is not None and img.shape[1] < 700
+    assert {"owner_signature", "motif", "diagnosis", "owner_date", "vet_date"} <= set(facts.crops)
+
+
+def test_empty_vet_box(settings):
+    facts = read(EMPTY_BOX, "scan_grey", 2, settings)
+    assert (facts.vet_stamp, facts.vet_signature) == (False, False)
+    found = {f.code: f for f in check_care_sheet(facts)}
+    assert set(found) == {ReasonCode.VET_STAMP_MISSING, ReasonCode.VET_SIGNATURE_MISSING}
+    assert "ligne(s) de texte" in found[ReasonCode.VET_STAMP_MISSING].evidence
+    assert found[ReasonCode.VET_STAMP_MISSING].message_fr.startswith("Le cachet du vétérinaire")
+
+
+@pytest.mark.parametrize("colour, shape, kind", [("blue", "rect", "scan_colour"), ("violet", "round", "photo"),
+                                                 ("red", "ellipse", "clean"), ("black", "none", "scan_grey")])
+def test_stamp_only(settings, colour, shape, kind):
+    sc = replace(FULL, vet_stamp=StampSpec(colour=colour, shape=shape, angle=-6.0), vet_signature=None)
+    facts = read(sc, kind, 3, settings)
+    assert (facts.vet_stamp, facts.vet_signature) == (True, False)
+    assert codes(facts) == {ReasonCode.VET_SIGNATURE_MISSING}
+
+
+@pytest.mark.parametrize("ink, kind", [("blue", "scan_colour"), ("black", "scan_grey")])
+def test_signature_only(settings, ink, kind):
+    facts = read(replace(FULL, vet_stamp=None, vet_signature=ink), kind, 4, settings)
+    assert (facts.vet_stamp, facts.vet_signature) == (False, True)
+    assert codes(facts) == {ReasonCode.VET_STAMP_MISSING}
+
+
+@pytest.mark.parametrize("stamp_ink, pen, kind", [
+    ("blue", "blue", "scan_colour"),  # same colour: told apart by shape and stroke darkness
+    ("black", "black", "scan_grey"),  # a black stamp under a black signature, no colour at all
+    ("violet", "black", "photo"),
+])
+def test_stamp_and_signature_overlapping(settings, stamp_ink, pen, kind):
+    sc = replace(FULL, vet_stamp=StampSpec(colour=stamp_ink, shape="rect", angle=4.0), vet_signature=pen,
+                 signature_on_stamp=True)
+    facts = read(sc, kind, 5, settings)
+    assert (facts.vet_stamp, facts.vet_signature) == (True, True)
+
+
+def test_stamp_half_outside_the_box(settings):
+    sc = replace(FULL, vet_stamp=StampSpec(colour="blue", shape="rect", angle=3.0, offset_mm=(34.0, 0.0)),
+                 vet_signature=None)
+    facts = read(sc, "scan_colour", 6, settings)
+    assert facts.vet_stamp is True and facts.vet_signature is False
+
+
+def test_photo_in_perspective(settings):
+    facts = read(FULL, "photo", 7, settings)
+    assert facts.registered
+    assert codes(facts) == set()
+
+
+def test_motif_ticked_or_not(settings):
+    for motif in ("check", "cross"):
+        assert read(replace(FULL, motif=motif, motif_box="motif_accident"), "scan_grey", 8, settings).motif_ticked
+    facts = read(replace(FULL, motif=None), "scan_grey", 8, settings)
+    assert facts.motif_ticked is False and facts.medical_section_complete is False
+    found = [f for f in check_care_sheet(facts) if f.code == ReasonCode.MEDICAL_SECTION_INCOMPLETE]
+    assert len(found) == 1 and "motif de la consultation non coché" in found[0].message_fr
+
+
+def test_diagnosis_missing(settings):
+    facts = read(replace(FULL, diagnosis_lines=0), "photo", 9, settings)
+    assert facts.diagnosis_written is False and facts.motif_ticked is True
+    assert ReasonCode.MEDICAL_SECTION_INCOMPLETE in codes(facts)
+
+
+def test_dated_or_not(settings):
+    only_vet = read(replace(FULL, owner_date=None), "scan_colour", 10, settings)
+    assert (only_vet.owner_date, only_vet.vet_date, only_vet.dated) == (False, True, True)
+    undated = read(replace(FULL, owner_date=None, vet_date=None), "scan_colour", 10, settings)
+    assert undated.dated is False
+    assert ReasonCode.CARE_SHEET_UNDATED in codes(undated)
+
+
+def test_owner_signature_missing(settings):
+    facts = read(replace(FULL, owner_signature=None), "scan_grey", 11, settings)
+    assert facts.owner_signature is False
+    assert codes(facts) == {ReasonCode.OWNER_SIGNATURE_MISSING}
+
+
+def test_prefilled_sheet_qr_against_manifest(settings):
+    sc = replace(FULL, prefilled=("SV-4471-0093", "MOZART"))
+    ok = read(sc, "photo", 12, settings, expected_contract="SV-4471-0093", expected_animal="Mozart")
+    assert ok.qr_payload == "SVFS1|SV-4471-0093|MOZART" and ok.qr_matches_manifest is True
+    other = read(sc, "photo", 12, settings, expected_contract="SV-1111-2222", expected_animal="MOZART")
+    assert other.qr_matches_manifest is False
+    assert any(n.startswith("qr:") and "SV-1111-2222" in n for n in other.notes)
+    assert codes(other) == set()  # an operator note, not a client reason
+    plain = read(FULL, "scan_colour", 12, settings, expected_contract="SV-4471-0093")
+    assert plain.qr_payload is None and plain.qr_matches_manifest is None
+
+
+def test_unregistered_page_is_not_guessed(settings):
+    page = Page(file="chat.jpg", number=1, image=cv2.GaussianBlur(
+        capture(render_sheet(FULL, rng_for("test", 13)), "clean", rng_for("test", 13)).image[::8, ::8], (0, 0), 3),
+        dpi=25, capture=Capture.IMAGE)  # a thumbnail: nothing to register on
+    facts = read_care_sheet(page, settings)
+    assert facts.registered is False
+    assert facts.vet_stamp is None and facts.owner_signature is None and facts.dated is None
+    assert codes(facts) == {ReasonCode.CARE_SHEET_ILLEGIBLE}
+
+
+def test_zone_cut_off_the_photo(settings):
+    rng = rng_for("test", 14)
+    cap = capture(render_sheet(FULL, rng), "photo", rng)
+    h = cap.image.shape[0]
+    page = Page(file="fs.jpg", number=1, image=cap.image[: int(h * 0.72)], dpi=cap.dpi, capture=Capture.IMAGE)
+    facts = read_care_sheet(page, settings)
+    assert facts.registered and facts.vet_stamp is None and facts.vet_signature is None
+    assert facts.owner_signature is True  # the top of the sheet is still read
+    found = check_care_sheet(facts)
+    assert [f.code for f in found] == [ReasonCode.CARE_SHEET_ILLEGIBLE]
+    assert "cachet du vétérinaire" in found[0].message_fr
+
+
+def test_undetermined_flags_fire_no_rule():
+    assert all(rule(CareSheetFacts()) == [] for rule in CARE_SHEET_RULES)
+
+
+def test_read_is_fast(settings):
+    rng = rng_for("test", 15)
+    cap = capture(render_sheet(FULL, rng), "scan_colour", rng)
+    page = Page(file="fs.jpg", number=1, image=cap.image, dpi=cap.dpi, capture=Capture.IMAGE)
+    m = Measures()
+    t = time.process_time()
+    read_care_sheet(page, settings, measures=m)
+    assert time.process_time() - t < 2.0  # about 0.3 s of CPU here; loose bound for loaded CI machines
