@@ -1,0 +1,356 @@
+"""Invoice fields from words with boxes (fast), plus a few rendered pages through real Tesseract."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from extractors.invoice import (
+    invoice_kind,
+    invoice_score,
+    is_invoice,
+    is_prescription,
+    prescription_score,
+    read_invoice,
+)
+from extractors.invoice_labels import match_labels
+from extractors.invoice_lines import build_lines, digitise
+from extractors.siret import luhn_ok
+from extractors import vocab
+from intake.records import InvoiceKind, PageText, TextSource, Word
+
+CHAR_W, LINE_H, LEFT, TOP = 18, 60, 120, 150
+ISSUER_SIRET = "73282932000074"  # Luhn-valid
+CLIENT_SIRET = "55210055400013"  # Luhn-valid too
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def page(rows: list, source: TextSource = TextSource.TEXT_LAYER, conf: float = 95.0,
+         slope: float = 0.0, width: int = 1654, height: int = 2339) -> PageText:
+    """Lay lines of text out as Words with boxes, like a reader would return them.
+
+    Each row is a string (typed from the left margin) or a list of (x_px, text) cells on
+    one line. `slope` tilts the page (a skewed scan): y grows by slope * x."""
+    words: list[Word] = []
+    line_id = 0
+    for i, row in enumerate(rows):
+        cells = [(LEFT, row)] if isinstance(row, str) else row
+        y0 = TOP + i * LINE_H
+        for x, text in cells:
+            for tok in text.split():
+                y = int(y0 + slope * x)
+                w = CHAR_W * len(tok)
+                words.append(Word(tok, x, y, w, 30, conf if source == TextSource.OCR else 100.0, line_id))
+                x += w + CHAR_W
+            if source == TextSource.OCR:
+                line_id += 1  # Tesseract gives far-apart cells lines of their own
+        line_id += 1
+    return PageText(tuple(words), source, width, height)
+
+
+def vet_header() -> list:
+    return [
+        "Clinique Vétérinaire des Tilleuls",
+        "Dr Marie Dupont, docteur vétérinaire - N° Ordre 12345",
+        f"SIRET {ISSUER_SIRET[:3]} {ISSUER_SIRET[3:6]} {ISSUER_SIRET[6:9]} {ISSUER_SIRET[9:]}",
+    ]
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "printed, iso",
+    [
+        ("13/11/2017", "2017-11-13"),
+        ("13.11.17", "2017-11-13"),
+        ("13-11-2017", "2017-11-13"),
+        ("13 nov. 2017", "2017-11-13"),
+        ("1er février 2017", "2017-02-01"),
+        ("2017-11-13", "2017-11-13"),
+        ("02 Juillet 2015", "2015-07-02"),
+        ("5 août 2016", "2016-08-05"),
+        ("5 aout 2016", "2016-08-05"),
+        ("3 déc 2018", "2018-12-03"),
+    ],
+)
+def test_date_formats(printed: str, iso: str) -> None:
+    facts = read_invoice([page([*vet_header(), "FACTURE", f"Date de facture : {printed}", "Total TTC 45,00 €"])])
+    assert facts.invoice_date == iso
+
+
+def test_due_date_and_payment_date_are_not_the_invoice_date() -> None:
+    rows = [
+        *vet_header(),
+        "Date d'échéance : 30/11/2017",  # printed first, on purpose
+        "Date limite de paiement le 05 décembre 2017",
+        [(LEFT, "Date de facture"), (700, "13/11/2017")],
+        "Consultation du 10/11/2017 45,00 €",
+        "Total TTC 45,00 €",
+        "Réglé par chèque le 14/11/2017",
+    ]
+    facts = read_invoice([page(rows)])
+    assert facts.invoice_date == "2017-11-13"
+
+
+def test_consultation_date_only_when_nothing_else() -> None:
+    rows = [*vet_header(), "Date de consultation : 10/11/2017", "Consultation 45,00 €", "Total TTC 45,00 €"]
+    alone = read_invoice([page(rows)])
+    assert alone.invoice_date == "2017-11-10" and alone.confidence["invoice_date"] < 0.5
+    with_header = read_invoice([page([*rows[:3], "Facture du 13/11/2017", *rows[3:]])])
+    assert with_header.invoice_date == "2017-11-13" and with_header.confidence["invoice_date"] > 0.8
+
+
+def test_date_below_its_label_in_a_table_header() -> None:
+    rows = [
+        *vet_header(),
+        [(LEFT, "N° facture"), (600, "Date"), (1000, "Échéance")],
+        [(LEFT, "F-0412"), (600, "13/11/2017"), (1000, "13/12/2017")],
+        "Total TTC 80,00 €",
+    ]
+    assert read_invoice([page(rows)]).invoice_date == "2017-11-13"
+
+
+def test_date_after_invoice_number_and_line_item_date() -> None:
+    rows = ["Free Service Abonné", "Facture n°562044387 du 02 Juillet 2015",
+            "Free Haut Débit du 1er au 31 Juillet 2015 29.99", "Somme à payer 29.99 € TTC"]
+    facts = read_invoice([page(rows)])
+    assert facts.invoice_date == "2015-07-02"
+    assert facts.invoice_number == "562044387"
+
+
+def test_english_page_reads_us_dates_and_evidence_decides() -> None:
+    rows = ["Invoice FA-2017-0008", "Invoice Date 11/03/2017", "Payment Terms 30 days",
+            "Due Date 12/03/2017", "Your reference for the order", "Total 2,076.76 €"]
+    assert read_invoice([page(rows)]).invoice_date == "2017-11-03"
+    # The same page in French reads day first...
+    fr = ["Facture FA-2017-0008", "Date de facture 11/03/2017", "Total TTC 2 076,76 €"]
+    assert read_invoice([page(fr)]).invoice_date == "2017-03-11"
+    # ...unless another date on it can only be month first.
+    fr_us = [*fr, "Virement SEPA 11/17/2017 623,00 €"]
+    assert read_invoice([page(fr_us)]).invoice_date == "2017-11-03"
+
+
+# --- amounts -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "printed, value",
+    [
+        ("1 234,56", "1234.56"),
+        ("1.234,56", "1234.56"),
+        ("184,50 €", "184.50"),
+        ("EUR 184.50", "184.50"),
+        ("184,50€", "184.50"),
+        ("2,076.76 €", "2076.76"),
+        ("12 345,00 EUR", "12345.00"),
+        ("56 €", "56.00"),
+    ],
+)
+def test_amount_formats(printed: str, value: str) -> None:
+    facts = read_invoice([page([*vet_header(), "Date : 13/11/2017", f"Total TTC : {printed}"])])
+    assert facts.total_ttc == value
+
+
+def test_ttc_printed_after_the_amount() -> None:
+    rows = ["Free", "Facture du 02 Juillet 2015", "Date limite de paiement le 05 Juillet 2015 29.99 € TTC"]
+    assert read_invoice([page(rows)]).total_ttc == "29.99"
+
+
+def test_total_ht_vs_ttc_and_not_the_largest_number() -> None:
+    rows = [
+        *vet_header(), "SARL au capital de 120 000,00 €", "Date : 13/11/2017",
+        "Consultation 35,00 €", "Radiographie 2 vues 90,00 €",
+        "Total HT 125,00 €", "TVA 20 % 25,00 €", "Total TTC 150,00 €", "Total HT (rappel) 125,00 €",
+    ]
+    facts = read_invoice([page(rows)])
+    assert (facts.total_ttc, facts.total_ht, facts.total_tva) == ("150.00", "125.00", "25.00")
+    assert facts.confidence["total_ttc"] > 0.8  # the arithmetic checks out
+
+
+def test_deposit_and_balance_trap() -> None:
+    rows = [
+        *vet_header(), "Date de facture 13/11/2017",
+        "Total HT 624,90 €", "Total TVA 46,25 €",
+        [(LEFT, "Règlement Date Montant"), (1100, "Total TTC 671,15 €")],
+        [(LEFT, "Acompte 05/11/2017 201,00 €"), (1100, "Solde à payer 470,15 €")],
+    ]
+    facts = read_invoice([page(rows)])
+    assert facts.total_ttc == "671.15"
+    assert facts.amount_due == "470.15"
+    assert facts.invoice_date == "2017-11-13"
+
+
+def test_net_a_payer_after_deposit_is_not_the_total() -> None:
+    rows = [*vet_header(), "Date : 13/11/2017", "Total TTC 300,00 €", "Acompte versé 100,00 €", "Net à payer 200,00 €"]
+    assert read_invoice([page(rows)]).total_ttc == "300.00"
+
+
+def test_table_row_of_totals_takes_the_ttc_column() -> None:
+    rows = [
+        *vet_header(), "Date : 13/11/2017",
+        [(700, "Montant HT"), (1000, "TVA"), (1300, "Montant TTC")],
+        [(LEFT, "Total facture"), (700, "24,99"), (1000, "5,00"), (1300, "29,99")],
+    ]
+    assert read_invoice([page(rows)]).total_ttc == "29.99"
+
+
+def test_stacked_label_and_value() -> None:
+    rows = [*vet_header(), "Date : 13/11/2017", [(1000, "Net à payer")], [(1000, "184,50 €")]]
+    assert read_invoice([page(rows)]).total_ttc == "184.50"
+
+
+def test_credit_note_keeps_its_sign() -> None:
+    rows = ["Au bon moulin", "Avoir AV-2017-0005", "Date de facture 16/11/2017", "Total HT -218,48 €",
+            "Total taxes -14,99 €", "Total TTC -233,47 €"]
+    facts = read_invoice([page(rows)])
+    assert facts.total_ttc == "-233.47"
+    assert facts.invoice_number == "AV-2017-0005"
+
+
+def test_ocr_noise_in_labels_and_numbers() -> None:
+    rows = [*vet_header(), "Date : 13/11/2O17", "Total HT 1O0,00 E", "TVA 20% 2O,00 E", "Total TIC 12O,00 E", "Regle le 13/11/2017"]
+    facts = read_invoice([page(rows, TextSource.OCR)])
+    assert facts.total_ttc == "120.00"
+    assert facts.invoice_date == "2017-11-13"
+
+
+def test_ocr_lost_decimal_comma_is_restored_by_the_arithmetic() -> None:
+    rows = [*vet_header(), "Date : 13/11/2017", "Total HT 624,90 €", "Total taxes 46,25 €", "Total TTC 67115€"]
+    assert read_invoice([page(rows, TextSource.OCR)]).total_ttc == "671.15"
+
+
+def test_skewed_ocr_page_puts_label_and_value_back_on_one_line() -> None:
+    rows = [*vet_header(), [(LEFT, "Date de facture"), (1200, "13/11/2017")], [(LEFT, "Date d'échéance"), (1200, "13/12/2017")],
+            [(LEFT, "Total HT"), (1200, "100,00 €")], [(LEFT, "Total TTC"), (1200, "120,00 €")]]
+    facts = read_invoice([page(rows, TextSource.OCR, slope=0.025)])  # 1.4°: 30 px drift across the page
+    assert (facts.invoice_date, facts.total_ttc) == ("2017-11-13", "120.00")
+
+
+def test_lines_rebuilt_from_boxes_whatever_the_reader_numbered() -> None:
+    rows = [*vet_header(), [(LEFT, "Date de facture"), (1200, "13/11/2017")], [(LEFT, "Total TTC"), (1200, "120,00 €")]]
+    pt = page(rows, TextSource.OCR)
+    flat = PageText(tuple(Word(w.text, w.left, w.top, w.width, w.height, w.conf, 0) for w in pt.words), pt.source, pt.width, pt.height)
+    assert [ln.text for ln in build_lines([flat])] == [ln.text for ln in build_lines([pt])]
+    assert read_invoice([flat]).total_ttc == "120.00"
+
+
+def test_multi_page_invoice_total_on_the_last_page() -> None:
+    p1 = page([*vet_header(), "Facture F-12 du 13/11/2017", "Consultation 45,00 €", "Total page 45,00 €"])
+    p2 = page(["Facture F-12 (suite)", "Hospitalisation 24 h 90,00 €", "Total HT 112,50 €", "TVA 22,50 €", "Total TTC 135,00 €"])
+    facts = read_invoice([p1, p2])
+    assert (facts.invoice_date, facts.total_ttc, facts.siret) == ("2017-11-13", "135.00", ISSUER_SIRET)
+
+
+# --- SIRET ----------------------------------------------------------------------------------------
+
+
+def test_issuer_siret_not_the_clients() -> None:
+    rows = [
+        [(LEFT, "Clinique Vétérinaire du Parc"), (1000, "Client")],
+        [(LEFT, "12 rue des Lilas 69003 Lyon"), (1000, "Élevage des Collines SARL")],
+        [(LEFT, f"SIRET : {ISSUER_SIRET}"), (1000, f"SIRET {CLIENT_SIRET}")],
+        "Date : 13/11/2017", "Total TTC 80,00 €",
+    ]
+    facts = read_invoice([page(rows)])
+    assert facts.siret == ISSUER_SIRET
+    # And with the client's printed first, in a "Facturé à" block above the issuer's footer:
+    rows2 = ["Facture du 13/11/2017", f"Facturé à : Élevage des Collines, SIRET {CLIENT_SIRET}", "Total TTC 80,00 €",
+             "", "", "", "", "", "", "", "", f"Clinique Vétérinaire du Parc - SIRET {ISSUER_SIRET} - N° Ordre 12345"]
+    assert read_invoice([page(rows2)]).siret == ISSUER_SIRET
+
+
+def test_siret_luhn_invalid_is_none_and_ocr_lookalikes_fixed_only_when_valid() -> None:
+    assert not luhn_ok("99999999800010")
+    bad = read_invoice([page(["Au bon moulin", "SIRET : 99999999800010", "Date : 13/11/2017", "Total TTC 1,00 €"])])
+    assert bad.siret is None
+    ocr = ISSUER_SIRET.replace("00", "OO", 1)  # two 0s read as O, as Tesseract may
+    fixed = read_invoice([page(["Clinique", f"SIRET {ocr}", "Total TTC 1,00 €"], TextSource.OCR)])
+    assert fixed.siret == ISSUER_SIRET
+    wrong = ocr[:-1] + "5"  # the same confusion, but the result fails Luhn: no guess
+    assert read_invoice([page(["Clinique", f"SIRET {wrong}", "Total TTC 1,00 €"], TextSource.OCR)]).siret is None
+    assert digitise("Total 1O4,5O") == "Total 104,50"
+
+
+# --- kinds, prescriptions, invoice or not -----------------------------------------------------------
+
+
+PHARMACY = ["Pharmacie du Marché", "M. Jean Petit, docteur en pharmacie", "FINESS 690012345",
+            "Facture n° 2017-118 du 14/11/2017", "Clavaseptin 250 mg cp CIP 3400930012345 1 x 18,40 €",
+            "Total TTC 18,40 €", "Délivré sur ordonnance du Dr Dupont"]
+LAB = ["Laboratoire d'Analyses Vétérinaires du Rhône", "Biologie vétérinaire - prélèvement du 10/11/2017",
+       "Facture n° L-5521 du 12/11/2017", "Numération formule sanguine 24,00 €", "Biochimie 8 paramètres 42,00 €",
+       "Total TTC 66,00 €"]
+PRESCRIPTION = ["Dr Marie Dupont, docteur vétérinaire", "N° Ordre 12345", "ORDONNANCE", "Le 13/11/2017",
+                "Rp/ Clavaseptin 250 mg", "1 comprimé matin et soir pendant 10 jours", "Posologie à respecter",
+                "Ordonnance à renouveler une fois"]
+CARE_SHEET = ["SantéVet", "FEUILLE DE SOINS", "PARTIE ADMINISTRATIVE — à remplir par l'assuré",
+              "PARTIE MÉDICALE — à remplir par le vétérinaire", "PARTIE FINANCIÈRE", "Montant TTC (€)", "Total TTC €",
+              "Joindre obligatoirement la facture du vétérinaire. En cas d'achat en pharmacie ou d'analyses "
+              "de laboratoire, joindre l'ordonnance."]
+
+
+def test_invoice_kinds() -> None:
+    vet = [*vet_header(), "Facture du 13/11/2017", "Consultation 35,00 €", "Vaccin CHPPiL 45,00 €", "Total TTC 80,00 €"]
+    assert read_invoice([page(vet)]).kind == InvoiceKind.VETERINARY
+    assert read_invoice([page(PHARMACY)]).kind == InvoiceKind.PHARMACY
+    assert read_invoice([page(LAB)]).kind == InvoiceKind.LABORATORY
+    assert invoice_kind("Free Service Abonné\nAvis de prélèvement automatique\nTotal TTC 29,99 €") == InvoiceKind.OTHER
+    assert invoice_kind("Animalis\nCroquettes Royal Canin 12 kg 54,90 €\nTotal TTC 54,90 €") == InvoiceKind.OTHER
+    # A vet invoice selling drugs ("Pharmacie" section) is still the vet's.
+    vet_drugs = [*vet_header(), "Facture du 13/11/2017", "Consultation 35,00 €", "Pharmacie", "Metacam 32 ml 21,00 €"]
+    assert invoice_kind("\n".join(vet_drugs)) == InvoiceKind.VETERINARY
+
+
+def test_prescription_and_invoice_detection() -> None:
+    pres, pharm, care = page(PRESCRIPTION), page(PHARMACY), page(CARE_SHEET)
+    assert is_prescription([pres]) and not is_invoice([pres])
+    assert is_invoice([pharm]) and not is_prescription([pharm])  # mentions "ordonnance", still an invoice
+    assert not is_invoice([care]) and not is_prescription([care])  # the form prints "Total TTC" and "ordonnance"
+    assert prescription_score("\n".join(PRESCRIPTION)) > 0.8 > prescription_score("\n".join(PHARMACY))
+    assert invoice_score("\n".join(PHARMACY)) > 0.5 > invoice_score("\n".join(PRESCRIPTION))
+
+
+def test_labels_are_data_and_longest_reading_wins() -> None:
+    assert any(lab.phrase == "Solde à payer" and lab.role == vocab.DUE for lab in vocab.LABELS)
+    line = build_lines([page(["Montant | Total HT 624,90 €"], TextSource.OCR)])[0]
+    roles = [h.role for h in match_labels(line, vocab.AMOUNT_ROLES)]
+    assert roles[-1] == vocab.HT
+
+
+def test_empty_pages_give_empty_facts() -> None:
+    facts = read_invoice([PageText((), TextSource.OCR, 100, 100)])
+    assert facts.invoice_date is None and facts.total_ttc is None and facts.siret is None
+
+
+# --- rendered pages through the real OCR ---------------------------------------------------------
+
+
+def render(rows: list, size_px: int = 30) -> np.ndarray:
+    """An A4 page at 200 dpi with the rows typed in DejaVu Sans; a row may be [(x_px, text), ...]."""
+    img = Image.new("RGB", (1654, 2339), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, size_px)
+    for i, row in enumerate(rows):
+        for x, text in [(LEFT, row)] if isinstance(row, str) else row:
+            draw.text((x, 160 + i * int(size_px * 1.7)), text, fill="black", font=font)
+    return np.asarray(img)[:, :, ::-1].copy()
+
+
+@pytest.mark.parametrize("kind", ["veterinary", "pharmacy"])
+def test_rendered_invoice_through_tesseract(kind: str, settings) -> None:
+    from extractors.ocr import ocr_image
+
+    if kind == "veterinary":
+        rows = [*vet_header(), "", [(LEFT, "FACTURE N° F-2017-0412"), (1000, "Client : M. Martin")],
+                [(LEFT, "Date de facture : 1er février 2017"), (1000, "Échéance : 03/03/2017")], "",
+                [(LEFT, "Consultation"), (1200, "35,00 €")], [(LEFT, "Vaccin CHPPiL"), (1200, "45,83 €")],
+                [(LEFT, "Total HT"), (1200, "80,83 €")], [(LEFT, "TVA 20 %"), (1200, "16,17 €")],
+                [(LEFT, "Total TTC"), (1200, "97,00 €")], [(LEFT, "Acompte"), (1200, "20,00 €")],
+                [(LEFT, "Reste à payer"), (1200, "77,00 €")]]
+        want = ("2017-02-01", "97.00", ISSUER_SIRET, InvoiceKind.VETERINARY)
+    else:
+        rows = [*PHARMACY[:3], f"SIRET {CLIENT_SIRET}", *PHARMACY[3:]]
+        want = ("2017-11-14", "18.40", CLIENT_SIRET, InvoiceKind.PHARMACY)
+    facts = read_invoice([ocr_image(render(rows), settings)])
+    assert (facts.invoice_date, facts.total_ttc, facts.siret, facts.kind) == want
