@@ -6,10 +6,11 @@ exception out of `load_file`.
 """
 from __future__ import annotations
 
+
 import io
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +50,12 @@ def sniff(head: bytes) -> str:
     return "unknown"
 
 
-def load_file(path: Path, name: str, settings: Settings) -> LoadedFile:
-    """Open one uploaded file and return its pages, or the reason it cannot be read."""
+def load_file(path: Path, name: str, settings: Settings, ref: str = "") -> LoadedFile:
+    """Open one uploaded file and return its pages, or the reason it cannot be read.
+
+    `ref` names the file in logs and in each page's `ref` (e.g. "D-123 f2"); client file names stay out of logs.
+    """
+    ref = ref or "file"
     kind = "unknown"
     try:
         size = path.stat().st_size
@@ -63,8 +68,8 @@ def load_file(path: Path, name: str, settings: Settings) -> LoadedFile:
         kind = sniff(head)
         if kind == "unknown":
             raise UnreadableFile("format non reconnu (ni PDF, ni JPEG, ni PNG)")
-        pages = _load_pdf(path, name, settings) if kind == "pdf" else _load_image(path, name, settings)
-        return LoadedFile(name, kind, pages)
+        pages = _load_pdf(path, name, settings, ref) if kind == "pdf" else _load_image(path, name, settings)
+        return LoadedFile(name, kind, [replace(p, ref=f"{ref} p{p.number}") for p in pages])
     except UnreadableFile as exc:
         return LoadedFile(name, kind, error=exc.reason)
     except FileNotFoundError:
@@ -142,7 +147,7 @@ def _check_pdf(path: Path, settings: Settings) -> int:
     return n
 
 
-def _load_pdf(path: Path, name: str, settings: Settings) -> list[Page]:
+def _load_pdf(path: Path, name: str, settings: Settings, ref: str) -> list[Page]:
     n = _check_pdf(path, settings)
     dpi = settings.render_dpi
     try:
@@ -152,8 +157,8 @@ def _load_pdf(path: Path, name: str, settings: Settings) -> list[Page]:
     except Exception as exc:  # pdf2image's timeout and poppler failures
         raise UnreadableFile(f"PDF illisible ({exc.__class__.__name__})") from exc
     if len(images) != n:
-        log.warning("%s: pypdf sees %d pages, poppler rendered %d", name, n, len(images))
-    layers = _text_layers(path, dpi, len(images), settings)
+        log.warning("%s: pypdf sees %d pages, poppler rendered %d", ref, n, len(images))
+    layers = _text_layers(path, dpi, len(images), settings, ref)
     pages = []
     for i, img in enumerate(images):
         bgr = np.asarray(img.convert("RGB"))[:, :, ::-1].copy()
@@ -163,7 +168,7 @@ def _load_pdf(path: Path, name: str, settings: Settings) -> list[Page]:
     return pages
 
 
-def _text_layers(path: Path, dpi: float, n: int, settings: Settings) -> list[PageText | None]:
+def _text_layers(path: Path, dpi: float, n: int, settings: Settings, ref: str) -> list[PageText | None]:
     """pdfplumber words per page, in pixels at `dpi`; None where the layer is empty or garbage."""
     out: list[PageText | None] = []
     try:
@@ -171,7 +176,7 @@ def _text_layers(path: Path, dpi: float, n: int, settings: Settings) -> list[Pag
             for page in pdf.pages[:n]:
                 out.append(_page_layer(page, dpi, settings))
     except Exception as exc:  # a text layer we cannot parse is simply not used
-        log.info("text layer of %s not usable: %s", path.name, exc)
+        log.info("text layer of %s not usable: %s", ref, exc.__class__.__name__)
         return [None] * n
     return out
 

@@ -68,8 +68,7 @@ def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None)
             legible, why = False, why + ("texte illisible",)
     if not legible and doc_type == DocType.OTHER:
         doc_type = SLOT_TYPES.get(slot, DocType.OTHER)  # nothing readable: the client's slot is our best hint
-    log.info("page %s p%d: readability %.2f, %s, legible=%s",
-             page.file, page.number, readability.score, doc_type, legible)
+    log.info("%s: readability %.2f, %s, legible=%s", page.ref, readability.score, doc_type, legible)
     return PageReading(page, slot, readability, text, doc_type, legible, why)
 
 
@@ -134,10 +133,11 @@ def _process(manifest: Manifest, settings: Settings, artifacts: Path | None,
     documents: list[DocumentResult] = []
     unreadable: list[tuple[str, str]] = []
     entries = manifest.documents[: settings.max_files_per_dossier]
-    for entry in entries:
-        loaded: LoadedFile = load_file(entry.path, entry.file, settings)
+    for n, entry in enumerate(entries, 1):
+        ref = f"{manifest.dossier_id} f{n}"  # logs name files by their number, never by the client's name
+        loaded: LoadedFile = load_file(entry.path, entry.file, settings, ref)
         if loaded.error:
-            log.info("dossier %s: %s unreadable: %s", manifest.dossier_id, entry.file, loaded.error)
+            log.info("%s unreadable: %s", ref, loaded.error)
             unreadable.append((entry.file, loaded.error))
             documents.append(DocumentResult(manifest.dossier_id, entry.file, (), DocType.OTHER,
                                             legible=False, illegible_why=(loaded.error,)))
@@ -147,7 +147,7 @@ def _process(manifest: Manifest, settings: Settings, artifacts: Path | None,
             try:
                 readings.append(read_page(page, entry.slot, settings, cache_dir))
             except OcrError as exc:  # Tesseract failed on every try: this page cannot be read
-                log.warning("dossier %s: %s p%d: %s", manifest.dossier_id, entry.file, page.number, exc)
+                log.warning("%s: %s", page.ref, exc)
                 readings.append(PageReading(page, entry.slot, Readability(0.0, ("ocr_failed",)), None,
                                             SLOT_TYPES.get(entry.slot, DocType.OTHER), False,
                                             ("lecture impossible",)))

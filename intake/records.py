@@ -119,6 +119,7 @@ class Page:
     # Set by normalisation: 3x3 matrix mapping loaded-image pixels to `image` pixels, and what was done.
     transform: np.ndarray | None = None
     steps: tuple[str, ...] = ()
+    ref: str = ""  # what logs say of this page, e.g. "D-2017-000123 f2 p1": never the client's file name
 
 
 @dataclass(frozen=True, slots=True)

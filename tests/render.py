@@ -77,3 +77,17 @@ def image_pdf(image: np.ndarray, path: Path, dpi: int = 200) -> Path:
     """A PDF holding only a picture (a scan saved as PDF)."""
     Image.fromarray(image[:, :, ::-1]).save(path, "PDF", resolution=dpi)
     return path
+
+
+def filled_care_sheet(path: Path, kind: str = "scan_colour", seed: int = 0) -> Path:
+    """Our form filled completely (stamp, both signatures, dates, motif, diagnosis), captured as `kind`, as JPEG."""
+    import sys
+
+    from intake.settings import REPO_ROOT
+
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    from care_sheet_synth import Scenario, capture, render_sheet, rng_for
+
+    rng = rng_for("test", seed)
+    cap = capture(render_sheet(Scenario(font_family="test"), rng), kind, rng)
+    return save_image(cap.image, path, dpi=round(cap.dpi), format="JPEG", quality=90)

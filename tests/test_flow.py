@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FORM_PDF
-from tests.render import INVOICE_LINES, save_image, text_page, text_pdf
+from tests.render import INVOICE_LINES, filled_care_sheet, save_image, text_page, text_pdf
 
 pytestmark = pytest.mark.flow
 
@@ -22,16 +22,17 @@ def _write(d: Path, manifest: dict | str | None, files: dict[str, callable]):
 
 def _inbox(root: Path) -> Path:
     inbox = root / "inbox"
-    care = lambda p: shutil.copy(FORM_PDF, p)
+    care = lambda p: shutil.copy(FORM_PDF, p)  # the blank form: a care sheet, with nothing filled in
+    filled = lambda p: filled_care_sheet(p)
     inv_pdf = lambda p: text_pdf(INVOICE_LINES, p)
     inv_png = lambda p: save_image(text_page(INVOICE_LINES), p, format="PNG")
     _write(inbox / "D-OK", {"dossier_id": "D-OK", "documents": [
-        {"file": "feuille.pdf", "slot": "care_sheet"}, {"file": "facture.pdf", "slot": "invoice"}]},
-        {"feuille.pdf": care, "facture.pdf": inv_pdf})
+        {"file": "feuille.jpg", "slot": "care_sheet"}, {"file": "facture.pdf", "slot": "invoice"}]},
+        {"feuille.jpg": filled, "facture.pdf": inv_pdf})
     # swapped slots and a PNG named .pdf: content wins
     _write(inbox / "D-SWAP", {"dossier_id": "D-SWAP", "documents": [
         {"file": "facture.pdf", "slot": "care_sheet"}, {"file": "feuille.pdf", "slot": "invoice"}]},
-        {"facture.pdf": inv_png, "feuille.pdf": care})
+        {"facture.pdf": inv_png, "feuille.pdf": filled})
     _write(inbox / "D-NOINV", {"dossier_id": "D-NOINV", "documents": [{"file": "f.pdf", "slot": "care_sheet"}]},
            {"f.pdf": care})
     _write(inbox / "D-BAD", {"dossier_id": "D-BAD", "documents": [
@@ -63,7 +64,10 @@ def test_flow_decides_every_dossier_and_reruns_write_each_once(tmp_path, prefect
     assert set(dossiers) == {"D-OK", "D-SWAP", "D-NOINV", "D-BAD", "D-JSON"}
     assert dossiers["D-OK"]["decision"] == "accept" and dossiers["D-OK"]["status_fr"] == "A traiter"
     assert dossiers["D-SWAP"]["decision"] == "accept"
-    assert dossiers["D-NOINV"]["reasons"] == "INVOICE_MISSING"
+    # the blank form: no invoice, and nothing of the sheet is filled in
+    assert dossiers["D-NOINV"]["reasons"].split("|") == [
+        "INVOICE_MISSING", "VET_STAMP_MISSING", "VET_SIGNATURE_MISSING", "OWNER_SIGNATURE_MISSING",
+        "MEDICAL_SECTION_INCOMPLETE", "CARE_SHEET_UNDATED"]
     assert dossiers["D-NOINV"]["status_fr"] == "En attente de documents supplémentaires"
     assert dossiers["D-BAD"]["decision"] == "illegible"
     assert dossiers["D-BAD"]["reasons"].split("|").count("FILE_UNREADABLE") == 1  # one code, two files
@@ -102,3 +106,22 @@ def test_flow_run_is_completed_in_prefect(tmp_path, prefect_harness):
 
     state, _ = anyio.run(last_state)
     assert state == "COMPLETED"
+
+
+def test_logs_name_files_by_number_never_by_the_clients_file_name(tmp_path, settings, caplog):
+    import logging
+
+    from intake.dossier import process_dossier
+
+    d = tmp_path / "D-LOG"
+    _write(d, {"dossier_id": "D-LOG", "documents": [
+        {"file": "facture Jean DUPONT.pdf", "slot": "invoice"}, {"file": "feuille DUPONT.pdf", "slot": "care_sheet"},
+        {"file": "ordonnance DUPONT.pdf", "slot": "other"}]},
+        {"facture Jean DUPONT.pdf": lambda p: text_pdf(INVOICE_LINES, p),
+         "feuille DUPONT.pdf": lambda p: shutil.copy(FORM_PDF, p),
+         "ordonnance DUPONT.pdf": lambda p: p.write_bytes(b"%PDF-1.4 truncated")})
+    with caplog.at_level(logging.DEBUG):
+        result = process_dossier(d, settings)
+    assert "FILE_UNREADABLE" in result.reasons
+    assert "D-LOG f1 p1" in caplog.text and "D-LOG f3" in caplog.text
+    assert "DUPONT" not in caplog.text

@@ -46,10 +46,11 @@ def test_pharmacy_invoice_alone_is_not_the_vet_invoice_and_needs_a_prescription(
     assert codes(with_rx) == []
 
 
-def test_unreadable_file_is_reported_and_missing_is_not_guessed():
+def test_unreadable_file_is_reported_and_what_it_held_counts_as_absent():
+    # contract: CARE_SHEET_MISSING when no page of the dossier is a care sheet; a corrupt file has no pages
     facts = DossierFacts("D", (doc(DocType.INVOICE, kind=InvoiceKind.VETERINARY),), (("x.pdf", "PDF endommagé"),))
     found = evaluate(facts)
-    assert [f.code for f in found] == [ReasonCode.FILE_UNREADABLE]
+    assert [f.code for f in found] == [ReasonCode.FILE_UNREADABLE, ReasonCode.CARE_SHEET_MISSING]
     assert "x.pdf" in found[0].message_fr and decide(found) == Decision.ILLEGIBLE
 
 

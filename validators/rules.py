@@ -65,8 +65,9 @@ def invoice_illegible(facts: DossierFacts) -> list[Finding]:
 
 
 def care_sheet_missing(facts: DossierFacts) -> list[Finding]:
-    # A file we could not open may be the care sheet: FILE_UNREADABLE already says so, no guess here.
-    if facts.of_type(DocType.CARE_SHEET) or facts.unreadable_files:
+    # Contract: "no page of the dossier is a care sheet". A file we could not open has no pages, so
+    # a care sheet sent only as a corrupt file is missing too (FILE_UNREADABLE says which file).
+    if facts.of_type(DocType.CARE_SHEET):
         return []
     return [Finding(ReasonCode.CARE_SHEET_MISSING, message_fr(ReasonCode.CARE_SHEET_MISSING),
                     "aucune page reconnue comme feuille de soins")]
@@ -78,8 +79,6 @@ def _is_supporting(doc: DocumentResult) -> bool:
 
 
 def invoice_missing(facts: DossierFacts) -> list[Finding]:
-    if facts.unreadable_files:
-        return []
     invoices = facts.of_type(DocType.INVOICE)
     if any(not _is_supporting(d) for d in invoices):
         return []
@@ -89,7 +88,7 @@ def invoice_missing(facts: DossierFacts) -> list[Finding]:
 
 def prescription_missing(facts: DossierFacts) -> list[Finding]:
     supporting = [d for d in facts.of_type(DocType.INVOICE) if _is_supporting(d)]
-    if not supporting or facts.of_type(DocType.PRESCRIPTION) or facts.unreadable_files:
+    if not supporting or facts.of_type(DocType.PRESCRIPTION):
         return []
     names = ", ".join(f"{d.file} ({d.invoice.kind})" for d in supporting)
     return [Finding(ReasonCode.PRESCRIPTION_MISSING, message_fr(ReasonCode.PRESCRIPTION_MISSING), names)]
