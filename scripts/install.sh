@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng tesseract-ocr-osd  # OCR, French + English + orientation
   poppler-utils qpdf                                                    # PDF rendering; encrypted test PDFs
-  fonts-liberation2 fonts-dejavu-core                                   # print fonts of generated documents
-  fonts-dkg-handwriting fonts-breip fonts-femkeklaver fonts-rufscript   # handwriting in generated forms
-  fonts-ecolier-court fonts-dancingscript fonts-humor-sans fonts-klee
+  fonts-liberation2 fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf  # print fonts of generated documents
+  fonts-dkg-handwriting fonts-breip fonts-rufscript fonts-ecolier-court      # handwriting in generated forms
+  fonts-dancingscript fonts-humor-sans fonts-kaushanscript fonts-comic-neue
+  fonts-klee fonts-bwht
+  chromium                                                              # tests/test_ui.py looks at the Prefect UI
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
