@@ -15,7 +15,8 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(workers=args.workers, render_dpi=args.dpi)
     out = Path(args.out).resolve()
-    summaries = run_inbox(Path(args.inbox).resolve(), out, settings)
+    archive = Path(args.archive).resolve() if args.archive else None
+    summaries = run_inbox(Path(args.inbox).resolve(), out, settings, archive=archive)
     counts: dict[str, int] = {}
     for s in summaries:
         counts[s["decision"]] = counts.get(s["decision"], 0) + 1
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="decide every ready dossier of an inbox, write the CSVs")
     run.add_argument("inbox", help="inbox folder: one sub-folder per dossier")
     run.add_argument("--out", required=True, help="output folder for dossiers.csv and documents.csv")
+    run.add_argument("--archive", default=None,
+                     help="move each decided dossier to ARCHIVE/<decision>/<folder> (default: leave it in the inbox)")
     run.add_argument("--workers", type=int, default=None, help="dossiers in parallel (default: cores)")
     run.add_argument("--dpi", type=int, default=None, help="PDF rendering resolution")
     sub.add_parser("eval", help="compare a run with a truth folder (see `intake eval --help`)")

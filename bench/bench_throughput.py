@@ -1,0 +1,228 @@
+"""End-to-end throughput of the Prefect flow next to raw `tesseract` on the same pages, in the same run.
+
+    .venv/bin/python bench/bench_throughput.py                       # the committed sample inbox, ~3 min
+    .venv/bin/python bench/bench_throughput.py --inbox DIR           # any inbox
+    .venv/bin/python bench/bench_throughput.py --sizes 50,500        # generated inboxes: how time grows
+    .venv/bin/python bench/bench_throughput.py --runners thread,process
+
+Prints, per inbox: pages, raw tesseract pages/min (one process per core, every page
+OCRed whole at 200 dpi, `fra+eng`), the flow's pages/min for each task runner
+(fresh OCR cache, Prefect's ephemeral server already up), the ratio to raw, and
+the peak memory of the flow process and of its largest child (a pool worker or a
+tesseract). Each flow run is a fresh subprocess, so the figures do not mix.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SAMPLE = REPO / "sample_docs" / "inbox"
+
+
+def ready(inbox: Path) -> list[Path]:
+    return sorted(p for p in inbox.iterdir() if (p / "manifest.json").is_file())
+
+
+def render_pages(inbox: Path, dest: Path, dpi: int) -> list[Path]:
+    """Every page of every uploaded file as an image tesseract can read (untimed)."""
+    pages: list[Path] = []
+    for folder in ready(inbox):
+        for f in sorted(folder.iterdir()):
+            if f.name == "manifest.json" or not f.is_file():
+                continue
+            head = f.read_bytes()[:1024]
+            stem = dest / f"{folder.name}_{f.stem}".replace(" ", "_")
+            if b"%PDF-" in head:
+                done = subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", str(f), str(stem)],
+                                      capture_output=True)
+                if done.returncode == 0:
+                    pages += sorted(dest.glob(f"{stem.name}-*.png"))
+            elif head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n":
+                target = stem.with_suffix(f.suffix.lower() or ".img")
+                shutil.copy(f, target)
+                pages.append(target)
+    return pages
+
+
+def raw_tesseract(pages: list[Path], workers: int) -> float:
+    """Seconds for plain tesseract over all pages, `workers` processes at a time."""
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+
+    def one(page: Path) -> None:
+        subprocess.run(["tesseract", str(page), "-", "-l", "fra+eng", "--psm", "3", "--oem", "1", "tsv"],
+                       env=env, capture_output=True)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, pages))
+    return time.perf_counter() - t0
+
+
+class MemorySampler:
+    """Peak RSS of this process and of each kind of descendant (pool worker, tesseract, ...),
+    sampled from /proc every 0.2 s. ru_maxrss cannot tell: a forked child inherits the parent's."""
+
+    def __init__(self) -> None:
+        import threading
+        self.peak: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _rss_mb(pid: str) -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def _sample(self) -> None:
+        me = str(os.getpid())
+        parents: dict[str, str] = {}
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    parents[d.name] = (d / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                except OSError:
+                    pass
+        for pid in parents:
+            p, depth = pid, 0
+            while p in parents and p != me and depth < 10:
+                p, depth = parents[p], depth + 1
+            if p != me:
+                continue
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                rss = self._rss_mb(pid)
+            except OSError:
+                continue
+            kind = ("self" if pid == me else "prefect server" if "uvicorn" in cmd or " server" in cmd
+                    else "tesseract" if "tesseract" in cmd else "python child" if "python" in cmd else "other")
+            self.peak[kind] = max(self.peak.get(kind, 0.0), rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def __enter__(self) -> "MemorySampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def child(inbox: str, out: str, runner: str, workers: int) -> None:
+    """Run the flow once in this fresh process and print its figures as JSON."""
+    from intake import prefect_env
+    prefect_env.configure()
+    from prefect import flow
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+    from flows.inbox import process_inbox
+    from intake.settings import Settings
+
+    @flow(name="bench-warmup")
+    def warmup() -> None:  # starts the ephemeral server outside the timed part
+        return None
+
+    warmup()
+    settings = Settings.from_env(workers=workers, ocr_cache_dir=Path(out) / "ocr-cache")
+    task_runner = (ProcessPoolTaskRunner(max_workers=workers) if runner == "process"
+                   else ThreadPoolTaskRunner(max_workers=workers))
+    with MemorySampler() as memory:
+        t0 = time.perf_counter()
+        summaries = process_inbox.with_options(task_runner=task_runner)(inbox, out, None, settings)
+        seconds = time.perf_counter() - t0
+    memory.peak["self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("BENCH " + json.dumps({"seconds": seconds, "dossiers": len(summaries), "peak_mb": memory.peak}))
+
+
+def run_flow(inbox: Path, runner: str, workers: int, tmp: Path) -> dict:
+    out = Path(tempfile.mkdtemp(dir=tmp, prefix=f"out-{runner}-"))
+    env = dict(os.environ, PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_LOGGING_LEVEL="WARNING")
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run([sys.executable, __file__, "--_child", str(inbox), str(out), runner, str(workers)],
+                          env=env, capture_output=True, text=True)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if line is None:
+        raise SystemExit(f"flow run failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return json.loads(line[6:])
+
+
+def generated(n: int, seed: int, tmp: Path) -> Path:
+    script = REPO / "sample_docs" / "generate.py"
+    dest = tmp / f"gen-{n}"
+    subprocess.run([sys.executable, str(script), "--out", str(dest), "--seed", str(seed), "--n", str(n)], check=True,
+                   capture_output=True)
+    return dest / "inbox"
+
+
+def bench_inbox(label: str, inbox: Path, runners: list[str], workers: int, dpi: int, tmp: Path) -> dict:
+    work = tmp / f"pages-{label}"
+    work.mkdir()
+    pages = render_pages(inbox, work, dpi)
+    raw_s = raw_tesseract(pages, workers)
+    raw_ppm = 60 * len(pages) / raw_s
+    n = len(ready(inbox))
+    print(f"\n== {label}: {n} dossiers, {len(pages)} pages ==")
+    print(f"raw tesseract ({workers} processes):  {raw_s:7.1f} s  {raw_ppm:7.1f} pages/min")
+    row = {"label": label, "dossiers": n, "pages": len(pages), "raw_s": raw_s}
+    for runner in runners:
+        copy = tmp / f"inbox-{label}-{runner}"
+        shutil.copytree(inbox, copy)  # the flow moves claimed folders about: never the source
+        r = run_flow(copy, runner, workers, tmp)
+        ppm = 60 * len(pages) / r["seconds"]
+        peak = r["peak_mb"]
+        per_worker = peak.get("python child") if runner == "process" else peak["self"] / workers
+        print(f"flow, {runner:7s} runner:         {r['seconds']:7.1f} s  {ppm:7.1f} pages/min  "
+              f"ratio {ppm / raw_ppm:4.2f}  peak RSS per worker ~{per_worker or 0:.0f} MB  "
+              f"(" + ", ".join(f"{k} {v:.0f}" for k, v in sorted(peak.items())) + " MB)")
+        row[runner] = r
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--_child":
+        child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--inbox", type=Path, default=None, help=f"inbox to measure (default: {SAMPLE})")
+    ap.add_argument("--sizes", default="", help="also generated inboxes of these sizes, e.g. 50,500 (slow)")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--runners", default="thread", help="thread, process or thread,process")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--dpi", type=int, default=200, help="rendering of PDF pages for raw tesseract")
+    args = ap.parse_args(argv)
+    runners = [r.strip() for r in args.runners.split(",") if r.strip()]
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} cores, load average {load:.1f} at start; workers={args.workers}")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as t:
+        tmp = Path(t)
+        if args.inbox or not args.sizes:
+            rows.append(bench_inbox("inbox", args.inbox or SAMPLE, runners, args.workers, args.dpi, tmp))
+        for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
+            rows.append(bench_inbox(f"gen{n}", generated(n, args.seed, tmp), runners, args.workers, args.dpi, tmp))
+    if len(rows) > 1:
+        print("\nhow time grows (seconds per dossier; linear = constant):")
+        for row in rows:
+            cells = "  ".join(f"{r}: {row[r]['seconds'] / row['dossiers']:.2f}" for r in runners)
+            print(f"  {row['label']:8s} {row['dossiers']:4d} dossiers  raw {row['raw_s'] / row['dossiers']:.2f}  {cells}")
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

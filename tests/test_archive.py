@@ -1,0 +1,225 @@
+"""The inbox as a work queue: atomic claims, archiving by decision, recovery after kill -9."""
+import csv
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from intake import archive as queue
+from intake.settings import REPO_ROOT
+from tests.conftest import FORM_PDF
+from tests.render import INVOICE_LINES, text_pdf
+
+
+def _dossier(inbox: Path, name: str, invoice: Path | None = None, manifest: bool = True) -> Path:
+    d = inbox / name
+    d.mkdir(parents=True)
+    shutil.copy(FORM_PDF, d / "feuille.pdf")
+    if invoice is not None:
+        shutil.copy(invoice, d / "facture.pdf")
+    if manifest:
+        docs = [{"file": "feuille.pdf", "slot": "care_sheet"}]
+        if invoice is not None:
+            docs.append({"file": "facture.pdf", "slot": "invoice"})
+        (d / "manifest.json").write_text(json.dumps({"dossier_id": name, "documents": docs}))
+    return d
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _claim_all(inbox: str, names: list[str], barrier, report: str) -> None:
+    """Child process: wait until both are ready, then try to claim every dossier."""
+    barrier.wait(60)
+    owner = queue.Owner.current()
+    won = [n for n in names if queue.claim(Path(inbox), n, owner) is not None]
+    Path(report).write_text(json.dumps({"owner": owner.name, "won": won}))
+
+
+def test_two_processes_never_claim_the_same_dossier(tmp_path):
+    inbox = tmp_path / "inbox"
+    names = [f"D-{i:04d}" for i in range(300)]
+    for n in names:
+        (inbox / n).mkdir(parents=True)
+        (inbox / n / "manifest.json").write_text("{}")
+    (inbox / "D-UPLOADING").mkdir()  # no manifest: never claimed
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(2)
+    reports = [tmp_path / "a.json", tmp_path / "b.json"]
+    procs = [ctx.Process(target=_claim_all, args=(str(inbox), order, start, str(r)))
+             for order, r in ((names, reports[0]), (names[::-1], reports[1]))]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    a, b = (json.loads(r.read_text()) for r in reports)
+    assert a["owner"] != b["owner"]
+    assert not set(a["won"]) & set(b["won"])
+    assert sorted(a["won"] + b["won"]) == names
+    assert a["won"] and b["won"]  # both really raced
+    for rep in (a, b):
+        area = inbox / queue.WORK_DIR / queue.PROCESSING / rep["owner"]
+        assert sorted(p.name for p in area.iterdir()) == sorted(rep["won"])
+    assert queue.claimable(inbox) == []
+    assert (inbox / "D-UPLOADING").is_dir()
+
+
+def test_archive_across_filesystems_copies_then_renames(tmp_path):
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second filesystem")
+    owner = queue.Owner.current()
+    inbox = tmp_path / "inbox"
+    _dossier(inbox, "D-X")
+    claimed = queue.claim(inbox, "D-X", owner)
+    root = Path(shm / f"intake-archive-{os.getpid()}")
+    try:
+        dest = queue.archive(claimed, root, "accept", owner)
+        assert dest == root / "accept" / "D-X"
+        assert (dest / "manifest.json").is_file() and (dest / "feuille.pdf").stat().st_size > 0
+        assert not claimed.exists()
+        assert not list((root / "accept").glob(".partial-*"))
+        again = _dossier(inbox, "D-X")  # the same id sent again is archived beside, never over
+        assert queue.archive(queue.claim(inbox, again.name, owner), root, "accept", owner).name == "D-X~2"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_recover_returns_claims_of_dead_runs_only(tmp_path):
+    inbox, archive = tmp_path / "inbox", tmp_path / "archive"
+    me = queue.Owner.current()
+    dead = queue.Owner(me.host, 999_999_999, "1")  # no such process
+    parent = queue.Owner(me.host, os.getppid(), queue._start_ticks(os.getppid()))  # alive
+    remote = queue.Owner("other-host", 42, "7")
+    for owner, name in ((dead, "D-DEAD"), (parent, "D-LIVE"), (remote, "D-REMOTE")):
+        _dossier(inbox, name)
+        assert queue.claim(inbox, name, owner) is not None
+    (archive / "accept").mkdir(parents=True)
+    (archive / "accept" / f"{queue.PARTIAL}{dead.name}-D-DEAD").mkdir()  # a half-made copy
+    assert queue.recover(inbox, me, archive) == ["D-DEAD"]
+    assert (inbox / "D-DEAD" / "manifest.json").is_file()
+    assert not list((archive / "accept").iterdir())
+    assert queue.claimable(inbox) == ["D-DEAD"]
+    remote_area = queue.processing_dir(inbox, remote)
+    old = time.time() - queue.LEASE_S - 5
+    os.utime(remote_area, (old, old))  # its heartbeat stopped: the lease expired
+    assert queue.recover(inbox, me, archive) == ["D-REMOTE"]
+    assert (queue.processing_dir(inbox, parent) / "D-LIVE").is_dir()
+
+
+@pytest.mark.flow
+def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):
+    from flows.inbox import run_inbox
+    from intake.settings import Settings
+
+    inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
+    invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
+    _dossier(inbox, "D-1", invoice)
+    _dossier(inbox, "D-2")
+    _dossier(inbox, "D-UP", invoice, manifest=False)
+    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr")
+
+    # Without an archive the inbox is left as it was (and the ledger knows what was decided) ...
+    first = run_inbox(inbox, out, settings)
+    assert sorted(s["dossier_id"] for s in first) == ["D-1", "D-2"]
+    assert sorted(p.name for p in inbox.iterdir()) == ["D-1", "D-2", "D-UP"]  # work area removed when empty
+    decided = {r["dossier_id"]: r["decision"] for r in _rows(out / "dossiers.csv")}
+
+    # ... so a run with an archive files them by that decision without reading them again.
+    second = run_inbox(inbox, out, settings, archive=archive)
+    assert {s["dossier_id"]: s.get("note") for s in second} == {"D-1": "déjà décidé", "D-2": "déjà décidé"}
+    for name, decision in decided.items():
+        assert (archive / decision / name / "manifest.json").is_file()
+    assert sorted(p.name for p in inbox.iterdir() if not p.name.startswith(".")) == ["D-UP"]
+    assert not (inbox / queue.WORK_DIR).exists()
+
+    _dossier(inbox, "D-3", invoice)  # a new one: read, decided, archived
+    third = run_inbox(inbox, out, settings, archive=archive)
+    assert [s["dossier_id"] for s in third] == ["D-3"] and third[0]["note"] == ""  # read, not reused
+    rows = _rows(out / "dossiers.csv")
+    assert sorted(r["dossier_id"] for r in rows) == ["D-1", "D-2", "D-3"]
+    assert (archive / third[0]["archived_to"] / "facture.pdf").is_file()
+
+
+@pytest.mark.flow
+def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, prefect_harness, monkeypatch):
+    import intake.dossier
+    from flows.inbox import run_inbox
+    from intake.settings import Settings
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
+    for name in ("D-FLAKY", "D-BROKEN", "D-FINE"):
+        _dossier(inbox, name, invoice)
+    calls: dict[str, int] = {}
+    real = intake.dossier._process
+
+    def failing(manifest, *args, **kw):  # out of memory on a page, as numpy reports it
+        calls[manifest.dossier_id] = calls.get(manifest.dossier_id, 0) + 1
+        if manifest.dossier_id == "D-BROKEN" or (manifest.dossier_id == "D-FLAKY" and calls["D-FLAKY"] == 1):
+            raise MemoryError("Unable to allocate 2.1 GiB for an array")
+        return real(manifest, *args, **kw)
+
+    monkeypatch.setattr(intake.dossier, "_process", failing)
+    settings = Settings(workers=2)
+    summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings, archive=tmp_path / "arch")}
+    assert calls == {"D-FLAKY": 2, "D-BROKEN": settings.infra_retries + 1, "D-FINE": 1}
+    assert "PROCESSING_ERROR" not in summaries["D-FLAKY"]["reasons"]
+    assert summaries["D-BROKEN"]["reasons"] == "PROCESSING_ERROR"
+    assert summaries["D-BROKEN"]["decision"] == "illegible"
+    rows = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
+    assert "MemoryError" in rows["D-BROKEN"]["evidence"]
+    assert rows["D-FINE"]["reasons"] == summaries["D-FINE"]["reasons"]
+
+
+def _intake_run(inbox: Path, out: Path, archive: Path, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([str(REPO_ROOT / ".venv" / "bin" / "intake"), "run", str(inbox), "--out", str(out),
+                             "--archive", str(archive), "--workers", "2"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.mark.flow
+def test_a_run_killed_with_sigkill_is_finished_by_the_next(tmp_path, prefect_harness):
+    from prefect.settings import PREFECT_API_URL
+
+    inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
+    invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
+    names = [f"D-{i:02d}" for i in range(10)]
+    for n in names:
+        _dossier(inbox, n, invoice)
+    _dossier(inbox, "D-UPLOADING", invoice, manifest=False)
+    # Both runs report to the test's Prefect server: the killed one stays "Running" there, as after a crash.
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), INTAKE_OCR_CACHE_DIR=str(tmp_path / "ocr"))
+
+    run = _intake_run(inbox, out, archive, env)
+    deadline = time.time() + 240
+    results = out / "results"
+    while time.time() < deadline and run.poll() is None:
+        done = len(list(results.glob("*.json"))) if results.is_dir() else 0
+        if done >= 2:
+            break
+        time.sleep(0.05)
+    assert run.poll() is None, run.stdout.read().decode()[-3000:]
+    os.killpg(run.pid, signal.SIGKILL)  # the run and everything it started: Prefect's server, tesseract
+    run.wait(30)
+    left = queue.claimable(inbox)
+    claimed = list((inbox / queue.WORK_DIR / queue.PROCESSING).glob("*/*"))
+    assert len(left) + len(claimed) > 0 and len(left) < len(names)  # really killed half-way
+
+    again = _intake_run(inbox, out, archive, env)
+    log = again.communicate(timeout=400)[0].decode()
+    assert again.returncode == 0, log[-3000:]
+    rows = _rows(out / "dossiers.csv")
+    assert sorted(r["dossier_id"] for r in rows) == names  # each exactly once
+    filed = sorted(p.name for p in archive.glob("*/*"))
+    assert filed == names
+    assert [p.name for p in inbox.iterdir()] == ["D-UPLOADING"]  # no claim left behind
