@@ -106,6 +106,23 @@ def _normalise(page: Page, settings: Settings) -> Page:
                                steps=page.steps + tuple(steps), dpi=float(dpi))
 
 
+def enlargement(page: Page) -> float:
+    """How much normalisation enlarged the page's pixels (the warp brings small photos up to A4 at
+    render_dpi): 1.0 when it did not. Pixel measures of the capture itself (readability) undo it."""
+    if page.transform is None:
+        return 1.0
+    return float(np.sqrt(abs(np.linalg.det(np.asarray(page.transform)[:2, :2]))))
+
+
+def native_pixels(page: Page) -> np.ndarray:
+    """The normalised image at the capture's own resolution: upright and flat, but never enlarged."""
+    scale = enlargement(page)
+    if scale <= 1.02:
+        return page.image
+    h, w = page.image.shape[:2]
+    return cv2.resize(page.image, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA)
+
+
 def flatten_colour(image: np.ndarray) -> np.ndarray:
     """Colour image with shadows and uneven light evened out: paper white, ink hues kept (uint8)."""
     return np.clip(geometry.flat(image) * 255.0, 0, 255).astype(np.uint8)

@@ -142,3 +142,29 @@ def test_every_defect_has_french_words(page, settings):
     assert seen <= set(READABILITY_DEFECTS_FR)
     assert {"blur", "dark", "overexposed", "low_contrast", "low_resolution", "compression",
             "cut_off"} <= set(READABILITY_DEFECTS_FR)
+
+
+def test_small_sharp_phone_photo_is_not_blurred_by_the_warps_enlargement(settings):
+    """A 1100 px-wide phone photo is warped up to A4 at render_dpi for OCR; readability must judge the
+    capture's own pixels, not the enlargement (which widens every edge and read as 'blur')."""
+    import sys
+
+    import cv2
+
+    from extractors import stages
+    from extractors.normalise import enlargement
+    from intake.records import Capture, Page
+    from intake.settings import REPO_ROOT
+
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    from care_sheet_synth import Scenario, capture, render_sheet, rng_for
+
+    rng = rng_for("test", 0)
+    cap = capture(render_sheet(Scenario(font_family="test"), rng), "photo", rng)
+    h, w = cap.image.shape[:2]
+    small = cv2.resize(cap.image, (1100, round(h * 1100 / w)), interpolation=cv2.INTER_AREA)
+    small = cv2.imdecode(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])[1], cv2.IMREAD_COLOR)
+    page = stages.normalise(Page("fs.jpg", 1, small, cap.dpi * 1100 / w, Capture.IMAGE), settings)
+    assert "perspective" in page.steps and enlargement(page) > 1.3
+    r = stages.readability(page, settings)
+    assert r.score >= settings.readability_threshold, r
