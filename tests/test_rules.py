@@ -67,3 +67,10 @@ def test_illegible_only_when_no_readable_copy():
 def test_undetermined_care_sheet_flags_never_fire():
     facts = DossierFacts("D", (doc(DocType.CARE_SHEET, care_sheet=CareSheetFacts()), doc(DocType.INVOICE)))
     assert codes(facts) == []
+
+
+def test_a_shop_receipt_is_not_the_vet_invoice_but_an_unread_issuer_may_be():
+    shop = DossierFacts("D", (doc(DocType.CARE_SHEET), doc(DocType.INVOICE, kind=InvoiceKind.OTHER)))
+    assert codes(shop) == [ReasonCode.INVOICE_MISSING]
+    unknown = DossierFacts("D", (doc(DocType.CARE_SHEET), doc(DocType.INVOICE, kind=None)))
+    assert codes(unknown) == []

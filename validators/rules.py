@@ -59,7 +59,7 @@ def care_sheet_illegible(facts: DossierFacts) -> list[Finding]:
 
 
 def invoice_illegible(facts: DossierFacts) -> list[Finding]:
-    vet_like = [d for d in facts.of_type(DocType.INVOICE) if not _is_supporting(d)]
+    vet_like = [d for d in facts.of_type(DocType.INVOICE) if _may_be_vet_invoice(d)]
     sub = DossierFacts(facts.dossier_id, tuple(vet_like))
     return _illegible(sub, DocType.INVOICE, ReasonCode.INVOICE_ILLEGIBLE)
 
@@ -78,11 +78,18 @@ def _is_supporting(doc: DocumentResult) -> bool:
     return doc.invoice is not None and doc.invoice.kind in SUPPORTING_KINDS
 
 
+def _may_be_vet_invoice(doc: DocumentResult) -> bool:
+    """A veterinary invoice, or one whose issuer could not be read (illegible: judged by its own rule).
+    A pharmacy, a lab or any other business (a pet shop's receipt) is not the vet's invoice."""
+    return doc.invoice is None or doc.invoice.kind in (None, InvoiceKind.VETERINARY)
+
+
 def invoice_missing(facts: DossierFacts) -> list[Finding]:
     invoices = facts.of_type(DocType.INVOICE)
-    if any(not _is_supporting(d) for d in invoices):
+    if any(_may_be_vet_invoice(d) for d in invoices):
         return []
-    evidence = "aucune facture" if not invoices else "seulement des factures de pharmacie/laboratoire"
+    kinds = sorted({str(d.invoice.kind) for d in invoices if d.invoice is not None and d.invoice.kind})
+    evidence = "aucune facture" if not invoices else "seulement des factures " + "/".join(kinds)
     return [Finding(ReasonCode.INVOICE_MISSING, message_fr(ReasonCode.INVOICE_MISSING), evidence)]
 
 
