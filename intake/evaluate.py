@@ -26,7 +26,9 @@ REASONS = ["CARE_SHEET_MISSING", "INVOICE_MISSING", "CARE_SHEET_ILLEGIBLE", "INV
            "CARE_SHEET_UNDATED", "PRESCRIPTION_MISSING"]
 DOC_TYPES = ["care_sheet", "invoice", "prescription", "other"]
 CAPTURES = ["text_pdf", "scan", "photo", "degraded", "corrupt"]
-FLAGS = ["vet_stamp", "vet_signature", "owner_signature", "medical_section_complete"]
+FLAGS = ["vet_stamp", "vet_signature", "owner_signature", "medical_section_complete", "dated"]
+# a flag's column in the run when it differs from the truth's (the contract has no "dated" column)
+RUN_COLUMN = {"dated": "care_sheet_dated"}
 INVOICE_FIELDS = ["invoice_date", "invoice_total_ttc", "vet_siret", "invoice_kind"]
 SCORED_KINDS = {"veterinary", "pharmacy", "laboratory"}
 MISSING = "missing"  # the run wrote no row for this dossier
@@ -185,7 +187,7 @@ def _flags(pairs: list[tuple[Row, Row | None]]) -> dict:
     for f in FLAGS:
         s = {"total": 0, "correct": 0, "false_present": 0, "false_missing": 0, "unknown": 0, "truth_true": 0, "truth_false": 0}
         for t, p in sheets:
-            want, got = _bool(t.get(f)), _bool((p or {}).get(f))
+            want, got = _bool(t.get(f)), _bool((p or {}).get(RUN_COLUMN.get(f, f)))
             if want is None:
                 continue
             s["total"] += 1
@@ -268,6 +270,24 @@ def format_text(rep: dict) -> str:
     for f, s in rep["care_sheet_flags"].items():
         out.append(f"{f:<26}{_pct(s['accuracy']):>9}{s['false_present']:>6}/{s['truth_false']:<3}{_pct(s['false_present_rate']):>6}"
                    f"{s['false_missing']:>6}/{s['truth_true']:<3}{_pct(s['false_missing_rate']):>6}{s['unknown']:>9}")
+    caps = [c for c, b in rep["by_capture"].items() if any(s["total"] for s in b["care_sheet_flags"].values())]
+    out.append(f"\nFlag by capture: accuracy (false present / false missing)")
+    out.append(f"{'':<26}" + "".join(f"{c:>22}" for c in caps))
+    for f in FLAGS:
+        cells = []
+        for c in caps:
+            s = rep["by_capture"][c]["care_sheet_flags"][f]
+            cells.append(f"{_pct(s['accuracy'])} ({s['false_present']}/{s['false_missing']})" if s["total"] else "-")
+        out.append(f"{f:<26}" + "".join(f"{x:>22}" for x in cells))
+    caps = [c for c, b in rep["by_capture"].items() if any(s["total"] for s in b["invoice_fields"].values())]
+    out.append(f"\nInvoice field by capture: exact (correct/total)")
+    out.append(f"{'':<20}" + "".join(f"{c:>18}" for c in caps))
+    for f in INVOICE_FIELDS:
+        cells = []
+        for c in caps:
+            s = rep["by_capture"][c]["invoice_fields"][f]
+            cells.append(f"{_pct(s['rate'])} ({s['correct']}/{s['total']})" if s["total"] else "-")
+        out.append(f"{f:<20}" + "".join(f"{x:>18}" for x in cells))
     out.append(f"\n{'By capture':<10}{'dossiers':>9}{'decision':>10}{'reasons F1':>12}{'ill.acc':>9}{'read->ill':>11}"
                f"{'docs found':>12}{'inv. fields':>13}{'flags':>9}")
     for cap, b in rep["by_capture"].items():
