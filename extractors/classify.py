@@ -27,7 +27,7 @@ def classify_text(text: str) -> PageClass:
     scores = {"care_sheet": care, "invoice": invoice, "prescription": presc}
     if care >= vocab.CARE_SHEET_CUE_MIN:  # the form also prints "Total TTC" and "ordonnance": it wins first
         doc_type = DocType.CARE_SHEET
-    elif presc >= vocab.PRESCRIPTION_SCORE_THRESHOLD and presc > invoice:
+    elif presc >= vocab.PRESCRIPTION_SCORE_THRESHOLD and presc >= invoice + vocab.PRESCRIPTION_OVER_INVOICE_MARGIN:
         doc_type = DocType.PRESCRIPTION
     elif invoice >= vocab.INVOICE_SCORE_THRESHOLD:
         doc_type = DocType.INVOICE
@@ -36,6 +36,20 @@ def classify_text(text: str) -> PageClass:
     else:
         doc_type = DocType.OTHER
     return PageClass(doc_type, scores)
+
+
+def join_continuations(types: list[DocType], invoice_scores: list[float]) -> list[DocType]:
+    """Pages of one file: an 'other' page with some invoice cues next to an invoice page is part of it
+    (the first page of a long invoice holds the lines, the last one the totals)."""
+    out = list(types)
+    changed = True
+    while changed:
+        changed = False
+        for i, t in enumerate(out):
+            beside = {out[j] for j in (i - 1, i + 1) if 0 <= j < len(out)}
+            if t == DocType.OTHER and DocType.INVOICE in beside and invoice_scores[i] >= vocab.INVOICE_CONTINUATION_MIN:
+                out[i], changed = DocType.INVOICE, True
+    return out
 
 
 def group_pages(types: list[DocType]) -> list[tuple[DocType, list[int]]]:

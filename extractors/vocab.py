@@ -282,6 +282,13 @@ INVOICE_SCORE_SATURATION = 6.0  # raw cue weight at which invoice_score reaches 
 PRESCRIPTION_SCORE_SATURATION = 6.0
 INVOICE_SCORE_THRESHOLD = 0.5
 PRESCRIPTION_SCORE_THRESHOLD = 0.5
+# A pharmacy invoice quotes the prescription ("Ordonnance du ...", "Prescripteur", doses) while a
+# prescription carries no invoice cues at all (score 0 on every sample): a page that reads as an
+# invoice is one unless it reads far more as a prescription.
+PRESCRIPTION_OVER_INVOICE_MARGIN = 0.5
+# A page of a multi-page invoice without the totals (lines only: "Facture du", "Prix unitaire"...)
+# joins the invoice page beside it in the same file when it scores at least this much.
+INVOICE_CONTINUATION_MIN = 0.25
 
 # --- language of a page (for ambiguous numeric dates) ---------------------------------------
 # Words shared by both languages ("date", "total") are left out. English wins only clearly.

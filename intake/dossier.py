@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 
 from extractors import stages
-from extractors.classify import classify_text, group_pages
+from extractors.classify import classify_text, group_pages, join_continuations
 from extractors.loader import LoadedFile, load_file
 from extractors.ocr import ocr_image
 from intake.errors import OcrError
@@ -41,6 +41,7 @@ class PageReading:
     doc_type: DocType
     legible: bool
     why: tuple[str, ...]
+    invoice_score: float = 0.0
 
 
 def now_iso() -> str:
@@ -53,12 +54,14 @@ def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None)
     readability = stages.readability(page, settings)
     text: PageText | None = page.text_layer
     doc_type = DocType.OTHER
+    invoice_score = 0.0
     if text is None and stages.looks_like_care_sheet(page.image) >= settings.care_sheet_layout_min:
         doc_type = DocType.CARE_SHEET  # found by its layout: zone checks need no OCR
     else:
         if text is None:
             text = ocr_image(stages.ocr_ready(page.image), settings, cache_dir=cache_dir)
-        doc_type = classify_text(text.text).doc_type
+        page_class = classify_text(text.text)
+        doc_type, invoice_score = page_class.doc_type, page_class.scores["invoice"]
 
     why = tuple(stages.defects_fr(readability))
     legible = readability.score >= settings.readability_threshold
@@ -69,7 +72,7 @@ def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None)
     if not legible and doc_type == DocType.OTHER:
         doc_type = SLOT_TYPES.get(slot, DocType.OTHER)  # nothing readable: the client's slot is our best hint
     log.info("%s: readability %.2f, %s, legible=%s", page.ref, readability.score, doc_type, legible)
-    return PageReading(page, slot, readability, text, doc_type, legible, why)
+    return PageReading(page, slot, readability, text, doc_type, legible, why, invoice_score)
 
 
 def _document(manifest: Manifest, readings: list[PageReading], settings: Settings,
@@ -151,7 +154,10 @@ def _process(manifest: Manifest, settings: Settings, artifacts: Path | None,
                 readings.append(PageReading(page, entry.slot, Readability(0.0, ("ocr_failed",)), None,
                                             SLOT_TYPES.get(entry.slot, DocType.OTHER), False,
                                             ("lecture impossible",)))
-        for doc_type, idx in group_pages([r.doc_type for r in readings]):
+        types = join_continuations([r.doc_type for r in readings], [r.invoice_score for r in readings])
+        for r, t in zip(readings, types):
+            r.doc_type = t
+        for doc_type, idx in group_pages(types):
             documents.append(_document(manifest, [readings[i] for i in idx], settings, artifacts))
         del loaded, readings
     if len(manifest.documents) > settings.max_files_per_dossier:
