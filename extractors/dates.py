@@ -173,8 +173,11 @@ def _score(
     lab = _label_for(d, hits, prev)
     if lab is None and is_value_only(line, prev + 1, d.first - 1):
         lab = _label_above(lines, line, d)
-        if isinstance(lab, LabelHit):
-            return _weight(lab) * vocab.DATE_ABOVE_FACTOR
+        if isinstance(lab, LabelHit):  # under a "Date" column header: a line item when its row holds amounts
+            above = _weight(lab) * vocab.DATE_ABOVE_FACTOR
+            if above > 0 and amounts_on_line.get(line.index):
+                above = max(above - vocab.DATE_TABLE_ROW_PENALTY, 0.01)
+            return above
     if isinstance(lab, LabelHit):
         if lab.role == vocab.NEUTRAL:
             lab = None

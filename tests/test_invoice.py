@@ -111,6 +111,17 @@ def test_date_below_its_label_in_a_table_header() -> None:
     assert read_invoice([page(rows)]).invoice_date == "2017-11-13"
 
 
+def test_dated_line_items_under_a_date_column_are_not_the_invoice_date() -> None:
+    # the acts' date repeated on every row under a "Date" header must not outvote "Date : 12 févr. 2017"
+    rows = [*vet_header(), "FACTURE", "Date : 12 févr. 2017",
+            [(LEFT, "Date"), (400, "Désignation"), (1200, "Montant HT")]]
+    rows += [[(LEFT, "09/02/2017"), (400, act), (1200, f"EUR {amount}")]
+             for act, amount in (("Consultation", "51.72"), ("Hospitalisation", "105.06"), ("Attelle", "96.69"),
+                                 ("Clavaseptin", "80.78"), ("Metacam", "33.76"))]
+    rows += ["Total HT EUR 368.01", "TVA 20 % EUR 73.60", "Net à payer EUR 441.61"]
+    assert read_invoice([page(rows)]).invoice_date == "2017-02-12"
+
+
 def test_date_after_invoice_number_and_line_item_date() -> None:
     rows = ["Free Service Abonné", "Facture n°562044387 du 02 Juillet 2015",
             "Free Haut Débit du 1er au 31 Juillet 2015 29.99", "Somme à payer 29.99 € TTC"]
