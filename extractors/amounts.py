@@ -151,9 +151,13 @@ def _unlabelled(lines: Sequence[Line], line: Line, a: Amount) -> Placed:
         return Placed(a, vocab.TOTAL, weight)  # "29,99 € TTC"
     if is_value_only(line, 0, a.first - 1):
         box = line.x_range(a.first, a.last)
-        for above in lines_above(lines, line, 2):
-            if line.top - above.bottom > BLOCK_GAP * line.height:
+        below = line
+        for n, above in enumerate(lines_above(lines, line, vocab.TABLE_MAX_ROWS)):
+            if below.top - above.bottom > BLOCK_GAP * line.height:
                 break
+            if n >= 2 and not _value_cell(below, box, line.height):
+                break  # past two lines, the header is reached only through a column of values (a table body)
+            below = above
             best = None
             for h in match_labels(above, AMOUNT_LABEL_ROLES):
                 ov = x_overlap(box, above.x_range(h.first, h.last), slack=line.height)
@@ -164,6 +168,12 @@ def _unlabelled(lines: Sequence[Line], line: Line, a: Amount) -> Placed:
                 role = None if h.role == vocab.NEUTRAL else h.role
                 return Placed(a, role, h.label.weight * h.quality * vocab.AMOUNT_ABOVE_FACTOR)
     return Placed(a, None, 0.0)
+
+
+def _value_cell(line: Line, box: tuple[int, int], slack: float) -> bool:
+    """True when the words of `line` in the column `box` hold no letters (a value, or nothing)."""
+    idx = [i for i in range(len(line.words)) if x_overlap(box, line.x_range(i, i), slack=slack) > 0]
+    return all(is_value_only(line, i, i) for i in idx)
 
 
 def _eq(a: Decimal, b: Decimal) -> bool:
@@ -178,6 +188,28 @@ def _best(placed: Sequence[Placed], role: str) -> Placed | None:
 
 def _fits_rates(ht: Decimal, ttc: Decimal) -> bool:
     return any(_eq((ht * Decimal(str(1 + r / 100))).quantize(Decimal("0.01")), ttc) for r in vocab.VAT_RATES_PERCENT)
+
+
+def _sums(placed: Sequence[Placed]) -> list[Decimal]:
+    """What the invoice's total would be if it is the sum of its parts: the per-VAT-rate TTC rows
+    (several distinct TOTAL-role amounts below one header), or the line items (the last amount of
+    every line holding only unlabelled amounts). A total equal to one of these is the grand total,
+    however well a single VAT row's own HT + TVA = TTC holds."""
+    out = []
+    totals = {p.amount.line.index: p.amount.value for p in placed if p.role == vocab.TOTAL and p.weight > 0}
+    values = list(totals.values())
+    for i, v in enumerate(values):
+        others = values[:i] + values[i + 1:]
+        if len(others) >= 2 and _eq(sum(others, Decimal(0)), v):
+            out.append(v)
+    by_line: dict[int, list[Placed]] = {}
+    for p in placed:
+        by_line.setdefault(p.amount.line.index, []).append(p)
+    items = [max(ps, key=lambda p: p.amount.start).amount.value
+             for ps in by_line.values() if all(p.role is None for p in ps)]
+    if len(items) >= 2:
+        out.append(sum(items, Decimal(0)))
+    return out
 
 
 def choose_totals(placed: Sequence[Placed]) -> Totals:
@@ -195,14 +227,17 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
     groups: dict[Decimal, list[float]] = {}
     checked: dict[Decimal, bool] = {}
     n_lines = max((p.amount.line.index for p in placed), default=0) + 1
+    sums = _sums(placed)
     for p in placed:
         if p.role != vocab.TOTAL:
             continue
         v = p.amount.value
         if not p.amount.decimals and abs(v) >= 100 and not arithmetic(v) and arithmetic(v / 100):
             v = v / 100  # OCR lost the decimal comma ("67115€"); the arithmetic says where it was
-        ok = arithmetic(v)
-        score = p.weight + (vocab.AMOUNT_ARITHMETIC_BONUS if ok else 0.0)
+        adds_up = any(_eq(v, t) for t in sums)
+        ok = arithmetic(v) or adds_up
+        score = p.weight + (vocab.AMOUNT_ARITHMETIC_BONUS if arithmetic(v) else 0.0)
+        score += vocab.AMOUNT_SUM_BONUS if adds_up else 0.0
         if due is not None and deposit is not None and _eq(v, due.amount.value) and len(placed) > 1:
             score -= vocab.AMOUNT_IS_BALANCE_PENALTY  # "Net à payer" after a deposit is the balance
         score += 0.01 * p.amount.line.index / n_lines
@@ -221,6 +256,14 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
     conf = 0.45 * min(best, 1.0) + 0.25 * min(1.0, max(0.0, margin) * 2) + (0.3 if checked[value] else 0.1)
     if due_v is not None and _eq(due_v, value):
         due_v = None  # the balance only matters when it differs from the total
+    if not (ht_v is not None and tva_v is not None and _eq(ht_v + tva_v, value)):
+        # a VAT breakdown (one row per rate): the invoice's HT and TVA are the sums of its rows
+        ht_rows = {p.amount.line.index: p.amount.value for p in placed if p.role == vocab.HT}
+        tva_rows = {p.amount.line.index: p.amount.value for p in placed if p.role == vocab.TVA}
+        if len(ht_rows) > 1 and ht_rows.keys() == tva_rows.keys():
+            ht_sum, tva_sum = sum(ht_rows.values(), Decimal(0)), sum(tva_rows.values(), Decimal(0))
+            if _eq(ht_sum + tva_sum, value):
+                ht_v, tva_v = ht_sum, tva_sum
     return Totals(value, ht_v, tva_v, due_v, round(min(conf, 1.0), 3), checked[value])
 
 

@@ -195,6 +195,8 @@ AMOUNT_TOLERANCE = 0.011  # euros: HT + TVA may differ from TTC by a rounding ce
 AMOUNT_ABOVE_FACTOR = 0.85  # value under its label (stacked label / one-row table)
 AMOUNT_ARITHMETIC_BONUS = 0.3  # HT + TVA = TTC (or HT x rate) confirms a candidate
 AMOUNT_IS_BALANCE_PENALTY = 0.4  # equals the balance printed after a deposit
+TABLE_MAX_ROWS = 12  # a value cell finds its column header this many rows up, through rows of values only
+AMOUNT_SUM_BONUS = 0.4  # the total equals the sum of the line items or of the per-VAT-rate rows
 AMOUNT_AGREEMENT_BONUS = 0.1  # each further label that gives the same value
 TTC_COLUMN_HEADERS = ("TTC", "Total TTC", "Montant TTC")  # a header over the total's column in a totals row
 CURRENCY_SYMBOLS = ("€", "£", "$")

@@ -206,6 +206,25 @@ def test_table_row_of_totals_takes_the_ttc_column() -> None:
     assert read_invoice([page(rows)]).total_ttc == "29.99"
 
 
+def test_vat_breakdown_rows_are_not_the_total() -> None:
+    # a pharmacy's per-rate table: every row's HT + TVA = TTC holds, the grand total is their sum
+    rows = [
+        "PHARMACIE DU CENTRE FACTURE", "FINESS 150531374", "Date : 29 oct. 2017",
+        [(LEFT, "Code CIP Désignation"), (900, "Qté"), (1000, "Montant TTC")],
+        [(LEFT, "3400973980502 Caninsulin"), (900, "1"), (1000, "31,79 €")],
+        [(LEFT, "3400962356820 Forthyron"), (900, "1"), (1000, "31,67 €")],
+        [(LEFT, "3400991119182 Previcox"), (900, "1"), (1000, "37,15 €")],
+        [(LEFT, "3400956757749 Compresses"), (900, "1"), (1000, "2,70 €")],
+        [(LEFT, "Taux TVA"), (350, "Base HT"), (600, "Montant TVA"), (850, "Total TTC"), (1150, "Total TTC 103,31 €")],
+        [(LEFT, "2,1 %"), (350, "67,52 €"), (600, "1,42 €"), (850, "68,94 €"), (1150, "Réglé : CB")],
+        [(LEFT, "5,5 %"), (350, "30,02 €"), (600, "1,65 €"), (850, "31,67 €")],
+        [(LEFT, "20 %"), (350, "2,25 €"), (600, "0,45 €"), (850, "2,70 €")],
+        f"SIRET {ISSUER_SIRET}",
+    ]
+    facts = read_invoice([page(rows)])
+    assert (facts.total_ttc, facts.total_ht, facts.total_tva) == ("103.31", "99.79", "3.52")
+
+
 def test_stacked_label_and_value() -> None:
     rows = [*vet_header(), "Date : 13/11/2017", [(1000, "Net à payer")], [(1000, "184,50 €")]]
     assert read_invoice([page(rows)]).total_ttc == "184.50"
