@@ -24,7 +24,7 @@ DOCUMENT_COLUMNS = ["dossier_id", "file", "pages", "doc_type", "readability", "o
                     # extensions
                     "capture", "legible", "readability_defects", "care_sheet_dated",
                     "invoice_number", "invoice_total_ht", "invoice_tva", "invoice_amount_due",
-                    "qr_matches_manifest", "error"]
+                    "qr_matches_manifest", "error", "identified_by"]
 RESULTS_DIR = "results"
 
 
@@ -58,6 +58,7 @@ def document_row(d: DocumentResult) -> dict[str, str]:
         "capture": _s(d.capture), "legible": _b(d.legible),
         "readability_defects": "|".join(d.readability_defects),
         "error": "" if d.pages else " ; ".join(d.illegible_why),
+        "identified_by": d.identified_by,
     })
     if d.doc_type == DocType.CARE_SHEET and cs is not None:
         row.update({"vet_stamp": _b(cs.vet_stamp), "vet_signature": _b(cs.vet_signature),

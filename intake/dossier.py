@@ -42,6 +42,7 @@ class PageReading:
     legible: bool
     why: tuple[str, ...]
     invoice_score: float = 0.0
+    identified_by: str = "text"
 
 
 def now_iso() -> str:
@@ -55,8 +56,9 @@ def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None)
     text: PageText | None = page.text_layer
     doc_type = DocType.OTHER
     invoice_score = 0.0
+    identified_by = "text"
     if text is None and stages.looks_like_care_sheet(page.image) >= settings.care_sheet_layout_min:
-        doc_type = DocType.CARE_SHEET  # found by its layout: zone checks need no OCR
+        doc_type, identified_by = DocType.CARE_SHEET, "layout"  # our form's pixels: zone checks need no OCR
     else:
         if text is None:
             text = ocr_image(stages.ocr_ready(page.image), settings, cache_dir=cache_dir)
@@ -65,14 +67,16 @@ def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None)
 
     why = tuple(stages.defects_fr(readability))
     legible = readability.score >= settings.readability_threshold
-    if legible and text is not None and text.source == "ocr" and doc_type != DocType.OTHER:
+    # Words Tesseract is unsure of: the text cannot be read, whatever the pixel measures said. (A page
+    # with no words at all, a picture, is judged by its pixels alone.)
+    if legible and text is not None and text.source == "ocr" and (doc_type != DocType.OTHER or text.words):
         conf = text.mean_conf
         if conf is None or conf < settings.min_ocr_confidence:
             legible, why = False, why + ("texte illisible",)
-    if not legible and doc_type == DocType.OTHER:
-        doc_type = SLOT_TYPES.get(slot, DocType.OTHER)  # nothing readable: the client's slot is our best hint
+    if not legible and doc_type == DocType.OTHER and slot in SLOT_TYPES:
+        doc_type, identified_by = SLOT_TYPES[slot], "slot"  # nothing readable: the client's slot is our best hint
     log.info("%s: readability %.2f, %s, legible=%s", page.ref, readability.score, doc_type, legible)
-    return PageReading(page, slot, readability, text, doc_type, legible, why, invoice_score)
+    return PageReading(page, slot, readability, text, doc_type, legible, why, invoice_score, identified_by)
 
 
 def _document(manifest: Manifest, readings: list[PageReading], settings: Settings,
@@ -94,6 +98,7 @@ def _document(manifest: Manifest, readings: list[PageReading], settings: Setting
         ocr_confidence=round(sum(confs) / len(confs), 1) if confs else None,
         legible=legible,
         illegible_why=() if legible else why,
+        identified_by=first.identified_by,
     )
     crops = None
     if artifacts is not None:
@@ -103,7 +108,7 @@ def _document(manifest: Manifest, readings: list[PageReading], settings: Setting
             doc = replace(doc, thumbnail=str(_thumbnail(first.page, artifacts / f"{stem}.png", settings)))
     if doc_type == DocType.CARE_SHEET and legible:
         doc = replace(doc, care_sheet=stages.read_care_sheet(first.page, settings, manifest, crops))
-    elif doc_type == DocType.INVOICE and texts:
+    elif doc_type == DocType.INVOICE and texts and legible:  # no fields guessed from unreadable text
         doc = replace(doc, invoice=stages.read_invoice(texts))
     return doc
 
@@ -115,6 +120,21 @@ def _thumbnail(page: Page, path: Path, settings: Settings) -> Path:
     small = cv2.resize(page.image, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(path), small)
     return path
+
+
+def by_elimination(documents: list[DocumentResult]) -> list[DocumentResult]:
+    """Clients swap the two upload fields. An unreadable page typed only by its slot, when that type is
+    found legible elsewhere and the other required type is nowhere, is that other document."""
+    required = (DocType.CARE_SHEET, DocType.INVOICE)
+    out = list(documents)
+    for i, d in enumerate(out):
+        if d.identified_by != "slot" or d.legible is not False or d.doc_type not in required:
+            continue
+        other = required[1 - required.index(d.doc_type)]
+        found_legible = any(o.doc_type == d.doc_type and o.legible for o in out if o is not d)
+        if found_legible and not any(o.doc_type == other for o in out):
+            out[i] = replace(d, doc_type=other, identified_by="elimination")
+    return out
 
 
 def process_dossier(folder: Path, settings: Settings, *, artifacts_root: Path | None = None,
@@ -153,7 +173,8 @@ def _process(manifest: Manifest, settings: Settings, artifacts: Path | None,
                 log.warning("%s: %s", page.ref, exc)
                 readings.append(PageReading(page, entry.slot, Readability(0.0, ("ocr_failed",)), None,
                                             SLOT_TYPES.get(entry.slot, DocType.OTHER), False,
-                                            ("lecture impossible",)))
+                                            ("lecture impossible",),
+                                            identified_by="slot" if entry.slot in SLOT_TYPES else "text"))
         types = join_continuations([r.doc_type for r in readings], [r.invoice_score for r in readings])
         for r, t in zip(readings, types):
             r.doc_type = t
@@ -163,6 +184,7 @@ def _process(manifest: Manifest, settings: Settings, artifacts: Path | None,
     if len(manifest.documents) > settings.max_files_per_dossier:
         unreadable.append(("…", f"plus de {settings.max_files_per_dossier} fichiers : les suivants sont ignorés"))
 
+    documents = by_elimination(documents)
     readable_docs = tuple(d for d in documents if d.pages)
     facts = DossierFacts(manifest.dossier_id, readable_docs, tuple(unreadable), manifest.problems)
     findings = evaluate(facts)

@@ -196,6 +196,9 @@ class DocumentResult:
     legible: bool | None = None  # None: not judged
     illegible_why: tuple[str, ...] = ()  # French words a client understands ("photo floue", …)
     thumbnail: str | None = None  # PNG path of the first page, small
+    # how its type was found: "text" (words), "layout" (our form's pixels), "slot" (unreadable: the
+    # upload field the client used), "elimination" (unreadable, in the slot of a document found elsewhere)
+    identified_by: str = ""
 
     @property
     def pages_label(self) -> str:

@@ -125,3 +125,26 @@ def test_logs_name_files_by_number_never_by_the_clients_file_name(tmp_path, sett
     assert "FILE_UNREADABLE" in result.reasons
     assert "D-LOG f1 p1" in caplog.text and "D-LOG f3" in caplog.text
     assert "DUPONT" not in caplog.text
+
+
+def test_an_unreadable_invoice_in_the_care_sheet_slot_is_the_invoice_by_elimination(tmp_path, settings):
+    """Slots swapped, and the invoice photographed so small nobody can read it: the dossier's care sheet
+    is found (legible) in the invoice slot, so the unreadable page is the invoice: INVOICE_ILLEGIBLE,
+    not INVOICE_MISSING."""
+    import cv2
+
+    from intake.dossier import process_dossier
+
+    page = text_page(INVOICE_LINES)
+    h, w = page.shape[:2]
+    tiny = cv2.resize(cv2.GaussianBlur(page, (0, 0), 3), (w // 8, h // 8), interpolation=cv2.INTER_AREA)
+    d = tmp_path / "D-SWAP-ILL"
+    _write(d, {"dossier_id": "D-SWAP-ILL", "documents": [
+        {"file": "facture.jpg", "slot": "care_sheet"}, {"file": "feuille.jpg", "slot": "invoice"}]},
+        {"facture.jpg": lambda p: save_image(tiny, p, dpi=25, format="JPEG"),
+         "feuille.jpg": lambda p: filled_care_sheet(p)})
+    result = process_dossier(d, settings)
+    docs = {x.file: x for x in result.documents}
+    assert docs["feuille.jpg"].doc_type == "care_sheet" and docs["feuille.jpg"].legible
+    assert docs["facture.jpg"].doc_type == "invoice" and docs["facture.jpg"].identified_by == "elimination"
+    assert list(result.reasons) == ["INVOICE_ILLEGIBLE"] and result.decision == "illegible"
