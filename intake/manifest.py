@@ -107,8 +107,11 @@ def read_manifest(folder: Path) -> Manifest:
     docs_raw = data.get("documents")
     entries: list[DocumentEntry] = []
     if not isinstance(docs_raw, list) or not docs_raw:
-        problems.append("liste « documents » absente ou vide")
+        # An empty list from a folder holding nothing else is a request sent without documents (the
+        # MISSING rules say so); a missing list, or files the list does not name, is a broken manifest.
         entries = list(_folder_files(folder))
+        if not isinstance(docs_raw, list) or entries:
+            problems.append("liste « documents » absente ou vide")
     else:
         for item in docs_raw:
             if not isinstance(item, dict):

@@ -54,3 +54,11 @@ def test_missing_fields_are_problems_not_crashes(tmp_path):
     assert man.dossier_id == "A"
     assert any("dossier_id" in p for p in man.problems) and any("emplacement" in p for p in man.problems)
     assert man.documents[0].slot == "other"
+
+
+def test_an_empty_document_list_with_nothing_uploaded_is_a_valid_request_without_documents(tmp_path):
+    m = json.dumps({"dossier_id": "D-E", "documents": []}).encode()
+    empty = read_manifest(_dossier(tmp_path, "E", m, files=()))
+    assert empty.documents == () and not empty.problems
+    unlisted = read_manifest(_dossier(tmp_path, "U", m, files=("facture.pdf",)))  # files the list forgot
+    assert unlisted.problems and [d.file for d in unlisted.documents] == ["facture.pdf"]
