@@ -27,6 +27,9 @@ OSD_MAX_PX = 1600  # OSD sees a copy this size at most (cost grows with pixels)
 STRETCH_INK_PERCENTILE = 0.2  # ocr_ready maps this darkest share of pixels to black
 MAX_STRETCH = 25.0  # ...but never multiplies contrast by more (a blank page stays a blank page)
 
+UNSURE_ORIENTATION = "orientation_unsure"
+
+
 def orientation(image: np.ndarray, settings: Settings) -> tuple[int, str, geometry.Layout]:
     """(degrees clockwise that make the page upright, method that decided: "text"/"osd", text layout).
 
@@ -92,6 +95,8 @@ def _normalise(page: Page, settings: Settings) -> Page:
         img, m = geometry.rotate_quarter(img, rotation)
         transform = m @ transform
         steps.append(f"rotate_{rotation}" + ("_osd" if how == "osd" else ""))
+    if layout.confidence < settings.orientation_min_confidence and how == "text":
+        steps.append(UNSURE_ORIENTATION)  # neither method was sure which way is up: OCR may check it
 
     # A line's slope survives a half turn, so the layout's skew holds unless OSD turned a quarter more.
     skew = layout.skew_deg if (rotation - layout.rotation) % 180 == 0 else geometry.text_layout(img).skew_deg

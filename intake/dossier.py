@@ -12,10 +12,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from extractors import stages
 from extractors.classify import classify_text, group_pages, join_continuations
+from extractors.geometry import rotate_quarter
 from extractors.loader import LoadedFile, load_file
+from extractors.normalise import UNSURE_ORIENTATION
 from extractors.ocr import ocr_image
 from intake.errors import OcrError
 from intake.manifest import Manifest, read_manifest, safe_id
@@ -49,6 +52,18 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
+def _half_turn_if_better(page: Page, text: PageText, settings: Settings,
+                         cache_dir: Path | None) -> tuple[Page, PageText]:
+    """The one case a page is OCRed twice: its orientation was a guess and the words came out unsure.
+    Upside-down text reads with far lower confidence than upright text, so the better reading wins."""
+    image, m = rotate_quarter(page.image, 180)
+    turned = ocr_image(stages.ocr_ready(image), settings, cache_dir=cache_dir)
+    if (turned.mean_conf or 0.0) <= (text.mean_conf or 0.0) + 10 or len(turned.words) < len(text.words) // 2:
+        return page, text
+    transform = m @ (page.transform if page.transform is not None else np.eye(3))
+    return replace(page, image=image, transform=transform, steps=page.steps + ("rotate_180_ocr",)), turned
+
+
 def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None) -> PageReading:
     """Normalise, score, read and classify one page. OCR runs at most once per page."""
     page = stages.normalise(page, settings)
@@ -62,6 +77,8 @@ def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None)
     else:
         if text is None:
             text = ocr_image(stages.ocr_ready(page.image), settings, cache_dir=cache_dir)
+            if UNSURE_ORIENTATION in page.steps and (text.mean_conf or 0.0) < settings.orientation_recheck_conf:
+                page, text = _half_turn_if_better(page, text, settings, cache_dir)
         page_class = classify_text(text.text)
         doc_type, invoice_score = page_class.doc_type, page_class.scores["invoice"]
 

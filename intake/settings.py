@@ -41,6 +41,9 @@ class Settings(BaseModel):
     deskew_min_deg: float = 0.2  # smaller tilts are left alone (OCR does not care, pixels stay crisp)
     deskew_max_deg: float = 5.0  # larger "tilts" are a layout, not a skew
     normalise_max_dpi: float = 300.0  # a flattened photo is not made larger than A4 at this dpi
+    # a page whose orientation neither method was sure of, OCRed with mean confidence below this, is
+    # OCRed once more turned by 180 degrees and the better reading kept (upside-down text reads ~30-50)
+    orientation_recheck_conf: float = 70.0
 
     # --- classification ---------------------------------------------------
     care_sheet_layout_min: float = 0.5  # layout match (0-1) above which a page is our form without OCR

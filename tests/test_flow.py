@@ -148,3 +148,22 @@ def test_an_unreadable_invoice_in_the_care_sheet_slot_is_the_invoice_by_eliminat
     assert docs["feuille.jpg"].doc_type == "care_sheet" and docs["feuille.jpg"].legible
     assert docs["facture.jpg"].doc_type == "invoice" and docs["facture.jpg"].identified_by == "elimination"
     assert list(result.reasons) == ["INVOICE_ILLEGIBLE"] and result.decision == "illegible"
+
+
+def test_a_page_whose_orientation_was_a_guess_is_turned_back_when_ocr_reads_it_better(settings):
+    import cv2
+
+    from extractors.normalise import UNSURE_ORIENTATION
+    from extractors.ocr import ocr_image
+    from intake.dossier import _half_turn_if_better
+    from intake.records import Capture, Page
+
+    upside_down = cv2.rotate(text_page(INVOICE_LINES), cv2.ROTATE_180)
+    page = Page("facture.jpg", 1, upside_down, 200.0, Capture.IMAGE, steps=(UNSURE_ORIENTATION,))
+    unsure = ocr_image(upside_down, settings)
+    turned, text = _half_turn_if_better(page, unsure, settings, None)
+    assert turned.steps[-1] == "rotate_180_ocr" and text.mean_conf > unsure.mean_conf + 10
+    assert "Total TTC" in text.text
+    upright = Page("facture.jpg", 1, text_page(INVOICE_LINES), 200.0, Capture.IMAGE, steps=(UNSURE_ORIENTATION,))
+    kept, _ = _half_turn_if_better(upright, ocr_image(upright.image, settings), settings, None)
+    assert kept is upright  # an upright page is left as it is
