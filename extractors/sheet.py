@@ -13,6 +13,12 @@ SHEET_CLOSE_PX = 7  # closing at that scale wipes text off the sheet, keeps its 
 SHEET_MIN_AREA, SHEET_MAX_AREA = 0.2, 0.93  # of the frame: smaller is not the page, larger is a scan
 SHEET_MIN_CONTRAST = 18.0  # grey levels between the sheet and what surrounds it
 SHEET_BORDER_PX = 3  # a corner this close to the frame (work scale) means the sheet runs out of the photo
+# A rectangle photographed from any sensible viewpoint: opposite sides within this length ratio, corners
+# within this many degrees of square. A watershed that followed a shadow instead of the paper's edge
+# gives shapes no camera makes of a sheet (a 2.6:1 side ratio, a 35-degree corner): warping those
+# would shred the page, so the photo is kept as it is.
+SHEET_MAX_SIDE_RATIO = 1.6
+SHEET_MAX_CORNER_DEVIATION_DEG = 35.0
 SHEET_INSET = 0.004  # pull the found corners this share towards the centre: no table sliver at the edge
 A4_ASPECT = 297.0 / 210.0
 A4_ASPECT_TOLERANCE = 0.12  # measured aspect within this of A4's: snap to A4
@@ -97,6 +103,8 @@ def find_sheet(image: np.ndarray) -> np.ndarray | None:
     if quad is None or cv2.contourArea(quad) < 0.95 * cv2.contourArea(hull):
         return None
     quad = _refine_sides(contour, quad)
+    if not plausible_sheet(quad):
+        return None
     if np.any(quad < SHEET_BORDER_PX) or np.any(quad[:, 0] > sw - 1 - SHEET_BORDER_PX) \
             or np.any(quad[:, 1] > sh - 1 - SHEET_BORDER_PX):
         return None  # the sheet runs out of the frame: its corners are not where the quad says
@@ -109,6 +117,23 @@ def find_sheet(image: np.ndarray) -> np.ndarray | None:
         return None  # no real difference between "sheet" and "background": not a photo of a sheet
     quad = quad + (quad.mean(axis=0) - quad) * SHEET_INSET * 2
     return quad / s
+
+
+def plausible_sheet(quad: np.ndarray) -> bool:
+    """True when the quad (TL, TR, BR, BL) could be a rectangle seen in perspective."""
+    q = np.asarray(quad, float)
+    sides = [np.linalg.norm(q[(i + 1) % 4] - q[i]) for i in range(4)]
+    if min(sides) <= 0:
+        return False
+    for a, b in ((sides[0], sides[2]), (sides[1], sides[3])):
+        if max(a, b) / min(a, b) > SHEET_MAX_SIDE_RATIO:
+            return False
+    for i in range(4):
+        u, v = q[i - 1] - q[i], q[(i + 1) % 4] - q[i]
+        angle = np.degrees(np.arccos(np.clip(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)), -1, 1)))
+        if abs(angle - 90.0) > SHEET_MAX_CORNER_DEVIATION_DEG:
+            return False
+    return True
 
 
 def sheet_size(quad: np.ndarray, min_long_px: int, max_long_px: int) -> tuple[int, int, bool]:

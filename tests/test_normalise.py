@@ -156,3 +156,16 @@ def test_ocr_ready_flattens_a_shadow(form):
     left, right = flat[:, : w // 4][paper[:, : w // 4]], flat[:, -w // 4 :][paper[:, -w // 4 :]]
     assert abs(float(np.median(left)) - float(np.median(right))) < 8  # same paper either side
     assert np.percentile(flat, 1) < 100  # the print is still dark
+
+
+def test_a_quad_no_camera_makes_of_a_sheet_is_not_warped():
+    import numpy as np
+
+    from extractors.sheet import plausible_sheet
+
+    # what a watershed following a shadow returned on a real-looking photo: sides 1660/830, a 35-degree corner
+    shadow = np.array([[312, 245], [1712, 1127], [1641, 1862], [67, 2134]], float)
+    assert not plausible_sheet(shadow)
+    # an A4 sheet photographed from above and a little to the side
+    tilted = np.array([[300, 200], [1800, 260], [1880, 2300], [220, 2200]], float)
+    assert plausible_sheet(tilted)
