@@ -8,7 +8,9 @@ character accuracy against the truth, line by line (1 - edit distance / length),
 order does not matter. Prints Spearman's rho between score and accuracy, accuracy per score band,
 and the threshold below which accuracy falls under the target. Writes every sample to a CSV.
 
-    .venv/bin/python bench/calibrate_readability.py [--quick] [--samples N] [--out FILE]
+    .venv/bin/python bench/calibrate_readability.py [--quick] [--samples N] [--seed S] [--out FILE]
+    .venv/bin/python bench/calibrate_readability.py --remeasure RUN.csv --seed S --out NEW.csv  # no OCR
+    .venv/bin/python bench/calibrate_readability.py --rescore NEW.csv  # no OCR, no images: curves only
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractors.loader import load_file  # noqa: E402
-from extractors.normalise import normalise_page, ocr_ready  # noqa: E402
+from extractors.normalise import native_pixels, normalise_page, ocr_ready  # noqa: E402
 from extractors.ocr import ocr_image  # noqa: E402
 from intake.errors import OcrError  # noqa: E402
 from extractors.readability import judge, score_readability  # noqa: E402
@@ -261,9 +263,10 @@ def _source(key, settings):
     return _SOURCES[key]
 
 
-def run_one(task: tuple) -> dict:
+def _prepare(task: tuple, settings: Settings):
+    """The degraded, normalised page of a task: (page, source px -> page px matrix, truth, label,
+    CPU seconds of normalisation)."""
     key, family, level, seed = task
-    settings = Settings(ocr_cache_dir=None, ocr_timeout_s=OCR_TIMEOUT_S, ocr_retries=0)
     img, truth = _source(key, settings)
     rng = np.random.default_rng(seed)
     label = f"{family}:{level}"
@@ -283,20 +286,45 @@ def run_one(task: tuple) -> dict:
     page = Page("calib", 1, img, DPI, Capture.IMAGE)
     t0 = cpu_now()
     page = normalise_page(page, settings)
-    t1 = cpu_now()
-    r = score_readability(page.image, settings)
-    t2 = cpu_now()
+    t_norm = cpu_now() - t0
     if page.transform is not None:
         h = page.transform @ h
+    return page, h, truth, label, t_norm
+
+
+def _source_name(key) -> str:
+    return Path(str(key[-1])).stem if key[0] == "pdf" else f"{Path(FONTS[key[1]]).stem}-{SIZES_PT[key[2]]}pt"
+
+
+def run_one(task: tuple) -> dict:
+    key, family, level, seed = task
+    settings = Settings(ocr_cache_dir=None, ocr_timeout_s=OCR_TIMEOUT_S, ocr_retries=0)
+    page, h, truth, label, t_norm = _prepare(task, settings)
+    t1 = cpu_now()
+    r = score_readability(native_pixels(page), settings)  # as the pipeline does: the warp's enlargement is not blur
+    t2 = cpu_now()
     try:
         words = ocr_image(ocr_ready(page.image), settings).words
     except OcrError:  # Tesseract lost in noise: nothing was read
         words = ()
     t3 = cpu_now()
-    return {"source": Path(str(key[-1])).stem if key[0] == "pdf" else f"{Path(FONTS[key[1]]).stem}-{SIZES_PT[key[2]]}pt",
-            "family": family, "degradation": label, "score": r.score, "defects": "|".join(r.defects),
+    return {"source": _source_name(key), "family": family, "degradation": label, "seed": seed,
+            "score": r.score, "defects": "|".join(r.defects),
             "accuracy": round(char_accuracy(truth, words, h), 4), "steps": "|".join(page.steps),
-            "t_normalise": round(t1 - t0, 3), "t_readability": round(t2 - t1, 3), "t_ocr": round(t3 - t2, 3),
+            "t_normalise": round(t_norm, 3), "t_readability": round(t2 - t1, 3), "t_ocr": round(t3 - t2, 3),
+            **{k: round(v, 4) for k, v in r.metrics.items()}}
+
+
+def measure_one(task: tuple) -> dict:
+    """The same page as `run_one` (same seed, same degradation), measured and scored but not OCRed."""
+    key, family, level, seed = task
+    settings = Settings(ocr_cache_dir=None)
+    page, _, _, label, _ = _prepare(task, settings)
+    t1 = cpu_now()
+    r = score_readability(native_pixels(page), settings)
+    t2 = cpu_now()
+    return {"source": _source_name(key), "family": family, "degradation": label, "seed": seed,
+            "score": r.score, "defects": "|".join(r.defects), "t_readability": round(t2 - t1, 3),
             **{k: round(v, 4) for k, v in r.metrics.items()}}
 
 
@@ -360,8 +388,17 @@ def report(rows: list[dict]) -> None:
           f"readability {np.median(t_r):.3f}/{np.percentile(t_r, 90):.3f}  OCR {np.median(t_o):.2f}/{np.percentile(t_o, 90):.2f}")
 
 
-MEASURES = ("paper_level", "ink_depth", "chars", "char_height_px", "contrast_grey", "noise_grey", "cnr_log2",
-            "burnt_paper", "edge_width_px", "blockiness", "cut_chars")
+ROW_FIELDS = ("source", "family", "degradation", "seed", "score", "defects", "accuracy", "steps",
+              "t_normalise", "t_readability", "t_ocr")
+
+
+DERIVED = ("blur_excess",)  # written by `judge`, not by `measure` (as are the sub_* columns)
+
+
+def _measures(r: dict) -> dict[str, float]:
+    """The raw measures stored in a CSV row: every column `measure` wrote, none that `judge` derives."""
+    return {k: float(v) for k, v in r.items()
+            if k not in ROW_FIELDS and k not in DERIVED and not k.startswith("sub_") and v not in (None, "")}
 
 
 def rescore(path: Path) -> list[dict]:
@@ -370,11 +407,33 @@ def rescore(path: Path) -> list[dict]:
         rows = list(csv.DictReader(fh))
     threshold = Settings().readability_threshold
     for r in rows:
-        m = {k: float(r[k]) for k in MEASURES if r.get(k) not in (None, "")}
-        j = judge(m, threshold)
+        j = judge(_measures(r), threshold)
         r["score"], r["defects"] = j.score, "|".join(j.defects)
         for k in ("accuracy", "t_normalise", "t_readability", "t_ocr"):
             r[k] = float(r[k])
+    return rows
+
+
+def remeasure(path: Path, seed: int, workers: int) -> list[dict]:
+    """Rows of an earlier run (same --seed), measured again by the current `measure`: the pages are
+    rebuilt from their seeds and normalised, but not OCRed; their accuracy is kept from the CSV."""
+    with path.open(newline="") as fh:
+        old = list(csv.DictReader(fh))
+    todo = tasks(len(old), seed)
+    with Pool(workers) as pool:
+        fresh = pool.map(measure_one, todo, chunksize=4)
+    by_seed = {int(r["seed"]): r for r in old if r.get("seed")}
+    by_label = {(r["source"], r["family"], r["degradation"]): r for r in old}
+    rows = []
+    for f in fresh:
+        o = by_seed.get(f["seed"]) or by_label.get((f["source"], f["family"], f["degradation"]))
+        if o is None:
+            continue  # not in that run (different --seed or --samples)
+        row = {k: o[k] for k in ("source", "family", "degradation", "accuracy", "steps", "t_normalise", "t_ocr")}
+        row.update(f)
+        row.update({k: float(row[k]) for k in ("accuracy", "t_normalise", "t_ocr")})
+        rows.append(row)
+    print(f"re-measured {len(rows)} of {len(old)} pages")
     return rows
 
 
@@ -395,9 +454,18 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/readability_calibration.csv"))
     ap.add_argument("--rescore", type=Path, default=None,
                     help="no OCR: re-score the measures stored in this CSV with the current curves")
+    ap.add_argument("--remeasure", type=Path, default=None,
+                    help="no OCR: rebuild that run's pages (same --seed), measure them again, keep their accuracy; "
+                         "writes --out (then iterate on curves with --rescore)")
     args = ap.parse_args()
     if args.rescore:
         report(rescore(args.rescore))
+        return
+    if args.remeasure:
+        rows = remeasure(args.remeasure, args.seed, args.workers)
+        write_csv(rows, args.out)
+        report(rows)
+        print(f"\nmeasures in {args.out}")
         return
     n = args.samples or (60 if args.quick else 200)
     t0 = time.time()

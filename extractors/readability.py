@@ -1,7 +1,8 @@
 """Readability: can a person (and Tesseract) read this page? 0.0-1.0 with the defects that lowered it.
 
-Cheap pixel measures taken on the text itself, not on the whole page: text height in pixels
-(resolution), edge width at the text relative to that height (focus), paper and ink levels
+Cheap pixel measures taken on the text itself, not on the whole page: the height of each text
+line's characters in pixels (resolution; the small print counts, it is what fails first), edge width
+at the text relative to those heights (focus), paper and ink levels
 (exposure, contrast), noise, JPEG blocking, text cut by the frame. Each becomes a sub-score in
 0..1; the page score is their product. The curves and the threshold come from
 bench/calibrate_readability.py (Tesseract's character accuracy on degraded pages with known
@@ -42,6 +43,9 @@ BLOCK = 8  # JPEG block size
 BORDER_TOUCH_PX = 1  # a character this close to the frame is cut by it
 INK_PERCENTILE, INK_PERCENTILE_SPARSE = 1.0, 0.2  # darkest shares of pixels that give the ink level
 INK_MIN_SNR = 4.0  # ink must be this many noise-sigmas darker than paper to count as print
+TINY_MIN_H, TINY_MAX_H, TINY_MIN_AREA = 3, 4, 4  # marks this small still count as (tiny) print in the size
+# measure; smaller ones are specks of noise
+SIZE_QUANTILES = (10, 30, 50, 70, 90)  # of the characters, by their line's height: equal shares of the text
 CHAR_REF_PX = 20.0  # blur is judged against the character height, but no larger than this (blurred
 # text merges into blobs that look taller than any character)
 
@@ -49,9 +53,9 @@ CHAR_REF_PX = 20.0  # blur is judged against the character height, but no larger
 # (bench/calibrate_readability.py). Each maps one measure to how well text is still read with
 # that defect alone; the page score is their product.
 CURVES: dict[str, tuple[float, float]] = {
-    "low_resolution": (6.0, 0.4),  # character (dark core) height, px
-    "blur": (-0.21, 0.02),  # minus (edge width - sharp edge) / character height
-    "low_contrast": (3.0, 0.12),  # log2 contrast-to-noise ratio
+    "low_resolution": (6.0, 1.0),  # height of a text line's characters (dark cores), px; averaged over SIZE_QUANTILES
+    "blur": (-0.21, 0.02),  # minus (edge width - sharp edge) / character height, per SIZE_QUANTILES share
+    "low_contrast": (2.6, 0.1),  # log2 contrast-to-noise ratio (dark, noisy and faded pages alike)
     "dark": (0.03, 0.005),  # paper level (0..1); dark photos mostly fail on contrast-to-noise first
     "compression": (-1.7, 0.05),  # minus JPEG blockiness ratio (Tesseract shrugs off all but the worst)
     "cut_off": (-2.0, 0.5),  # minus characters cut by the frame (one may be a speck; three are lines cut)
@@ -95,12 +99,17 @@ def measure(image: np.ndarray) -> dict[str, float]:
         return m
     mask = ((f < (1.0 + ink_level) / 2) * 255).astype(np.uint8)
     core = ((f < ink_level + CORE_LEVEL * (1.0 - ink_level)) * 255).astype(np.uint8)
-    comps = geometry.char_components(core, min_h=2, max_h=max(8, int(0.05 * max(grey.shape))))
+    comps, tiny = _components(core, max_h=max(8, int(0.05 * max(grey.shape))))
     m["chars"] = float(len(comps.boxes))
     if len(comps.boxes) < MIN_CHARS:
         return m
     char_h = float(np.median(comps.boxes[:, 3]))
     m["char_height_px"] = char_h / s
+    # A page is read as well as its print, line by line: the height of each text line's characters,
+    # weighted by its characters, at a few quantiles (the small print fails first).
+    all_print = geometry.Components(np.concatenate([comps.boxes, tiny]), comps.shape)
+    for q, h_q in zip(SIZE_QUANTILES, _line_heights(all_print, SIZE_QUANTILES)):
+        m[f"char_h_p{q}"] = h_q / s
 
     # Contrast against noise: ink vs paper on the flattened page, noise on bare paper.
     ink = mask[sub] > 0
@@ -139,6 +148,29 @@ def measure(image: np.ndarray) -> dict[str, float]:
     return m
 
 
+def _components(core: np.ndarray, max_h: int) -> tuple[geometry.Components, np.ndarray]:
+    """Character components of the ink's dark cores (`geometry.char_components`'s filter, min height
+    2 px), and the boxes of the tiny marks that filter drops as specks (under 8 px of area, 3-4 px
+    high): print that small is what Tesseract loses first and must not vanish from the size measure.
+    One labelling pass serves both."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    boxes = np.stack([x, y, w, h], axis=1).astype(int)
+    keep = ((h >= 2) & (h <= max_h) & (w <= max_h * 2) & (area >= geometry.CHAR_MIN_AREA)
+            & (w <= geometry.CHAR_MAX_ASPECT * h) & (h <= geometry.CHAR_MAX_ASPECT * w) & (area >= 0.1 * w * h))
+    tiny = (h >= TINY_MIN_H) & (h <= TINY_MAX_H) & (area >= TINY_MIN_AREA) & (area < geometry.CHAR_MIN_AREA) & (w <= 3 * h)
+    return geometry.Components(boxes[keep], core.shape[:2]), boxes[tiny]
+
+
+def _line_heights(comps: geometry.Components, quantiles: tuple[int, ...]) -> list[float]:
+    """Character-weighted quantiles of the text lines' median character heights (px)."""
+    lines = geometry.text_lines(comps)
+    if not lines:  # no line of 4+ characters: every component counts as its own line
+        return [float(v) for v in np.percentile(comps.boxes[:, 3], quantiles)]
+    heights = np.repeat([float(np.median(comps.boxes[idx, 3])) for idx in lines], [len(idx) for idx in lines])
+    return [float(v) for v in np.percentile(heights, quantiles)]
+
+
 def _blockiness(g: np.ndarray) -> float:
     """JPEG blocking: mean |step| on the strongest 8-pixel grid phase / median phase, weaker axis.
 
@@ -170,18 +202,25 @@ def judge(m: dict[str, float], threshold: float) -> Readability:
     """Score and defects from the measures of `measure` (kept apart so calibration can re-score)."""
     if "char_height_px" not in m:  # no text found: blank, black, or ink too faint to find
         return Readability(0.0, (_faint_why(m) if m.get("ink_depth", 0.0) >= FAINT_INK else "no_text",), dict(m))
-    # Blur: edge width beyond what a sharp edge measures anyway, per pixel of character height;
-    # at the pixel floor a small image is a resolution problem, not a focus one.
-    blur = max(m.get("edge_width_px", m["char_height_px"]) - SHARP_EDGE_PX, 0.0) / min(m["char_height_px"], CHAR_REF_PX)
+    # Size and focus are judged on each share of the text at its own height (small print fails
+    # first): the expected share of characters that are big enough, and of those, sharp enough.
+    heights = [m[f"char_h_p{q}"] for q in SIZE_QUANTILES if f"char_h_p{q}" in m] or [m["char_height_px"]]
+    edge_excess = max(m.get("edge_width_px", m["char_height_px"]) - SHARP_EDGE_PX, 0.0)
+    res = np.array([_logistic(h, *CURVES["low_resolution"]) for h in heights])
+    # Blur: edge width beyond what a sharp edge measures anyway, per pixel of character height.
+    blurs = np.array([edge_excess / min(h, CHAR_REF_PX) for h in heights])
+    foc = np.array([_logistic(-b, *CURVES["blur"]) for b in blurs])
+    subs = {"low_resolution": float(res.mean()),
+            # at the pixel floor a small image is a resolution problem, not a focus one
+            "blur": float((res * foc).mean() / max(res.mean(), 1e-6))}
+    blur = float(np.median(blurs))
     values = {
-        "low_resolution": m["char_height_px"],
-        "blur": -blur,
         "low_contrast": m.get("cnr_log2", 0.0),
         "dark": m["paper_level"],
         "compression": -m["blockiness"],
         "cut_off": -m["cut_chars"],
     }
-    subs = {k: _logistic(values[k], *CURVES[k]) for k in CURVES}
+    subs.update({k: _logistic(values[k], *CURVES[k]) for k in values})
     score = float(np.prod(list(subs.values())))
     defects = sorted((k for k, v in subs.items() if v < DEFECT_BELOW), key=lambda k: subs[k])
     if score < threshold and not defects:

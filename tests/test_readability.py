@@ -168,3 +168,28 @@ def test_small_sharp_phone_photo_is_not_blurred_by_the_warps_enlargement(setting
     assert "perspective" in page.steps and enlargement(page) > 1.3
     r = stages.readability(page, settings)
     assert r.score >= settings.readability_threshold, r
+
+
+
+def _mixed_page(small_pt: int, scale: float) -> np.ndarray:
+    """LINES at 10 pt, every third one at `small_pt`, rendered at 200 dpi then downscaled by `scale`."""
+    w, h = int(210 / 25.4 * DPI), int(297 / 25.4 * DPI)
+    img = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(img)
+    big, small = (ImageFont.truetype(FONT, round(pt / 72 * DPI)) for pt in (10, small_pt))
+    for i, line in enumerate(LINES):
+        draw.text((int(0.08 * w), int(0.07 * h) + i * 42), line, fill="black", font=small if i % 3 == 0 else big)
+    page = np.asarray(img)[:, :, ::-1].copy()
+    return cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def test_small_print_lowers_the_score_even_when_most_text_is_large(settings):
+    """A ~100 dpi capture: the 10 pt lines are still read, the 6 pt ones (3-4 px letters) are not
+    (Tesseract garbles them). The median character is the large print's, so judged on the median
+    alone both pages scored the same; the small print must count."""
+    only_large, with_small = _mixed_page(10, 0.5), _mixed_page(6, 0.5)
+    r_large, r_small = score_readability(only_large, settings), score_readability(with_small, settings)
+    assert r_small.metrics["char_height_px"] == r_large.metrics["char_height_px"]  # same median
+    assert r_small.metrics["char_h_p10"] <= 5  # the small print is seen
+    assert "low_resolution" in r_small.defects
+    assert r_small.score < r_large.score - 0.08, (r_small.score, r_large.score)
