@@ -49,7 +49,9 @@ def orientation(image: np.ndarray, settings: Settings) -> tuple[int, str, geomet
     small = cv2.resize(turned, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else turned
     osd = detect_orientation(small, settings)
     if osd is None or osd[1] < settings.osd_min_confidence:
-        return layout.rotation, "text", layout
+        # Neither is sure: keep the page as uploaded (most are upright once EXIF is applied), turned only
+        # by the quarter we are sure the lines need. Up or down is then settled by OCR (UNSURE_ORIENTATION).
+        return base, "text", layout
     if sure_of_turn and osd[0] % 180:  # OSD contradicts a line direction we are sure of: keep ours
         return layout.rotation, "text", layout
     return (base + osd[0]) % 360, "osd", layout
