@@ -193,3 +193,23 @@ def test_small_print_lowers_the_score_even_when_most_text_is_large(settings):
     assert r_small.metrics["char_h_p10"] <= 5  # the small print is seen
     assert "low_resolution" in r_small.defects
     assert r_small.score < r_large.score - 0.08, (r_small.score, r_large.score)
+
+
+def test_a_page_too_dark_for_a_person_is_illegible_even_if_tesseract_reads_it(settings):
+    """The next reader is a claims handler: paper at 6 % brightness is 'too dark' whatever OCR manages."""
+    import numpy as np
+
+    from extractors.normalise import ocr_ready
+    from extractors.ocr import ocr_image
+    from extractors.readability import READABILITY_DEFECTS_FR, score_readability
+    from tests.render import INVOICE_LINES, text_page
+
+    page = text_page(INVOICE_LINES)
+    dark = np.clip(page.astype(np.float32) * 0.06 + np.random.default_rng(0).normal(0, 0.6, page.shape), 0, 255)
+    dark = dark.astype(np.uint8)
+    assert "Total" in ocr_image(ocr_ready(dark), settings).text  # the machine still reads it
+    r = score_readability(dark, settings)
+    assert r.score < settings.readability_threshold and "dark" in r.defects
+    assert READABILITY_DEFECTS_FR["dark"] == "image trop sombre"
+    dim = np.clip(page.astype(np.float32) * 0.7, 0, 255).astype(np.uint8)  # a dim but ordinary photo
+    assert score_readability(dim, settings).score >= settings.readability_threshold
