@@ -44,6 +44,7 @@ FLAGS = ["vet_stamp", "vet_signature", "owner_signature", "motif_ticked", "diagn
          "medical_section_complete", "owner_date", "vet_date", "dated"]
 SCALARS = {  # measure -> the truth it should separate
     "tick_fill_max": "motif_ticked",
+    "tick_stroke_max": "motif_ticked",
     "diagnosis_mm2": "diagnosis_written",
     "owner_date_mm2": "owner_date",
     "vet_date_mm2": "vet_date",
@@ -103,17 +104,20 @@ def run_one(job: tuple[str, int, bool, Path | None]) -> dict:
             "stamp": f"{sc.vet_stamp.colour}/{sc.vet_stamp.shape}" if sc.vet_stamp else None,
             "spill": bool(sc.vet_stamp and (abs(sc.vet_stamp.offset_mm[0]) > 25 or abs(sc.vet_stamp.offset_mm[1]) > 8)),
             "overlap": bool(sc.vet_stamp and sc.vet_signature and sc.signature_on_stamp),
-            "signature": sc.vet_signature, "hand": sc.vet_handwriting, "motif": sc.motif, "zigzag": sc.zigzag,
+            "signature": sc.vet_signature, "hand": sc.vet_handwriting, "thin_tick": sc.thin_tick,
+            "stamp_ink_sig": sc.signature_in_stamp_ink, "motif": sc.motif, "zigzag": sc.zigzag,
             "owner": sc.owner_signature, "prefilled": bool(sc.prefilled),
         },
         "measures": {
             "tick_fill_max": max(m.tick_fill.values()) if m.tick_fill else None,
+            "tick_stroke_max": max((m.tick_stroke[z] for z in m.tick_stroke if m.tick_fill[z] > 0.0), default=0.0)
+            if m.tick_fill else None,
             "diagnosis_mm2": m.diagnosis_mm2, "owner_date_mm2": m.owner_date_mm2, "vet_date_mm2": m.vet_date_mm2,
             "owner_sig_mm2": m.owner_sig_mm2,
         },
         "vet_layers": [
             {"name": l.name, "lines": l.lines, "glyphs": l.glyphs, "frames": l.frames,
-             "unexplained_mm2": l.unexplained_mm2, "extent": l.unexplained_extent_mm, "ink_mm2": l.ink_mm2,
+             "unexplained_mm2": l.unexplained_mm2, "stroke_mm": l.unexplained_stroke_mm, "extent": l.unexplained_extent_mm, "ink_mm2": l.ink_mm2,
              "stamp": l.stamp, "signature": l.signature, "for_signature": any(l is s for s in m.vet.signature_layers)}
             for l in (m.vet.layers if m.vet else [])
         ],
@@ -165,7 +169,7 @@ def report(recs: list[dict]) -> None:
         s = r["scenario"]
         keys = [f"stamp {s['stamp']}" if s["stamp"] else "no stamp", f"spill={s['spill']}",
                 f"overlap={s['overlap']}", f"sig={s['signature']}", f"handwriting={s['hand']}", f"kind={r['kind']}",
-                f"zigzag={s['zigzag']}"]
+                f"zigzag={s['zigzag']}", f"stamp_ink_sig={s.get('stamp_ink_sig')}"]
         for key in keys:
             g = groups[key]
             g[0] += r["flags"]["vet_stamp"] != r["truth"]["vet_stamp"]

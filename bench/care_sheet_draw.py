@@ -307,11 +307,15 @@ def draw_stamp(sheet: Sheet, rng: np.random.Generator, spec, cx_mm: float, cy_mm
     sheet.ink(a, STAMP_INKS[spec.colour], int(cx_mm * PPM - diag / 2), int(cy_mm * PPM - diag / 2))
 
 
-def draw_tick(sheet: Sheet, rng: np.random.Generator, bbox, kind: str, colour) -> None:
+def draw_tick(sheet: Sheet, rng: np.random.Generator, bbox, kind: str, colour, thin: bool = False) -> None:
+    """A tick, a cross or a scribble in a checkbox; `thin`: a fine ballpoint tick, large, overflowing the box."""
     x0, y0, x1, y1 = bbox
     cx, cy = (x0 + x1) / 2 + rng.uniform(-0.5, 0.5), (y0 + y1) / 2 + rng.uniform(-0.5, 0.5)
     s = rng.uniform(0.8, 1.3)
     pen = rng.uniform(0.3, 0.55)
+    if thin:
+        s, pen = rng.uniform(1.1, 1.7), rng.uniform(0.12, 0.22)
+        cy += rng.uniform(0.3, 1.0)  # the vertex sits low, on or under the bottom side
     if kind == "check":
         pts = np.array([[-1.4, -0.1], [-0.3, 1.4], [2.0, -2.8]]) * s + [cx, cy]
         strokes = [np.concatenate([np.linspace(pts[0], pts[1], 12), np.linspace(pts[1], pts[2], 24)])]

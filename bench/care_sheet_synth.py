@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from care_sheet_capture import Captured, capture  # noqa: F401  (re-exported for the bench and tests)
-from care_sheet_draw import (FIRST, NAMES, PEN_INKS, TOWNS, Sheet, draw_qr, draw_signature,  # noqa: F401
+from care_sheet_draw import (FIRST, NAMES, PEN_INKS, STAMP_INKS, TOWNS, Sheet, draw_qr, draw_signature,  # noqa: F401
                              draw_stamp, draw_strokes, draw_tick, layout, write)
 
 HAND_FONTS = {
@@ -76,6 +76,8 @@ class Scenario:
     diagnosis_short: bool = False  # a single short word on the diagnosis line
     partial_dates: bool = False  # dates written as day and month only
     zigzag: bool = False  # signatures as straight up-and-down strokes, no loops
+    thin_tick: bool = False  # the motif ticked with a fine pen, the tick overflowing its box
+    signature_in_stamp_ink: bool = False  # a short paraphe across the stamp, in the stamp's own ink
     pen: str = "blue"
     font_family: str = "calib"
 
@@ -139,6 +141,8 @@ def sample_scenario(rng: np.random.Generator, family: str = "calib") -> Scenario
         diagnosis_short=bool(rng.random() < 0.15),
         partial_dates=bool(rng.random() < 0.1),
         zigzag=bool(rng.random() < 0.25),
+        thin_tick=bool(rng.random() < 0.3),
+        signature_in_stamp_ink=bool(stamp is not None and vet_sig is not None and rng.random() < 0.15),
     )
 
 
@@ -216,7 +220,7 @@ def render_sheet(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
             date("first_symptoms_date", "cells", vet_pen)
         draw_tick(sh, rng, L[str(rng.choice(["surgery_yes", "surgery_no"]))]["bbox"], "cross", vet_pen)
     if sc.motif:
-        draw_tick(sh, rng, L[sc.motif_box]["bbox"], sc.motif, vet_pen)
+        draw_tick(sh, rng, L[sc.motif_box]["bbox"], sc.motif, vet_pen, thin=sc.thin_tick and sc.motif == "check")
     for i in range(sc.diagnosis_lines):
         y = L["diagnosis"]["line_y"][i]
         text = " ".join(rng.choice(WORDS, size=rng.integers(2, 7)))
@@ -259,7 +263,11 @@ def render_sheet(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
         else:
             sx, sy = rng.uniform(x0 + 18, x1 - 18), rng.uniform(y0 + 6, y1 - 6)
         sx, sy = float(np.clip(sx, x0 + 8, x1 - 8)), float(np.clip(sy, y0 + 4, y1 - 4))
-        if sc.vet_paraphe:
+        if sc.vet_stamp and sc.signature_in_stamp_ink:  # a short paraphe across the stamp, same ink
+            sx, sy = scx + rng.uniform(-6, 6), scy + rng.uniform(-3, 3)
+            draw_signature(sh, rng, sx, sy, STAMP_INKS[sc.vet_stamp.colour], w_mm=rng.uniform(8, 14),
+                           h_mm=rng.uniform(6, 11), zigzag=sc.zigzag)
+        elif sc.vet_paraphe:
             draw_signature(sh, rng, sx, sy, PEN_INKS[sc.vet_signature], w_mm=rng.uniform(10, 16), h_mm=rng.uniform(5, 9),
                            zigzag=sc.zigzag)
         else:

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from extractors.care_sheet_ink import InkMap, blobs, crop, ink_map, visible_share
+from extractors.care_sheet_ink import InkMap, blobs, crop, ink_map, stroke_mm, visible_share
 from extractors.care_sheet_vet import VetBoxReading, read_vet_box
 from extractors.form import PX_PER_MM, Registration, mm_box, register_cached, zone_px, zones
 from intake.records import CareSheetFacts, Page
@@ -29,7 +29,12 @@ log = logging.getLogger(__name__)
 # --- tunable thresholds (bench/calibrate_care_sheet.py measures them; docs/care_sheet.md) -----------------
 ZONE_MIN_VISIBLE = 0.95  # share of a zone the page image must cover for its flag to be decided
 TICK_INSET_MM = 0.4  # measure a checkbox inside its printed square, this far in
-TICK_MIN_FILL = 0.12  # share of the box's inside inked: ticked
+TICK_MIN_FILL = 0.12  # share of the box's inside inked: ticked (a filled box, a thick pen) ...
+TICK_REACH_MM = 2.5  # ... or a stroke: followed this far around the printed square (a tick overflows its box)
+TICK_MIN_STROKE = 0.9  # stroke length (skeleton, mm) in that window / the box's side: a tick, whatever the pen
+TICK_MIN_INSIDE = 0.03  # ... that inks at least this share of the box's inside (a mark beside the box is not a tick)
+TICK_EDGE_MM = 1.2  # a thin piece parallel to the square, this close to it, ...
+TICK_RESIDUE_THICK_MM = 0.7  # ... and at most this thick: registration residue, not a tick
 DIAGNOSIS_MIN_MM2 = 5.5  # ink on the diagnosis lines (mm², dust left out): written (a short word ~7, a stray mark ~1-2)
 DATE_MIN_MM2 = 5.0  # ink in a date comb: filled (two digits make ~8 mm², a stray mark ~1)
 OWNER_SIGNATURE_MIN_MM2 = 9.0  # ink in the owner's writing area ...
@@ -48,6 +53,7 @@ class Measures:
     """Everything measured on one sheet (bench/calibrate_care_sheet.py reads this)."""
 
     tick_fill: dict[str, float] = field(default_factory=dict)
+    tick_stroke: dict[str, float] = field(default_factory=dict)  # stroke length around the box / box side
     diagnosis_mm2: float | None = None
     owner_date_mm2: float | None = None
     vet_date_mm2: float | None = None
@@ -90,9 +96,14 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         for z, b in boxes.items():
             seen = ~crop(ink.blind, b)
             m.tick_fill[z] = float((crop(ink.ink, b) & seen).sum() / max(1, seen.sum()))
-        flags["motif_ticked"] = max(m.tick_fill.values()) >= TICK_MIN_FILL
+            m.tick_stroke[z] = _tick_stroke(ink, z)
+        ticked = [z for z in MOTIF_ZONES if m.tick_fill[z] >= TICK_MIN_FILL
+                  or (m.tick_stroke[z] >= TICK_MIN_STROKE and m.tick_fill[z] >= TICK_MIN_INSIDE)]
+        flags["motif_ticked"] = bool(ticked)
         notes.append("motif_ticked: encre dans les cases " + ", ".join(
-            f"{z.split('_')[1]} {v:.0%}" for z, v in m.tick_fill.items()) + f" (cochée dès {TICK_MIN_FILL:.0%})")
+            f"{z.split('_')[1]} {m.tick_fill[z]:.0%} (trait {m.tick_stroke[z]:.1f} côtés)" for z in MOTIF_ZONES)
+            + f" (cochée dès {TICK_MIN_FILL:.0%}, ou un trait de {TICK_MIN_STROKE} côté avec "
+              f"{TICK_MIN_INSIDE:.0%} dans la case)")
     diag = mm_box(_diagnosis_box())
     if visible(diag):
         m.diagnosis_mm2, span = _ink_and_span(ink, diag)
@@ -150,6 +161,34 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         owner_date=flags.get("owner_date"), vet_date=flags.get("vet_date"),
         registered=True, registration_error_mm=reg.error_mm, qr_payload=qr_payload, qr_matches_manifest=qr_match,
         crops=crops, notes=tuple(notes))
+
+
+def _tick_stroke(ink: InkMap, zone_id: str) -> float:
+    """Length of the pen strokes (skeleton) in and around a checkbox, in box sides.
+
+    A thin ballpoint tick inks little of the box but runs across it, often beyond it; measured on the
+    stroke's centre line it weighs the same whatever the pen. Dust (under 0.9 mm) and thin straight
+    pieces hugging the printed square (registration residue) are left out.
+    """
+    x0, y0, x1, y1 = zones()[zone_id]["bbox"]
+    side = min(x1 - x0, y1 - y0)
+    win = mm_box([x0, y0, x1, y1], TICK_REACH_MM)
+    mask = crop(ink.ink, win)
+    parts, labels = blobs(mask)
+    keep = np.zeros(mask.shape, bool)
+    sq = mm_box([x0, y0, x1, y1])
+    edge = TICK_EDGE_MM * PX_PER_MM
+    for i, p in enumerate(parts):
+        comp = labels[p.y:p.y + p.h, p.x:p.x + p.w] == i + 1
+        gx, gy = p.x + win[0], p.y + win[1]
+        thin = TICK_RESIDUE_THICK_MM * PX_PER_MM
+        # a thin piece lying along a side of the square (horizontal near the top or bottom, vertical near a side)
+        along_h = p.h <= thin and p.w >= 3 * p.h and min(abs(gy + p.h / 2 - sq[1]), abs(gy + p.h / 2 - sq[3])) <= edge
+        along_v = p.w <= thin and p.h >= 3 * p.w and min(abs(gx + p.w / 2 - sq[0]), abs(gx + p.w / 2 - sq[2])) <= edge
+        if along_h or along_v:
+            continue
+        keep[p.y:p.y + p.h, p.x:p.x + p.w] |= comp
+    return stroke_mm(keep) / side if keep.any() else 0.0
 
 
 def _diagnosis_box() -> list[float]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from extractors.care_sheet_ink import InkMap, blobs, crop
+from extractors.care_sheet_ink import InkMap, blobs, crop, stroke_mm
 from extractors.care_sheet_frame import (SIDE_BAND_MM, SIDE_MIN_MM, ellipse_frames, hull_frames, long_line_angle,
                                          smooth_remnants, straight_sides)
 from extractors.form import PX_PER_MM, zones
@@ -33,7 +33,9 @@ from extractors.form import PX_PER_MM, zones
 SEARCH_MARGIN_MM = (6.0, 6.0, 12.0, 8.0)  # left, top, right, bottom: stamps spill out of the box
 NEUTRAL_RATIO = 0.08  # chroma / darkness below this: black or grey ink
 AMBIGUOUS_MAX = 0.25  # share of ink near NEUTRAL_RATIO above which no colour split is made
-HUE_SPLIT_DEG = 40.0  # two coloured inks at least this far apart in hue are separate layers
+HUE_SPLIT_DEG = 40.0  # two coloured inks at least this far apart in hue are separate layers ...
+HUE_MIN_SHARE = 0.03  # ... when the second one holds LAYER_MIN_MM2 and this share of the coloured ink ...
+HUE_VALLEY = 0.5  # ... and the histogram dips between the two peaks below this share of the second one
 DARK_SPLIT_MIN = 70  # light vs dark strokes: mean darkness gap that makes two layers
 LAYER_MIN_MM2 = 4.0  # a layer with less ink is not analysed on its own
 GLYPH_H_MM = (0.8, 4.2)  # height of a printed stamp glyph (or inked-together word), in the stamp's frame
@@ -51,6 +53,7 @@ REGION_MARGIN_MM = 2.0  # around the stamp found, where frame leftovers are look
 FRAME_MIN_GLYPHS = 4  # glyphs (letters or inked-together words) a frame must hold to make a stamp
 SIG_MIN_MM2 = 14.0  # unexplained ink (mm²) that makes a signature (paraphe ~20, stamp leftovers < 10) ...
 SIG_MIN_EXTENT_MM = 7.0  # ... with a piece at least this long
+SIG_MIN_STROKE_MM = 30.0  # or unexplained pen strokes this long (skeleton): a thin-pen paraphe has little area
 
 
 @dataclass
@@ -66,6 +69,7 @@ class LayerReading:
     unexplained_extent_mm: float
     explained: np.ndarray = field(repr=False)  # bool, search-box frame
     unexplained: np.ndarray = field(repr=False)
+    unexplained_stroke_mm: float = 0.0  # length of the unexplained strokes (skeleton)
 
     @property
     def stamp(self) -> bool:
@@ -78,7 +82,8 @@ class LayerReading:
 
     @property
     def signature(self) -> bool:
-        return self.unexplained_mm2 >= SIG_MIN_MM2 and self.unexplained_extent_mm >= SIG_MIN_EXTENT_MM
+        return ((self.unexplained_mm2 >= SIG_MIN_MM2 or self.unexplained_stroke_mm >= SIG_MIN_STROKE_MM)
+                and self.unexplained_extent_mm >= SIG_MIN_EXTENT_MM)
 
 
 @dataclass
@@ -121,7 +126,14 @@ def colour_layers(balanced: np.ndarray, ink: np.ndarray) -> list[tuple[str, np.n
         dist = np.abs((np.arange(36) - p1 + 18) % 36 - 18) * 10.0
         far = np.where(dist >= HUE_SPLIT_DEG, hist, 0)
         p2 = int(np.argmax(far))
-        if far[p2] >= 0.15 * hist.sum():
+        # the second ink's own mass (its peak ± 20°), not a share of all the ink: a thin signature over a
+        # large stamp holds a few % of the ink; and a valley between the peaks (one ink's tail has none)
+        near2 = np.abs((np.arange(36) - p2 + 18) % 36 - 18) <= 2
+        mass2 = float(hist[near2].sum())
+        step = 1 if (p2 - p1) % 36 <= 18 else -1
+        between = [hist[(p1 + k * step) % 36] for k in range(1, int(dist[p2] / 10))]
+        valley = min(between, default=0)
+        if mass2 >= max(min_px, HUE_MIN_SHARE * hist.sum()) and valley <= HUE_VALLEY * hist[p2]:
             c1, c2 = edges[p1] + 5, edges[p2] + 5
             d1 = np.abs((hue_img - c1 + 180) % 360 - 180)
             d2 = np.abs((hue_img - c2 + 180) % 360 - 180)
@@ -228,7 +240,8 @@ def _text_lines(r_mask: np.ndarray):
     glyph_ids = [i for i, p in enumerate(rparts) if (hmin <= p.h <= hmax and p.w <= GLYPH_MAX_W_MM * PX_PER_MM)
                  or _curved_glyph(rlabels, i + 1, p)]
     boxes = [(rparts[i].x, rparts[i].y, rparts[i].w, rparts[i].h) for i in glyph_ids]
-    explained = np.isin(rlabels, [i + 1 for i in glyph_ids])
+    glyphs = np.isin(rlabels, [i + 1 for i in glyph_ids])
+    explained = np.zeros(r_mask.shape, bool)
     lines, extent = [], None
     pad = int(0.3 * PX_PER_MM)
     for g in _lines(boxes):
@@ -241,9 +254,10 @@ def _text_lines(r_mask: np.ndarray):
         thin = y1 - y0 <= LINE_MAX_THICK * med_h  # one line, not several read along a wrong direction
         if thin and span >= LINE_MIN_SPAN_MM and (len(g) >= LINE_MIN_GLYPHS or words):
             explained[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = True
+            explained |= np.isin(rlabels, [glyph_ids[i] + 1 for i in g])
             lines.append((len(g), round(span, 1), round(med_h / PX_PER_MM, 2)))
             extent = _union_box(extent, (x0, y0, x1, y1))
-    return len(glyph_ids), lines, explained, extent
+    return len(glyph_ids), lines, explained, extent, glyphs
 
 
 def _union_box(a, b):
@@ -281,7 +295,7 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReadin
         score = sum(n for n, _, _ in found[1]) + h_band.sum() / (SIDE_SCORE_MM2 * PX_PER_MM**2)
         if best is None or score > best[0]:
             best = (score, angle, M, r_rest, h_band, v_band, sides, found)
-    _, angle, M, r_rest, h_band, v_band, sides, (n_glyphs, lines, explained, text_box) = best
+    _, angle, M, r_rest, h_band, v_band, sides, (n_glyphs, lines, explained, text_box, glyphs) = best
     frames += sides
     inv = cv2.invertAffineTransform(M)
     rot = lambda m: cv2.warpAffine(m.astype(np.uint8), M, (w, h), flags=cv2.INTER_NEAREST) > 0  # noqa: E731
@@ -295,18 +309,21 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReadin
     if box is not None:
         m = int(REGION_MARGIN_MM * PX_PER_MM)
         region[max(0, box[1] - m):box[3] + m, max(0, box[0] - m):box[2] + m] = True
-    explained |= v_band & region
+    # a lone glyph-sized piece is stamp print near the stamp only: elsewhere it is a piece of a signature
+    # broken by the box's lines or a thin paraphe's stroke
+    explained |= (v_band | glyphs) & region
     left = r_rest & ~explained
     remnants, _ = smooth_remnants(left & region)
     explained |= remnants
     left &= ~remnants
     left_parts, _ = blobs(left, min_mm=1.5)
     un_mm2 = sum(p.area for p in left_parts) / PX_PER_MM**2
+    un_stroke = sum(stroke_mm(left[p.y:p.y + p.h, p.x:p.x + p.w]) for p in left_parts)
     extent = max((max(p.w, p.h) for p in left_parts), default=0) / PX_PER_MM
     explained_back = (back(explained) | frame_band) & clean
     side_mm = float(h_band.sum()) / (2 * SIDE_BAND_MM * PX_PER_MM**2)
     return LayerReading(name, round(ink_mm2, 1), angle, n_glyphs, lines, frames, round(side_mm, 1), round(un_mm2, 1),
-                        round(extent, 1), explained_back, back(left) & clean)
+                        round(extent, 1), explained_back, back(left) & clean, round(un_stroke, 1))
 
 
 def read_vet_box(inkmap: InkMap) -> VetBoxReading:
@@ -329,6 +346,6 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
             f"{best.glyphs} signes, cadre: {'; '.join(best.frames) or 'aucun'}, rotation {best.angle:+.0f}°")
     top = max(sig_layers, key=lambda l: (l.signature, l.unexplained_mm2))
     g_ev = (f"encre {top.name}: {top.unexplained_mm2:.0f} mm² de tracé hors cachet, "
-            f"plus long trait {top.unexplained_extent_mm:.0f} mm "
-            f"(seuils {SIG_MIN_MM2:.0f} mm², {SIG_MIN_EXTENT_MM:.0f} mm)")
+            f"{top.unexplained_stroke_mm:.0f} mm de trait, plus long trait {top.unexplained_extent_mm:.0f} mm "
+            f"(seuils {SIG_MIN_MM2:.0f} mm² ou {SIG_MIN_STROKE_MM:.0f} mm de trait, {SIG_MIN_EXTENT_MM:.0f} mm)")
     return VetBoxReading(stamp, signature, layers, sig_layers, box, s_ev, g_ev)

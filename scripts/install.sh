@@ -11,7 +11,7 @@ APT_PACKAGES=(
   fonts-liberation2 fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf  # print fonts of generated documents
   fonts-dkg-handwriting fonts-breip fonts-rufscript fonts-ecolier-court      # handwriting in generated forms
   fonts-dancingscript fonts-humor-sans fonts-kaushanscript fonts-comic-neue
-  fonts-klee fonts-bwht
+  fonts-klee fonts-bwht fonts-femkeklaver                                 # femkeklaver: care-sheet calibration bench
   chromium                                                              # tests/test_ui.py looks at the Prefect UI
 )
 missing=()

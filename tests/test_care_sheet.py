@@ -170,3 +170,31 @@ def test_read_is_fast(settings):
     t = time.process_time()
     read_care_sheet(page, settings, measures=m)
     assert time.process_time() - t < 2.0  # about 0.3 s of CPU here; loose bound for loaded CI machines
+
+
+@pytest.mark.parametrize("kind", ["scan_colour", "photo"])
+def test_thin_pen_tick_is_a_tick(settings, kind):
+    # a fine ballpoint tick overflowing its box inks little of the box's inside: read by its stroke
+    sc = replace(FULL, motif="check", motif_box="motif_maladie", thin_tick=True)
+    m = Measures()
+    facts = read(sc, kind, 21, settings, measures=m)
+    assert facts.motif_ticked is True and facts.medical_section_complete is True
+    assert m.tick_stroke["motif_maladie"] > 0.3  # a stroke runs across the box ...
+    assert max(m.tick_stroke["motif_accident"], m.tick_stroke["motif_prevention"]) == 0.0  # ... not the others
+
+
+@pytest.mark.parametrize("colour, shape", [("blue", "rect"), ("black", "round")])
+def test_paraphe_across_a_stamp_of_the_same_ink(settings, colour, shape):
+    sc = replace(FULL, vet_stamp=StampSpec(colour=colour, shape=shape, angle=4.0), vet_signature="blue",
+                 signature_in_stamp_ink=True)
+    facts = read(sc, "scan_colour", 22, settings)
+    assert (facts.vet_stamp, facts.vet_signature) == (True, True)
+
+
+def test_blue_signature_across_a_red_round_stamp(settings):
+    sc = replace(FULL, vet_stamp=StampSpec(colour="red", shape="round", angle=-8.0), vet_signature="blue",
+                 vet_paraphe=True)
+    m = Measures()
+    facts = read(sc, "scan_colour", 23, settings, measures=m)
+    assert (facts.vet_stamp, facts.vet_signature) == (True, True)
+    assert any(l.name.startswith("couleur ") and l.signature for l in m.vet.layers)  # told apart by hue
