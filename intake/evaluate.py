@@ -240,6 +240,16 @@ def _pct(v: float | None) -> str:
     return "   -  " if v is None else f"{100 * v:5.1f}%"
 
 
+def _by_capture(rep: dict, section: str, names: list[str], title: str, cell, first: int, width: int) -> list[str]:
+    """One row per name, one column per capture kind that has any of `section`."""
+    caps = [c for c, b in rep["by_capture"].items() if any(s["total"] for s in b[section].values())]
+    out = [f"\n{title}", " " * first + "".join(f"{c:>{width}}" for c in caps)]
+    for name in names:
+        cells = [cell(s) if (s := rep["by_capture"][c][section][name])["total"] else "-" for c in caps]
+        out.append(f"{name:<{first}}" + "".join(f"{x:>{width}}" for x in cells))
+    return out
+
+
 def format_text(rep: dict) -> str:
     """The report as aligned plain-text tables."""
     d, out = rep["decision"], []
@@ -270,24 +280,10 @@ def format_text(rep: dict) -> str:
     for f, s in rep["care_sheet_flags"].items():
         out.append(f"{f:<26}{_pct(s['accuracy']):>9}{s['false_present']:>6}/{s['truth_false']:<3}{_pct(s['false_present_rate']):>6}"
                    f"{s['false_missing']:>6}/{s['truth_true']:<3}{_pct(s['false_missing_rate']):>6}{s['unknown']:>9}")
-    caps = [c for c, b in rep["by_capture"].items() if any(s["total"] for s in b["care_sheet_flags"].values())]
-    out.append(f"\nFlag by capture: accuracy (false present / false missing)")
-    out.append(f"{'':<26}" + "".join(f"{c:>22}" for c in caps))
-    for f in FLAGS:
-        cells = []
-        for c in caps:
-            s = rep["by_capture"][c]["care_sheet_flags"][f]
-            cells.append(f"{_pct(s['accuracy'])} ({s['false_present']}/{s['false_missing']})" if s["total"] else "-")
-        out.append(f"{f:<26}" + "".join(f"{x:>22}" for x in cells))
-    caps = [c for c, b in rep["by_capture"].items() if any(s["total"] for s in b["invoice_fields"].values())]
-    out.append(f"\nInvoice field by capture: exact (correct/total)")
-    out.append(f"{'':<20}" + "".join(f"{c:>18}" for c in caps))
-    for f in INVOICE_FIELDS:
-        cells = []
-        for c in caps:
-            s = rep["by_capture"][c]["invoice_fields"][f]
-            cells.append(f"{_pct(s['rate'])} ({s['correct']}/{s['total']})" if s["total"] else "-")
-        out.append(f"{f:<20}" + "".join(f"{x:>18}" for x in cells))
+    out += _by_capture(rep, "care_sheet_flags", FLAGS, "Flag by capture: accuracy (false present / false missing)",
+                       lambda s: f"{_pct(s['accuracy'])} ({s['false_present']}/{s['false_missing']})", 26, 22)
+    out += _by_capture(rep, "invoice_fields", INVOICE_FIELDS, "Invoice field by capture: exact (correct/total)",
+                       lambda s: f"{_pct(s['rate'])} ({s['correct']}/{s['total']})", 20, 18)
     out.append(f"\n{'By capture':<10}{'dossiers':>9}{'decision':>10}{'reasons F1':>12}{'ill.acc':>9}{'read->ill':>11}"
                f"{'docs found':>12}{'inv. fields':>13}{'flags':>9}")
     for cap, b in rep["by_capture"].items():
