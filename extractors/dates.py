@@ -15,7 +15,7 @@ from typing import Sequence
 
 from extractors import vocab
 from extractors.invoice_labels import LabelHit, match_labels
-from extractors.invoice_lines import BLOCK_GAP, Line, is_value_only, lines_above, x_overlap
+from extractors.invoice_lines import BLOCK_GAP, Line, lines_above, x_overlap
 
 _MONTH_ALT = "|".join(sorted(vocab.MONTHS, key=len, reverse=True))
 _SUFFIX_ALT = "|".join(sorted(vocab.DAY_SUFFIXES, key=len, reverse=True))
@@ -136,6 +136,7 @@ def choose_invoice_date(
         return DateChoice(None, 0.0)
     order = date_order(all_dates, page_lang)
     scored: dict[dt.date, list[float]] = {}
+    repeats: dict[dt.date, int] = {}  # occurrences outside table rows (a date on every line item is the acts')
     excluded: list[str] = []
     ambiguous_pick: dict[dt.date, bool] = {}
     for line in lines:
@@ -155,10 +156,11 @@ def choose_invoice_date(
             else:
                 score -= 0.05 * min(line.page, 3)
             scored.setdefault(value, []).append(score)
+            repeats[value] = repeats.get(value, 0) + (0 if amounts_on_line.get(line.index) else 1)
             ambiguous_pick[value] = ambiguous_pick.get(value, False) or d.ambiguous
     if not scored:
         return DateChoice(None, 0.0, tuple(excluded))
-    ranked = sorted(((max(s) + 0.05 * (len(s) - 1), v) for v, s in scored.items()), reverse=True)
+    ranked = sorted(((max(s) + 0.05 * max(repeats[v] - 1, 0), v) for v, s in scored.items()), reverse=True)
     best, value = ranked[0]
     margin = best - ranked[1][0] if len(ranked) > 1 else best
     conf = min(1.0, 0.5 * min(best, 1.0) + 0.5 * min(1.0, margin * 2))
@@ -171,7 +173,7 @@ def _score(
     lines: Sequence[Line], line: Line, d: DateHit, hits: Sequence[LabelHit], prev: int, amounts_on_line: dict[int, int]
 ) -> float:
     lab = _label_for(d, hits, prev)
-    if lab is None and is_value_only(line, prev + 1, d.first - 1):
+    if lab is None:  # nothing labels it on its line: a table cell under its column's header?
         lab = _label_above(lines, line, d)
         if isinstance(lab, LabelHit):  # under a "Date" column header: a line item when its row holds amounts
             above = _weight(lab) * vocab.DATE_ABOVE_FACTOR

@@ -122,6 +122,16 @@ def test_dated_line_items_under_a_date_column_are_not_the_invoice_date() -> None
     assert read_invoice([page(rows)]).invoice_date == "2017-02-12"
 
 
+def test_date_in_a_header_table_row_beside_the_number_beats_dated_line_items() -> None:
+    rows = [*vet_header(), "FACTURE",
+            [(LEFT, "Numéro"), (500, "Date"), (800, "Échéance"), (1100, "Animal")],
+            [(LEFT, "F17-74447"), (500, "2017-05-09"), (800, "2017-06-08"), (1100, "Médor")],
+            [(LEFT, "Date"), (400, "Prestation"), (1200, "Montant HT")]]
+    rows += [[(LEFT, "06/05/2017"), (400, act), (1200, "EUR 41.17")] for act in ("Consultation", "Cytologie", "Examen")]
+    rows += ["Total HT EUR 123.51", "Net à payer EUR 148.21"]
+    assert read_invoice([page(rows)]).invoice_date == "2017-05-09"
+
+
 def test_date_after_invoice_number_and_line_item_date() -> None:
     rows = ["Free Service Abonné", "Facture n°562044387 du 02 Juillet 2015",
             "Free Haut Débit du 1er au 31 Juillet 2015 29.99", "Somme à payer 29.99 € TTC"]
