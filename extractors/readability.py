@@ -46,6 +46,9 @@ INK_MIN_SNR = 4.0  # ink must be this many noise-sigmas darker than paper to cou
 TINY_MIN_H, TINY_MAX_H, TINY_MIN_AREA = 3, 4, 4  # marks this small still count as (tiny) print in the size
 # measure; smaller ones are specks of noise
 SIZE_QUANTILES = (10, 30, 50, 70, 90)  # of the characters, by their line's height: equal shares of the text
+# On our own care-sheet form the smallest print is the form's captions, which we know by heart: what must
+# be read is what people wrote and stamped on it, the larger shares.
+FORM_QUANTILES = (70, 90)
 CHAR_REF_PX = 20.0  # blur is judged against the character height, but no larger than this (blurred
 # text merges into blobs that look taller than any character)
 
@@ -193,22 +196,24 @@ def _blockiness(g: np.ndarray) -> float:
     return min(ratios)
 
 
-def score_readability(image: np.ndarray, settings: Settings) -> Readability:
-    """Readability of a page image: score 0.0 (unreadable) to 1.0 (clean), named defects, raw metrics."""
+def score_readability(image: np.ndarray, settings: Settings, *, form: bool = False) -> Readability:
+    """Readability of a page image: score 0.0 (unreadable) to 1.0 (clean), named defects, raw metrics.
+    `form`: the page is our care-sheet form (its printed captions are not what must be read)."""
     try:
         m = measure(image)
     except Exception:  # a measure that breaks says nothing about the page: judge it unreadable-unknown
         return Readability(0.0, ("no_text",), {})
-    return judge(m, settings.readability_threshold)
+    return judge(m, settings.readability_threshold, form=form)
 
 
-def judge(m: dict[str, float], threshold: float) -> Readability:
+def judge(m: dict[str, float], threshold: float, *, form: bool = False) -> Readability:
     """Score and defects from the measures of `measure` (kept apart so calibration can re-score)."""
     if "char_height_px" not in m:  # no text found: blank, black, or ink too faint to find
         return Readability(0.0, (_faint_why(m) if m.get("ink_depth", 0.0) >= FAINT_INK else "no_text",), dict(m))
     # Size and focus are judged on each share of the text at its own height (small print fails
     # first): the expected share of characters that are big enough, and of those, sharp enough.
-    heights = [m[f"char_h_p{q}"] for q in SIZE_QUANTILES if f"char_h_p{q}" in m] or [m["char_height_px"]]
+    quantiles = FORM_QUANTILES if form else SIZE_QUANTILES
+    heights = [m[f"char_h_p{q}"] for q in quantiles if f"char_h_p{q}" in m] or [m["char_height_px"]]
     edge_excess = max(m.get("edge_width_px", m["char_height_px"]) - SHARP_EDGE_PX, 0.0)
     res = np.array([_logistic(h, *CURVES["low_resolution"]) for h in heights])
     # Blur: edge width beyond what a sharp edge measures anyway, per pixel of character height.

@@ -27,11 +27,11 @@ def ocr_ready(image: np.ndarray) -> np.ndarray:
     return _ocr_ready(image)
 
 
-def readability(page: Page, settings: Settings) -> Readability:
+def readability(page: Page, settings: Settings, *, form: bool = False) -> Readability:
     if page.text_layer is not None:
         return Readability(1.0)  # born digital: nothing to read badly
     # measured at the capture's own resolution: the warp's enlargement would read as blur
-    return score_readability(native_pixels(page), settings)
+    return score_readability(native_pixels(page), settings, form=form)
 
 
 def defects_fr(r: Readability) -> list[str]:

@@ -67,12 +67,13 @@ def _half_turn_if_better(page: Page, text: PageText, settings: Settings,
 def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None) -> PageReading:
     """Normalise, score, read and classify one page. OCR runs at most once per page."""
     page = stages.normalise(page, settings)
-    readability = stages.readability(page, settings)
     text: PageText | None = page.text_layer
+    on_form = text is None and stages.looks_like_care_sheet(page.image) >= settings.care_sheet_layout_min
+    readability = stages.readability(page, settings, form=on_form)
     doc_type = DocType.OTHER
     invoice_score = 0.0
     identified_by = "text"
-    if text is None and stages.looks_like_care_sheet(page.image) >= settings.care_sheet_layout_min:
+    if on_form:
         doc_type, identified_by = DocType.CARE_SHEET, "layout"  # our form's pixels: zone checks need no OCR
     else:
         if text is None:

@@ -213,3 +213,21 @@ def test_a_page_too_dark_for_a_person_is_illegible_even_if_tesseract_reads_it(se
     assert READABILITY_DEFECTS_FR["dark"] == "image trop sombre"
     dim = np.clip(page.astype(np.float32) * 0.7, 0, 255).astype(np.uint8)  # a dim but ordinary photo
     assert score_readability(dim, settings).score >= settings.readability_threshold
+
+
+def test_a_low_resolution_photo_of_our_form_is_judged_on_what_was_written_not_its_captions(settings, tmp_path):
+    """Guard (the regression itself shows on sample_docs D-2017-052212/052218/052202): at ~95 dpi the form's 6-pt captions are 4 px high, but the handwriting and stamp a person must
+    read are large: the care sheet stays legible (its zones are read by pixels, not OCR)."""
+    import cv2
+
+    from intake.dossier import read_page
+    from intake.records import Capture, Page
+    from tests.render import filled_care_sheet
+
+    path = filled_care_sheet(tmp_path / "fs.jpg", kind="photo")
+    big = cv2.imread(str(path))
+    h, w = big.shape[:2]
+    small = cv2.resize(big, (850, round(h * 850 / w)), interpolation=cv2.INTER_AREA)
+    small = cv2.imdecode(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])[1], cv2.IMREAD_COLOR)
+    reading = read_page(Page("fs.jpg", 1, small, 100.0, Capture.IMAGE), "care_sheet", settings, None)
+    assert reading.doc_type == "care_sheet" and reading.legible, reading.readability
