@@ -168,7 +168,7 @@ def _load_pdf(path: Path, name: str, settings: Settings, ref: str) -> list[Page]
     return pages
 
 
-def _text_layers(path: Path, dpi: float, n: int, settings: Settings, ref: str) -> list[PageText | None]:
+def _text_layers(path: Path, dpi: float, n: int, settings: Settings, ref: str = "file") -> list[PageText | None]:
     """pdfplumber words per page, in pixels at `dpi`; None where the layer is empty or garbage."""
     out: list[PageText | None] = []
     try:

@@ -58,3 +58,9 @@ def test_eval_expectations_and_missing_folder(tmp_path) -> None:
     fnfe = next(r for r in rows if r.truth_file.startswith("fnfe_"))
     assert fnfe.expected["siret"] == ""  # placeholder fails Luhn: the right answer is none
     assert real_eval.main([str(tmp_path)]) == 2
+
+
+def test_text_layer_timing_of_eval_real_runs(settings):
+    # `intake eval-real` broke when the loader's text-layer step gained a log reference
+    seconds, pages = real_eval.text_layer_seconds(REAL_DIR, settings)
+    assert pages >= 9 and seconds > 0
