@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +30,17 @@ log = logging.getLogger(__name__)
 # Tesseract reads the page from a file. pytesseract would write a numpy image as PNG (~0.3 s of
 # zlib per 200-dpi page, a fifth of the OCR's own time); an uncompressed PGM in RAM costs ~2 ms.
 _TMP_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def tesseract_slots(n: int) -> threading.BoundedSemaphore:
+    """At most `n` tesseract processes at once in this process, however many dossiers and pages
+    run in threads: one single-threaded Tesseract per core, never more."""
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(max(1, n), threading.BoundedSemaphore(max(1, n)))
 
 
 @contextmanager
@@ -135,7 +147,7 @@ def ocr_image(
     last_error: Exception | None = None
     for attempt in range(settings.ocr_retries + 1):
         try:
-            with _image_file(image) as path:
+            with _image_file(image) as path, tesseract_slots(settings.workers):
                 data = pytesseract.image_to_data(
                     path,
                     lang=settings.ocr_languages,
@@ -185,7 +197,7 @@ def detect_orientation(image: np.ndarray, settings: Settings) -> tuple[int, floa
     """Tesseract OSD: (degrees to rotate clockwise to make the page upright, confidence), or None."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     try:
-        with _image_file(gray) as path:
+        with _image_file(gray) as path, tesseract_slots(settings.workers):
             osd = pytesseract.image_to_osd(
                 path, config="--psm 0", timeout=settings.ocr_timeout_s, output_type=pytesseract.Output.DICT
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -97,6 +98,26 @@ def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None)
     return PageReading(page, slot, readability, text, doc_type, legible, why, invoice_score, identified_by)
 
 
+def _read_or_fail(page: Page, slot: str, settings: Settings, cache_dir: Path | None) -> PageReading:
+    try:
+        return read_page(page, slot, settings, cache_dir)
+    except OcrError as exc:  # Tesseract failed on every try: this page cannot be read
+        log.warning("%s: %s", page.ref, exc)
+        return PageReading(page, slot, Readability(0.0, ("ocr_failed",)), None,
+                           SLOT_TYPES.get(slot, DocType.OTHER), False, ("lecture impossible",),
+                           identified_by="slot" if slot in SLOT_TYPES else "text")
+
+
+def read_pages(pages: list[Page], slot: str, settings: Settings, cache_dir: Path | None) -> list[PageReading]:
+    """The pages of one file, read side by side (in order): a long invoice or a lone dossier at the
+    end of an inbox keeps every core busy. Tesseract itself stays at one process per core
+    (`ocr.tesseract_slots`); the file's pages are in memory already, so this holds no more."""
+    if len(pages) < 2 or settings.workers < 2:
+        return [_read_or_fail(p, slot, settings, cache_dir) for p in pages]
+    with ThreadPoolExecutor(min(settings.workers, len(pages)), thread_name_prefix="page") as pool:
+        return list(pool.map(lambda p: _read_or_fail(p, slot, settings, cache_dir), pages))
+
+
 def _document(manifest: Manifest, readings: list[PageReading], settings: Settings,
               artifacts: Path | None) -> DocumentResult:
     first = readings[0]
@@ -183,16 +204,7 @@ def _process(manifest: Manifest, settings: Settings, artifacts: Path | None,
             documents.append(DocumentResult(manifest.dossier_id, entry.file, (), DocType.OTHER,
                                             legible=False, illegible_why=(loaded.error,)))
             continue
-        readings = []
-        for page in loaded.pages:
-            try:
-                readings.append(read_page(page, entry.slot, settings, cache_dir))
-            except OcrError as exc:  # Tesseract failed on every try: this page cannot be read
-                log.warning("%s: %s", page.ref, exc)
-                readings.append(PageReading(page, entry.slot, Readability(0.0, ("ocr_failed",)), None,
-                                            SLOT_TYPES.get(entry.slot, DocType.OTHER), False,
-                                            ("lecture impossible",),
-                                            identified_by="slot" if entry.slot in SLOT_TYPES else "text"))
+        readings = read_pages(loaded.pages, entry.slot, settings, cache_dir)
         types = join_continuations([r.doc_type for r in readings], [r.invoice_score for r in readings])
         for r, t in zip(readings, types):
             r.doc_type = t

@@ -167,3 +167,16 @@ def test_a_page_whose_orientation_was_a_guess_is_turned_back_when_ocr_reads_it_b
     upright = Page("facture.jpg", 1, text_page(INVOICE_LINES), 200.0, Capture.IMAGE, steps=(UNSURE_ORIENTATION,))
     kept, _ = _half_turn_if_better(upright, ocr_image(upright.image, settings), settings, None)
     assert kept is upright  # an upright page is left as it is
+
+
+def test_pages_of_one_file_are_read_side_by_side_in_page_order(settings):
+    from intake.dossier import read_pages
+    from intake.records import Capture, Page
+
+    pages = [Page("facture.png", n, text_page([f"Page {n}", *INVOICE_LINES[: 2 + n]]), 200.0, Capture.IMAGE)
+             for n in (1, 2, 3)]
+    side_by_side = read_pages(pages, "invoice", settings, None)  # settings.workers == 2
+    one_by_one = read_pages(pages, "invoice", settings.model_copy(update={"workers": 1}), None)
+    assert [r.page.number for r in side_by_side] == [1, 2, 3]
+    assert [r.text.text for r in side_by_side] == [r.text.text for r in one_by_one]
+    assert all(f"Page {n}" in r.text.text for n, r in zip((1, 2, 3), side_by_side))
