@@ -93,6 +93,7 @@ def choose_siret(lines: Sequence[Line], hits: dict[int, list[LabelHit]]) -> Sire
     """The issuer's SIRET among all valid ones on the document, with a confidence 0..1."""
     sirens = printed_sirens(lines, hits)
     scored: dict[str, float] = {}
+    edge: dict[str, float] = {}  # how far from the page's top or bottom edge (share of its height)
     rejected: list[str] = []
     for line in lines:
         line_hits = hits.get(line.index, [])
@@ -109,10 +110,13 @@ def choose_siret(lines: Sequence[Line], hits: dict[int, list[LabelHit]]) -> Sire
                 score -= 0.1
             score -= 0.02 * line.page
             scored[s.digits] = max(scored.get(s.digits, 0.0), score)
+            edge[s.digits] = min(edge.get(s.digits, 1.0), line.y_share, 1.0 - line.y_share)
     if not scored:
         return SiretChoice(None, 0.0, tuple(rejected))
-    ranked = sorted(((v, k) for k, v in scored.items()), reverse=True)
-    best, value = ranked[0]
+    # Equal scores (two labelled SIRETs in the top third: the letterhead's and the addressee's):
+    # the issuer's identity sits nearer the page's edge (letterhead, footer) than the addressee's block.
+    ranked = sorted(((round(v, 6), -edge[k], k) for k, v in scored.items()), reverse=True)
+    best, _, value = ranked[0]
     margin = best - ranked[1][0] if len(ranked) > 1 else 1.0
     conf = min(1.0, 0.6 * min(best, 1.0) + 0.4 * min(1.0, margin * 2))
     return SiretChoice(value, round(conf, 3), tuple(rejected))

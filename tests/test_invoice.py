@@ -300,6 +300,22 @@ def test_issuer_siret_not_the_clients() -> None:
     assert read_invoice([page(rows2)]).siret == ISSUER_SIRET
 
 
+def test_letterhead_siret_beats_the_addressees_labelled_siret_in_the_top_third() -> None:
+    issuer, addressee = "91224094200074", "95010700300077"  # both Luhn-valid; the addressee's sorts higher
+    rows = [
+        "Centre Hospitalier Vétérinaire Saint-Martin",
+        "4 route des Vignes - 63000 Marseille",
+        f"SIRET {issuer[:3]}.{issuer[3:6]}.{issuer[6:9]}.{issuer[9:]}",
+        [(LEFT, "Facture du 22 avril 2017"), (1000, "Chenil de la Forêt")],
+        [(1000, "29 boulevard des Tilleuls")],
+        [(1000, "13008 Marseille")],
+        [(1000, f"SIRET {addressee[:3]} {addressee[3:6]} {addressee[6:9]} {addressee[9:]}")],
+        "Consultation 1 38,20", "Net à payer 38,20",
+    ]
+    for source in (TextSource.TEXT_LAYER, TextSource.OCR):
+        assert read_invoice([page(rows, source)]).siret == issuer
+
+
 def test_siret_luhn_invalid_is_none_and_ocr_lookalikes_fixed_only_when_valid() -> None:
     assert not luhn_ok("99999999800010")
     bad = read_invoice([page(["Au bon moulin", "SIRET : 99999999800010", "Date : 13/11/2017", "Total TTC 1,00 €"])])
