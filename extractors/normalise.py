@@ -22,10 +22,33 @@ log = logging.getLogger(__name__)
 
 MM_PER_INCH = 25.4
 A4_LONG_MM = 297.0
+A4_SHORT_MM = 210.0
 MIN_SIDE_PX = 64  # smaller images are left alone: nothing to normalise
 OSD_MAX_PX = 1600  # OSD sees a copy this size at most (cost grows with pixels)
 STRETCH_INK_PERCENTILE = 0.2  # ocr_ready maps this darkest share of pixels to black
 MAX_STRETCH = 25.0  # ...but never multiplies contrast by more (a blank page stays a blank page)
+# Ruling (table borders, boxes round the totals) hides whole table columns from Tesseract's page
+# layout analysis: ruled cells read as a picture and their amounts vanish. A rule is a straight run of
+# ink at least RULE_MIN_MM long (longer than any stroke of a letter up to ~30 pt) and at most
+# RULE_MAX_MM thick (thinner than a bold stroke of a large title, thicker than a hairline blurred by
+# a phone); it is painted paper-white before OCR. docs/invoices.md, "Ruled tables".
+RULE_MIN_MM = 10.0
+RULE_MAX_MM = 0.8
+RULE_INK_LEVEL = 180  # grey level (of the stretched image) under which a pixel may belong to a rule
+RULE_MAX_DENSITY = 0.5  # ...and only where ink covers less than this of the RULE_DENSITY_MM square around
+RULE_DENSITY_MM = 4.0  # (a rule runs over paper; a filled band is not a rule)
+# White print on a dark band (letterheads, table headers): the band is turned dark-on-light before
+# OCR. A band is one connected dark area (under INVERSE_DARK of the paper's level) at least
+# INVERSE_MIN_MM in both directions, mostly dark (INVERSE_MIN_FILL of its box), that encloses at least
+# INVERSE_MIN_HOLES separate paper-bright marks (over INVERSE_LIGHT of the paper's level): letters
+# printed in white. A shadow encloses nothing bright, a dark logo neither, a bold letter one or two
+# counters at most.
+INVERSE_DARK = 0.5
+INVERSE_LIGHT = 0.75
+INVERSE_MIN_MM = 4.0
+INVERSE_MIN_FILL = 0.5
+INVERSE_MIN_HOLES = 3
+INVERSE_FILL_MM = 3.0  # the white print's strokes inside a band are closed over at this size
 
 UNSURE_ORIENTATION = "orientation_unsure"
 
@@ -135,10 +158,86 @@ def flatten_colour(image: np.ndarray) -> np.ndarray:
     return np.clip(geometry.flat(image) * 255.0, 0, 255).astype(np.uint8)
 
 
-def ocr_ready(image: np.ndarray) -> np.ndarray:
-    """Grey uint8 image for Tesseract, same size: shadows and uneven light divided out, paper white,
-    the darkest print stretched to black (faint print at 10 grey levels of contrast reads 0.97
-    instead of 0.0 of its characters once stretched)."""
-    f = geometry.flat(geometry.to_grey(image))
+def ocr_ready(image: np.ndarray, dpi: float | None = None) -> np.ndarray:
+    """Grey uint8 image for Tesseract, same size: white-on-dark bands turned dark-on-light
+    (`lift_inverted`), shadows and uneven light divided out, paper white, the darkest print stretched
+    to black (faint print at 10 grey levels of contrast reads 0.97 instead of 0.0 of its characters
+    once stretched), table rules erased (`erase_rules`). `dpi` is the image's resolution; unknown,
+    the shorter side is taken for an A4 page's width."""
+    if dpi is None or dpi <= 0:
+        dpi = min(image.shape[:2]) / (A4_SHORT_MM / MM_PER_INCH)
+    f = geometry.flat(lift_inverted(geometry.to_grey(image), dpi))
     ink = min(float(np.percentile(f[::3, ::3], STRETCH_INK_PERCENTILE)), 1.0 - 1.0 / MAX_STRETCH)
-    return np.clip((f - ink) / (1.0 - ink) * 255.0, 0, 255).astype(np.uint8)
+    grey = np.clip((f - ink) / (1.0 - ink) * 255.0, 0, 255).astype(np.uint8)
+    return erase_rules(grey, dpi)
+
+
+def lift_inverted(grey: np.ndarray, dpi: float) -> np.ndarray:
+    """The grey page with each dark band that holds light print inverted (see INVERSE_*)."""
+    paper = float(np.percentile(grey[::4, ::4], 95))
+    if paper < 32:
+        return grey  # a black page: nothing to tell bands from
+    dark = (grey < INVERSE_DARK * paper).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    px_per_mm = dpi / MM_PER_INCH
+    min_px = INVERSE_MIN_MM * px_per_mm
+    fill = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, round(INVERSE_FILL_MM * px_per_mm)),) * 2)
+    out = grey
+    for i, (x, y, w, h, area) in enumerate(stats):
+        if i == 0 or w < min_px or h < min_px or area < INVERSE_MIN_FILL * w * h:
+            continue
+        box = grey[y : y + h, x : x + w]
+        own = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
+        if _bright_holes(own, box, INVERSE_LIGHT * paper) < INVERSE_MIN_HOLES:
+            continue
+        # the band and the print inside it (its holes), not the paper its box takes in beside it
+        pad = fill.shape[0]
+        band = cv2.morphologyEx(cv2.copyMakeBorder(own, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0),
+                                cv2.MORPH_CLOSE, fill)[pad:-pad, pad:-pad] > 0
+        edge = (cv2.dilate(band.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~band
+        level = float(np.median(box[own > 0]))
+        light = np.clip((box.astype(np.float32) - level) / max(1.0, paper - level), 0.0, 1.0)
+        if out is grey:
+            out = grey.copy()
+        view = out[y : y + h, x : x + w]
+        view[band] = (255 * (1.0 - light[band])).astype(np.uint8)  # band -> paper, its print -> ink
+        view[edge] = 255
+    return out
+
+
+def _bright_holes(own: np.ndarray, box: np.ndarray, bright: float) -> int:
+    """How many separate areas inside the component `own` (not reaching its box's border) hold a
+    pixel brighter than `bright`."""
+    n, labels = cv2.connectedComponents((own == 0).astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return 0
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    lit = np.zeros(n, bool)
+    np.logical_or.at(lit, labels[box > bright], True)
+    lit[0] = False  # the component itself
+    lit[border] = False
+    return int(np.count_nonzero(lit))
+
+
+def erase_rules(grey: np.ndarray, dpi: float) -> np.ndarray:
+    """The grey page with its horizontal and vertical rules painted white; letters are left alone
+    (none has a straight stroke RULE_MIN_MM long and at most RULE_MAX_MM thick), and so are filled
+    areas (RULE_MAX_DENSITY)."""
+    px_per_mm = dpi / MM_PER_INCH
+    long_px = max(15, round(RULE_MIN_MM * px_per_mm))
+    thick_px = max(2, round(RULE_MAX_MM * px_per_mm) + 1)
+    ink = (grey < RULE_INK_LEVEL).astype(np.uint8)
+    rules = np.zeros_like(ink)
+    for along, across in (((long_px, 1), (1, thick_px)), ((1, long_px), (thick_px, 1))):
+        runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
+        thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+        rules |= runs & (1 - thick)
+    if not rules.any():
+        return grey
+    side = max(3, round(RULE_DENSITY_MM * px_per_mm))
+    density = cv2.boxFilter(ink.astype(np.float32), -1, (side, side))
+    rules &= (density < RULE_MAX_DENSITY).astype(np.uint8)
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))  # the rule's anti-aliased edges too
+    out = grey.copy()
+    out[rules > 0] = 255
+    return out

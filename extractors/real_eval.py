@@ -4,7 +4,7 @@ Runs `read_invoice` on /work/shared/real/invoices (or the folder given) four way
   pdf_text  the PDFs through their text layer (OCR only where a page has none)
   pdf_ocr   the same PDFs rasterised by the loader and OCRed (text layer ignored)
   scan      captures/*_scan.png   (truth: the truth.csv row of captures.csv's from_file)
-  photo     captures/*_photo.jpg  (through extractors.normalise when that module exists)
+  photo     captures/*_photo.jpg  (normalised, then ocr_ready, as in the pipeline)
 and prints exact-match rates per field and per mode, and the time per page of each path.
 The expected SIRET is empty when the printed one fails Luhn (the FNFE placeholder).
 """
@@ -75,20 +75,12 @@ def jobs(folder: Path, modes: tuple[str, ...]) -> list[Row]:
     return rows
 
 
-def _normaliser():
-    """(normalise_page, ocr_ready) from extractors.normalise when that stage exists, else (None, None)."""
-    try:  # another stage's module: used when present, the eval runs without it
-        from extractors import normalise
-    except ImportError:
-        return None, None
-    return getattr(normalise, "normalise_page", None), getattr(normalise, "ocr_ready", None)
-
-
 def run_one(args: tuple[Row, str, dict]) -> Row:
     """Load, read and score one file in one mode (runs in a worker process)."""
     row, folder, settings_kw, no_norm = args
     from extractors.invoice import read_invoice
     from extractors.loader import load_file
+    from extractors.normalise import normalise_page, ocr_ready
     from extractors.ocr import ocr_image
 
     settings = Settings(**settings_kw)
@@ -101,16 +93,16 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
         return row
     texts = []
     t0 = time.perf_counter()
-    normalise, ocr_ready = _normaliser() if row.mode in ("scan", "photo") and not no_norm else (None, None)
     for page in loaded.pages:
         if row.mode == "pdf_text" and page.text_layer is not None:
             texts.append(page.text_layer)
             continue
         image = page.image
-        if normalise is not None:
-            page = normalise(page, settings)
-            image = ocr_ready(page.image) if ocr_ready is not None else page.image
-            row.normalised = True
+        if not no_norm:  # what the pipeline does: captures normalised, every OCRed page made ocr_ready
+            if row.mode in ("scan", "photo"):
+                page = normalise_page(page, settings)
+                row.normalised = True
+            image = ocr_ready(page.image, page.dpi)
         texts.append(ocr_image(image, settings))
         row.ocr_pages += 1
     row.text_s = time.perf_counter() - t0
@@ -173,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="parallel files (default: settings.workers)")
     ap.add_argument("--cache", type=Path, default=None, help="OCR cache folder (default: none, honest timings)")
     ap.add_argument("--rows", action="store_true", help="also list every file with what was read")
-    ap.add_argument("--raw", action="store_true", help="OCR captures as loaded, without extractors.normalise")
+    ap.add_argument("--raw", action="store_true", help="OCR pages as loaded, without normalise_page / ocr_ready")
     a = ap.parse_args(argv)
     folder = a.folder.resolve()
     if not (folder / "truth.csv").exists():

@@ -23,8 +23,8 @@ def normalise(page: Page, settings: Settings) -> Page:
     return normalise_page(page, settings)
 
 
-def ocr_ready(image: np.ndarray) -> np.ndarray:
-    return _ocr_ready(image)
+def ocr_ready(image: np.ndarray, dpi: float | None = None) -> np.ndarray:
+    return _ocr_ready(image, dpi)
 
 
 def readability(page: Page, settings: Settings, *, form: bool = False) -> Readability:

@@ -20,7 +20,9 @@ class Settings(BaseModel):
     # --- OCR -------------------------------------------------------------
     ocr_languages: str = "fra+eng"
     ocr_timeout_s: float = Field(60.0, gt=0)
-    ocr_psm: int = 3  # Tesseract page segmentation: automatic, no OSD
+    # Tesseract page segmentation: 11, sparse text. Tesseract's own layout analysis (3) drops whole
+    # columns of ruled tables; every reader of ours rebuilds lines from word boxes (docs/invoices.md).
+    ocr_psm: int = 11
     ocr_retries: int = Field(1, ge=0)  # a crashed/timed-out Tesseract call is tried again this often
     ocr_cache_dir: Path | None = None  # None: <out>/.cache/ocr
     ocr_max_side_px: int = 3600  # larger images are scaled down before OCR

@@ -169,3 +169,65 @@ def test_a_quad_no_camera_makes_of_a_sheet_is_not_warped():
     # an A4 sheet photographed from above and a little to the side
     tilted = np.array([[300, 200], [1800, 260], [1880, 2300], [220, 2200]], float)
     assert plausible_sheet(tilted)
+
+
+def _canvas(dpi: int = 300) -> tuple[Image.Image, float]:
+    px = dpi / 25.4
+    return Image.new("L", (int(120 * px), int(80 * px)), 255), px
+
+
+def test_rules_are_erased_letters_and_filled_bands_are_not():
+    from PIL import ImageDraw, ImageFont
+
+    from extractors.normalise import erase_rules
+    from tests.render import FONT
+
+    img, px = _canvas()
+    d = ImageDraw.Draw(img)
+    d.line([(5 * px, 10 * px), (115 * px, 10 * px)], fill=0, width=round(0.3 * px))  # a table rule
+    d.line([(60 * px, 12 * px), (60 * px, 40 * px)], fill=0, width=round(0.3 * px))  # a column rule
+    d.text((8 * px, 20 * px), "TOTAL TTC 346,24", fill=0, font=ImageFont.truetype(FONT, int(30 / 72 * 300)))
+    d.rectangle([5 * px, 50 * px, 115 * px, 75 * px], fill=70)  # a filled band
+    grey = np.asarray(img)
+    out = erase_rules(grey, 300)
+    assert (out[round(10 * px) - 1 : round(10 * px) + 2, round(5 * px) : round(115 * px)] > 200).all()
+    assert (out[round(14 * px) : round(18 * px), round(60 * px) - 1 : round(60 * px) + 2] > 200).all()
+    letters = (slice(round(19 * px), round(33 * px)), slice(round(8 * px), round(58 * px)))
+    assert np.count_nonzero(out[letters] < 128) >= 0.97 * np.count_nonzero(grey[letters] < 128)
+    assert (out[round(52 * px) : round(73 * px), round(7 * px) : round(113 * px)] == 70).all()
+
+
+def test_white_print_on_a_dark_band_is_lifted_shadows_and_bold_titles_are_not(settings):
+    from PIL import ImageDraw, ImageFont
+
+    from extractors.normalise import lift_inverted
+    from tests.render import FONT
+
+    img, px = _canvas()
+    d = ImageDraw.Draw(img)
+    d.rectangle([0, 0, img.width, 30 * px], fill=(70))  # full-width letterhead band
+    d.text((8 * px, 10 * px), "SIRET 734 073 588 00018", fill=255, font=ImageFont.truetype(FONT, int(11 / 72 * 300)))
+    bold = ImageFont.truetype(FONT.replace("DejaVuSans", "DejaVuSans-Bold"), int(36 / 72 * 300))
+    d.text((8 * px, 45 * px), "FACTURE", fill=0, font=bold)
+    grey = np.asarray(img)
+    out = lift_inverted(grey, 300)
+    band = out[: round(29 * px)]
+    assert np.median(band) > 230 and np.count_nonzero(band < 100) > 0  # paper-light, its print dark
+    assert (out[round(32 * px) :] == grey[round(32 * px) :]).all()  # the bold title is left as it is
+    assert "734" in ocr_image(ocr_ready(out, 300), settings, region=(0, 0, out.shape[1], round(30 * px))).text
+    shadow = grey.copy()
+    shadow[round(32 * px) :, round(60 * px) :] = (shadow[round(32 * px) :, round(60 * px) :] * 0.4).astype(np.uint8)
+    shadowed = lift_inverted(shadow, 300)
+    assert (shadowed[round(32 * px) :] == shadow[round(32 * px) :]).all()  # a shadow holds no bright print
+
+
+def test_a_scanned_invoice_with_a_ruled_table_gives_its_total(settings):
+    """A generated clinic invoice, scanned: Tesseract's layout analysis (psm 3) took its ruled table for
+    a picture and read no amount at all; ruled lines erased and sparse-text OCR, the total is read."""
+    from extractors.invoice import read_invoice
+    from intake.dossier import read_page
+
+    page = load_file(REPO_ROOT / "tests" / "data" / "ruled_scan.jpg", "facture.jpg", settings).pages[0]
+    reading = read_page(page, "invoice", settings, None)
+    facts = read_invoice([reading.text])
+    assert (facts.total_ttc, facts.total_ht, facts.invoice_date) == ("346.24", "288.53", "2017-03-06")
