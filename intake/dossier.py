@@ -54,11 +54,11 @@ def now_iso() -> str:
 
 
 def _half_turn_if_better(page: Page, text: PageText, settings: Settings,
-                         cache_dir: Path | None) -> tuple[Page, PageText]:
+                         cache_dir: Path | None, psm: int | None = None) -> tuple[Page, PageText]:
     """The one case a page is OCRed twice: its orientation was a guess and the words came out unsure.
     Upside-down text reads with far lower confidence than upright text, so the better reading wins."""
     image, m = rotate_quarter(page.image, 180)
-    turned = ocr_image(stages.ocr_ready(image, page.dpi), settings, cache_dir=cache_dir)
+    turned = ocr_image(stages.ocr_ready(image, page.dpi), settings, psm=psm, cache_dir=cache_dir)
     if (turned.mean_conf or 0.0) <= (text.mean_conf or 0.0) + 10 or len(turned.words) < len(text.words) // 2:
         return page, text
     transform = m @ (page.transform if page.transform is not None else np.eye(3))
@@ -78,9 +78,11 @@ def read_page(page: Page, slot: str, settings: Settings, cache_dir: Path | None)
         doc_type, identified_by = DocType.CARE_SHEET, "layout"  # our form's pixels: zone checks need no OCR
     else:
         if text is None:
-            text = ocr_image(stages.ocr_ready(page.image, page.dpi), settings, cache_dir=cache_dir)
+            legible_pixels = readability.score >= settings.readability_threshold
+            psm = settings.ocr_psm if legible_pixels else settings.ocr_psm_unreadable
+            text = ocr_image(stages.ocr_ready(page.image, page.dpi), settings, psm=psm, cache_dir=cache_dir)
             if UNSURE_ORIENTATION in page.steps and (text.mean_conf or 0.0) < settings.orientation_recheck_conf:
-                page, text = _half_turn_if_better(page, text, settings, cache_dir)
+                page, text = _half_turn_if_better(page, text, settings, cache_dir, psm)
         page_class = classify_text(text.text)
         doc_type, invoice_score = page_class.doc_type, page_class.scores["invoice"]
 

@@ -23,6 +23,10 @@ class Settings(BaseModel):
     # Tesseract page segmentation: 11, sparse text. Tesseract's own layout analysis (3) drops whole
     # columns of ruled tables; every reader of ours rebuilds lines from word boxes (docs/invoices.md).
     ocr_psm: int = 11
+    # ...except on a page whose pixels already say unreadable (a picture, a blurred dark page): OCR then
+    # only tells what the page is, and sparse-text mode reads noise as thousands of words for minutes
+    # where the layout analysis (3) drops it in a second.
+    ocr_psm_unreadable: int = 3
     ocr_retries: int = Field(1, ge=0)  # a crashed/timed-out Tesseract call is tried again this often
     ocr_cache_dir: Path | None = None  # None: <out>/.cache/ocr
     ocr_max_side_px: int = 3600  # larger images are scaled down before OCR

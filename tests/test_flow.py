@@ -180,3 +180,20 @@ def test_pages_of_one_file_are_read_side_by_side_in_page_order(settings):
     assert [r.page.number for r in side_by_side] == [1, 2, 3]
     assert [r.text.text for r in side_by_side] == [r.text.text for r in one_by_one]
     assert all(f"Page {n}" in r.text.text for n, r in zip((1, 2, 3), side_by_side))
+
+
+def test_a_page_unreadable_by_its_pixels_is_ocred_in_layout_mode_not_sparse_text(settings):
+    """Sparse-text OCR reads noise as words (on a blurred dark photo: 1550 of them, 147 s); a page whose
+    pixels already say unreadable is OCRed only to know what it is, where layout analysis drops noise."""
+    import cv2
+    import numpy as np
+
+    from intake.dossier import read_page
+    from intake.records import Capture, Page
+
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(text_page(INVOICE_LINES * 3, dpi=300).astype(np.float32), (0, 0), 5) * 0.25
+    image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
+    reading = read_page(Page("facture.jpg", 1, image, 300.0, Capture.IMAGE), "invoice", settings, None)
+    assert not reading.legible and reading.readability.score < settings.readability_threshold
+    assert len(reading.text.words) < 30  # sparse text found ~90 "words" of noise on this page
