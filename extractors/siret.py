@@ -17,7 +17,8 @@ from extractors.invoice_labels import LabelHit
 from extractors.invoice_lines import BLOCK_GAP, Line, lines_above, x_overlap
 
 _LOOK = re.escape("".join(vocab.OCR_DIGIT_LOOKALIKES))
-_RUN = re.compile(rf"(?<![0-9A-Za-z])[0-9{_LOOK}](?:[ .]?[0-9{_LOOK}])+(?![0-9A-Za-z])")
+# groups of digits apart by a space, a dot, or both ('609.851 .027.00035': OCR sets a dot apart)
+_RUN = re.compile(rf"(?<![0-9A-Za-z])[0-9{_LOOK}](?: ?\.? ?[0-9{_LOOK}])+(?![0-9A-Za-z])")
 _SIREN = re.compile(r"(?<![\d])(\d{3} ?\d{3} ?\d{3})(?![\d])")
 _VAT = re.compile(r"\bfr ?[0-9a-z]{2} ?((?:\d ?){9})(?!\d)")
 
@@ -51,7 +52,7 @@ def find_sirets(line: Line) -> list[SiretHit]:
     out = []
     for m in _RUN.finditer(line.text):
         raw = re.sub(r"[ .]", "", m.group(0))
-        groups = re.split(r"[ .]", m.group(0))
+        groups = re.split(r"[ .]+", m.group(0))
         # A longer run (an IBAN, a phone number glued on) may start with a SIRET printed in groups.
         options = [raw] if len(raw) == 14 else []
         acc = ""
