@@ -46,14 +46,17 @@ LINE_MIN_GLYPHS = 4  # a text line: at least this many glyphs ...
 LINE_MIN_SPAN_MM = 8.0  # ... spread over at least this length
 LINE_MIN_COVER = 0.6  # or 2+ word-sized pieces covering this share of the line
 LINE_MAX_THICK = 2.0  # a line is at most this many glyph heights thick
+BAND_SLACK = 0.5  # ink reaching this many glyph heights above or below a text line runs across it
 STAMP_MIN_LINES = 2  # printed text lines that make a stamp on their own ...
 STAMP_TEXT_MAX_MM = 2.6  # ... when their letters are this small (median height; handwriting is larger)
 SIDE_SCORE_MM2 = 2.0  # choosing the stamp's direction: this much frame side weighs like one glyph in a line
 REGION_MARGIN_MM = 2.0  # around the stamp found, where frame leftovers are looked for
+INNER_MARGIN_MM = 1.5  # inside the text's first and last letters by this much, no frame side stands
 FRAME_MIN_GLYPHS = 4  # glyphs (letters or inked-together words) a frame must hold to make a stamp
 SIG_MIN_MM2 = 14.0  # unexplained ink (mm²) that makes a signature (paraphe ~20, stamp leftovers < 10) ...
 SIG_MIN_EXTENT_MM = 7.0  # ... with a piece at least this long
 SIG_MIN_STROKE_MM = 30.0  # or unexplained pen strokes this long (skeleton): a thin-pen paraphe has little area
+REJOIN_MM = 1.5  # pieces of unexplained ink this close are one stroke cut by the print taken out
 
 
 @dataclass
@@ -232,13 +235,15 @@ def _curved_glyph(labels: np.ndarray, label: int, p) -> bool:
     return min(a, b) <= ARC_WORD_THICK_MM * PX_PER_MM
 
 
-def _text_lines(r_mask: np.ndarray):
+def _text_lines(r_mask: np.ndarray, ring: bool = False):
     """Printed glyphs (letters or inked-together words) of a mask whose text runs horizontally, and the
-    lines they form: (glyph count, lines, explained mask, bounding box of the lines or None)."""
+    lines they form: (glyph count, lines, explained mask, bounding box of the lines or None).
+    `ring`: a round stamp was found, so words at any angle along it are glyphs too (without a ring, a
+    thin piece up to ARC_WORD_MAX_MM long is a signature's stroke as likely as a word)."""
     rparts, rlabels = blobs(r_mask)
     hmin, hmax = GLYPH_H_MM[0] * PX_PER_MM, GLYPH_H_MM[1] * PX_PER_MM
     glyph_ids = [i for i, p in enumerate(rparts) if (hmin <= p.h <= hmax and p.w <= GLYPH_MAX_W_MM * PX_PER_MM)
-                 or _curved_glyph(rlabels, i + 1, p)]
+                 or (ring and _curved_glyph(rlabels, i + 1, p))]
     boxes = [(rparts[i].x, rparts[i].y, rparts[i].w, rparts[i].h) for i in glyph_ids]
     glyphs = np.isin(rlabels, [i + 1 for i in glyph_ids])
     explained = np.zeros(r_mask.shape, bool)
@@ -252,8 +257,17 @@ def _text_lines(r_mask: np.ndarray):
         y0, y1 = min(boxes[i][1] for i in g), max(boxes[i][1] + boxes[i][3] for i in g)
         med_h = float(np.median([boxes[i][3] for i in g]))
         thin = y1 - y0 <= LINE_MAX_THICK * med_h  # one line, not several read along a wrong direction
-        if thin and span >= LINE_MIN_SPAN_MM and (len(g) >= LINE_MIN_GLYPHS or words):
-            explained[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = True
+        # printed letters are at most GLYPH_H_MM high: a row of taller pieces (a signature's loops,
+        # let in as letters of a round stamp's ring) is not a line of print and explains nothing
+        printed = med_h <= hmax
+        if thin and printed and span >= LINE_MIN_SPAN_MM and (len(g) >= LINE_MIN_GLYPHS or words):
+            # the line's band explains the ink that stays within it (letters, their broken pieces), not
+            # a stroke that runs across it: a signature crossing the print keeps its crossings
+            band = np.zeros(r_mask.shape, bool)
+            band[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = True
+            slack = int(BAND_SLACK * med_h)
+            crossing = [i + 1 for i, p in enumerate(rparts) if p.y < y0 - slack or p.y + p.h > y1 + slack]
+            explained |= band & ~np.isin(rlabels, crossing)
             explained |= np.isin(rlabels, [glyph_ids[i] + 1 for i in g])
             lines.append((len(g), round(span, 1), round(med_h / PX_PER_MM, 2)))
             extent = _union_box(extent, (x0, y0, x1, y1))
@@ -278,10 +292,12 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReadin
     ink_mm2 = float(clean.sum()) / PX_PER_MM**2
     frame_band = np.zeros(mask.shape, bool)
     frames: list[str] = []
+    ring = False
     for finder in (hull_frames, ellipse_frames, hull_frames):  # a ring found may free an inner frame
         band, found = finder(clean & ~frame_band, blind)
         frame_band |= band
         frames += found
+        ring |= finder is ellipse_frames and bool(found)
     rest = clean & ~frame_band
 
     # the stamp's rotation: of the candidate directions, the one along which most glyphs line up
@@ -291,7 +307,7 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReadin
         M = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         r_rest = cv2.warpAffine(rest.astype(np.uint8), M, (w, h), flags=cv2.INTER_NEAREST) > 0
         h_band, v_band, sides = straight_sides(r_rest)  # frame sides along / across the text
-        found = _text_lines(r_rest & ~h_band)
+        found = _text_lines(r_rest & ~h_band, ring)
         score = sum(n for n, _, _ in found[1]) + h_band.sum() / (SIDE_SCORE_MM2 * PX_PER_MM**2)
         if best is None or score > best[0]:
             best = (score, angle, M, r_rest, h_band, v_band, sides, found)
@@ -311,7 +327,15 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReadin
         region[max(0, box[1] - m):box[3] + m, max(0, box[0] - m):box[2] + m] = True
     # a lone glyph-sized piece is stamp print near the stamp only: elsewhere it is a piece of a signature
     # broken by the box's lines or a thin paraphe's stroke
-    explained |= (v_band | glyphs) & region
+    # a stroke across the text *between* its first and last letters is not a side of the frame (which
+    # stands beyond the text): it is a signature's down-stroke crossing the print
+    sides_v = v_band
+    if text_box is not None:
+        inner = np.zeros(mask.shape, bool)
+        m_in = int(INNER_MARGIN_MM * PX_PER_MM)
+        inner[:, max(0, text_box[0] + m_in):max(0, text_box[2] - m_in)] = True
+        sides_v = v_band & ~inner
+    explained |= (sides_v | glyphs) & region
     left = r_rest & ~explained
     remnants, _ = smooth_remnants(left & region)
     explained |= remnants
@@ -319,7 +343,14 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReadin
     left_parts, _ = blobs(left, min_mm=1.5)
     un_mm2 = sum(p.area for p in left_parts) / PX_PER_MM**2
     un_stroke = sum(stroke_mm(left[p.y:p.y + p.h, p.x:p.x + p.w]) for p in left_parts)
-    extent = max((max(p.w, p.h) for p in left_parts), default=0) / PX_PER_MM
+    # a stroke crossing the print is cut where the print was taken out: its pieces, rejoined over such
+    # cuts (REJOIN_MM), give the stroke's extent
+    kept = np.zeros(left.shape, np.uint8)
+    for p in left_parts:
+        kept[p.y:p.y + p.h, p.x:p.x + p.w] |= left[p.y:p.y + p.h, p.x:p.x + p.w]
+    k = max(1, int(REJOIN_MM * PX_PER_MM)) | 1
+    joined, _ = blobs(cv2.dilate(kept, np.ones((k, k), np.uint8)) > 0, min_mm=1.5) if left_parts else ([], None)
+    extent = max((max(p.w, p.h) - k + 1 for p in joined), default=0) / PX_PER_MM
     explained_back = (back(explained) | frame_band) & clean
     side_mm = float(h_band.sum()) / (2 * SIDE_BAND_MM * PX_PER_MM**2)
     return LayerReading(name, round(ink_mm2, 1), angle, n_glyphs, lines, frames, round(side_mm, 1), round(un_mm2, 1),

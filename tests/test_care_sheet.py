@@ -198,3 +198,48 @@ def test_blue_signature_across_a_red_round_stamp(settings):
     facts = read(sc, "scan_colour", 23, settings, measures=m)
     assert (facts.vet_stamp, facts.vet_signature) == (True, True)
     assert any(l.name.startswith("couleur ") and l.signature for l in m.vet.layers)  # told apart by hue
+
+
+def _stamp_with_lines(signed: bool, seed: int):
+    """The vet box's ink mask: a rectangular stamp of four lines of small print and, when `signed`, a
+    thin-pen signature whose strokes run down across those lines (drawn, not rendered: exact geometry)."""
+    import numpy as np
+
+    from extractors.care_sheet_vet import search_box
+    from extractors.form import PX_PER_MM
+
+    x0, y0, x1, y1 = search_box()
+    mm = lambda v: int(round(v * PX_PER_MM))  # noqa: E731
+    rng = np.random.default_rng(seed)
+    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    X, Y = mm(20), mm(12)
+    cv2.rectangle(m, (X, Y), (X + mm(62), Y + mm(20)), 1, mm(0.4))
+    for row in range(4):
+        gx = X + mm(3)
+        while gx < X + mm(58 if row == 0 else 40):
+            gw = mm(rng.uniform(1.0, 1.8))
+            top = Y + mm(2.5 + row * 4.3)
+            cv2.rectangle(m, (gx, top), (gx + gw, top + mm(2.0)), 1, mm(0.3))
+            gx += gw + mm(0.6)
+    if signed:
+        t = np.linspace(0, 1, 400)
+        xs = X + mm(25) + mm(22) * t + mm(3) * np.sin(t * 12)
+        ys = Y - mm(3) + mm(24) * np.abs(np.sin(t * np.pi * 2.5))
+        cv2.polylines(m, [np.stack([xs, ys], 1).astype(np.int32)], False, 1, mm(0.35))
+    return m > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_thin_signature_running_down_across_the_stamps_print_is_a_signature(seed):
+    """A text line's band explained every pixel in it: a thin signature crossing four lines of print
+    lost its crossings and read as 14 mm² of scattered pieces, under the thresholds."""
+    import numpy as np
+
+    from extractors.care_sheet_vet import analyse_layer
+
+    signed_ink, unsigned_ink = _stamp_with_lines(True, seed), _stamp_with_lines(False, seed)
+    signed = analyse_layer("t", signed_ink, np.zeros_like(signed_ink))
+    unsigned = analyse_layer("t", unsigned_ink, np.zeros_like(unsigned_ink))
+    assert signed.stamp and unsigned.stamp
+    assert signed.signature and not unsigned.signature
+    assert unsigned.unexplained_mm2 == 0.0
