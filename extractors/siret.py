@@ -51,8 +51,13 @@ def find_sirets(line: Line) -> list[SiretHit]:
     """Luhn-valid 14-digit numbers on a line (look-alikes corrected only when that makes them valid)."""
     out = []
     for m in _RUN.finditer(line.text):
-        raw = re.sub(r"[ .]", "", m.group(0))
         groups = re.split(r"[ .]+", m.group(0))
+        # a look-alike standing apart at either end ('3400976540598 |': a table rule) is not a digit
+        while groups and not any(c.isdigit() for c in groups[-1]):
+            groups.pop()
+        while groups and not any(c.isdigit() for c in groups[0]):
+            groups.pop(0)
+        raw = "".join(groups)
         # A longer run (an IBAN, a phone number glued on) may start with a SIRET printed in groups.
         options = [raw] if len(raw) == 14 else []
         acc = ""

@@ -326,6 +326,10 @@ def test_siret_luhn_invalid_is_none_and_ocr_lookalikes_fixed_only_when_valid() -
     wrong = ocr[:-1] + "5"  # the same confusion, but the result fails Luhn: no guess
     assert read_invoice([page(["Clinique", f"SIRET {wrong}", "Total TTC 1,00 €"], TextSource.OCR)]).siret is None
     assert digitise("Total 1O4,5O") == "Total 104,50"
+    # a 13-digit CIP code, then a table rule read as '|': not a 14-digit number (this one would pass Luhn)
+    cip = read_invoice([page(["Pharmacie Centrale", "3400976540598 | Rilexine 300 mg cp 21,30 21% 42,60",
+                              "Total TTC 42,60 €"], TextSource.OCR)])
+    assert luhn_ok("34009765405981") and cip.siret is None
     spaced = f"{ISSUER_SIRET[:3]}.{ISSUER_SIRET[3:6]} .{ISSUER_SIRET[6:9]}.{ISSUER_SIRET[9:]}"  # OCR set a dot apart
     assert read_invoice([page(["Clinique", f"SIRET {spaced} - N° Ordre 19566", "Total TTC 1,00 €"],
                               TextSource.OCR)]).siret == ISSUER_SIRET
