@@ -303,8 +303,11 @@ def run_one(task: tuple) -> dict:
     t1 = cpu_now()
     r = score_readability(native_pixels(page), settings)  # as the pipeline does: the warp's enlargement is not blur
     t2 = cpu_now()
+    # OCR the way the pipeline does (intake.dossier.read_page): sparse text above the threshold,
+    # layout analysis below it
+    psm = settings.ocr_psm if r.score >= settings.readability_threshold else settings.ocr_psm_unreadable
     try:
-        words = ocr_image(ocr_ready(page.image), settings).words
+        words = ocr_image(ocr_ready(page.image, page.dpi), settings, psm=psm).words
     except OcrError:  # Tesseract lost in noise: nothing was read
         words = ()
     t3 = cpu_now()

@@ -31,7 +31,7 @@ MAX_STRETCH = 25.0  # ...but never multiplies contrast by more (a blank page sta
 # layout analysis: ruled cells read as a picture and their amounts vanish. A rule is a straight run of
 # ink at least RULE_MIN_MM long (longer than any stroke of a letter up to ~30 pt) and at most
 # RULE_MAX_MM thick (thinner than a bold stroke of a large title, thicker than a hairline blurred by
-# a phone); it is painted paper-white before OCR. docs/invoices.md, "Ruled tables".
+# a phone); it is painted paper-white before OCR. docs/invoices.md, "What Tesseract is given".
 RULE_MIN_MM = 10.0
 RULE_MAX_MM = 0.8
 RULE_INK_LEVEL = 180  # grey level (of the stretched image) under which a pixel may belong to a rule
@@ -213,7 +213,7 @@ def _bright_holes(own: np.ndarray, box: np.ndarray, bright: float) -> int:
         return 0
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     lit = np.zeros(n, bool)
-    np.logical_or.at(lit, labels[box > bright], True)
+    lit[np.unique(labels[box > bright])] = True
     lit[0] = False  # the component itself
     lit[border] = False
     return int(np.count_nonzero(lit))
