@@ -1,6 +1,9 @@
 """Real test pages, rendered here: text images (PIL) and text PDFs (reportlab)."""
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +94,29 @@ def filled_care_sheet(path: Path, kind: str = "scan_colour", seed: int = 0) -> P
     rng = rng_for("test", seed)
     cap = capture(render_sheet(Scenario(font_family="test"), rng), kind, rng)
     return save_image(cap.image, path, dpi=round(cap.dpi), format="JPEG", quality=90)
+
+
+def write_dossier(inbox: Path, name: str, invoice: Path | None = None, manifest: bool = True) -> Path:
+    """A dossier folder: the blank care sheet, the invoice when given, and (unless still uploading) its manifest."""
+    from tests.conftest import FORM_PDF
+
+    d = inbox / name
+    d.mkdir(parents=True)
+    shutil.copy(FORM_PDF, d / "feuille.pdf")
+    if invoice is not None:
+        shutil.copy(invoice, d / "facture.pdf")
+    if manifest:
+        docs = [{"file": "feuille.pdf", "slot": "care_sheet"}]
+        if invoice is not None:
+            docs.append({"file": "facture.pdf", "slot": "invoice"})
+        (d / "manifest.json").write_text(json.dumps({"dossier_id": name, "documents": docs}))
+    return d
+
+
+def intake_run(inbox: Path, out: Path, archive: Path, env: dict, workers: int, **popen) -> subprocess.Popen:
+    """`intake run` with an archive, as its own process (what an operator or a worker starts)."""
+    from intake.settings import REPO_ROOT
+
+    return subprocess.Popen([str(REPO_ROOT / ".venv" / "bin" / "intake"), "run", str(inbox), "--out", str(out),
+                             "--archive", str(archive), "--workers", str(workers)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)

@@ -5,30 +5,13 @@ import multiprocessing
 import os
 import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from intake import archive as queue
-from intake.settings import REPO_ROOT
-from tests.conftest import FORM_PDF
-from tests.render import INVOICE_LINES, text_pdf
-
-
-def _dossier(inbox: Path, name: str, invoice: Path | None = None, manifest: bool = True) -> Path:
-    d = inbox / name
-    d.mkdir(parents=True)
-    shutil.copy(FORM_PDF, d / "feuille.pdf")
-    if invoice is not None:
-        shutil.copy(invoice, d / "facture.pdf")
-    if manifest:
-        docs = [{"file": "feuille.pdf", "slot": "care_sheet"}]
-        if invoice is not None:
-            docs.append({"file": "facture.pdf", "slot": "invoice"})
-        (d / "manifest.json").write_text(json.dumps({"dossier_id": name, "documents": docs}))
-    return d
+from tests.render import INVOICE_LINES, intake_run, text_pdf, write_dossier
 
 
 def _rows(path: Path) -> list[dict]:
@@ -79,7 +62,7 @@ def test_archive_across_filesystems_copies_then_renames(tmp_path):
         pytest.skip("no second filesystem")
     owner = queue.Owner.current()
     inbox = tmp_path / "inbox"
-    _dossier(inbox, "D-X")
+    write_dossier(inbox, "D-X")
     claimed = queue.claim(inbox, "D-X", owner)
     root = Path(shm / f"intake-archive-{os.getpid()}")
     try:
@@ -88,7 +71,7 @@ def test_archive_across_filesystems_copies_then_renames(tmp_path):
         assert (dest / "manifest.json").is_file() and (dest / "feuille.pdf").stat().st_size > 0
         assert not claimed.exists()
         assert not list((root / "accept").glob(".partial-*"))
-        again = _dossier(inbox, "D-X")  # the same id sent again is archived beside, never over
+        again = write_dossier(inbox, "D-X")  # the same id sent again is archived beside, never over
         assert queue.archive(queue.claim(inbox, again.name, owner), root, "accept", owner).name == "D-X~2"
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -101,7 +84,7 @@ def test_recover_returns_claims_of_dead_runs_only(tmp_path):
     parent = queue.Owner(me.host, os.getppid(), queue._start_ticks(os.getppid()))  # alive
     remote = queue.Owner("other-host", 42, "7")
     for owner, name in ((dead, "D-DEAD"), (parent, "D-LIVE"), (remote, "D-REMOTE")):
-        _dossier(inbox, name)
+        write_dossier(inbox, name)
         assert queue.claim(inbox, name, owner) is not None
     (archive / "accept").mkdir(parents=True)
     (archive / "accept" / f"{queue.PARTIAL}{dead.name}-D-DEAD").mkdir()  # a half-made copy
@@ -123,9 +106,9 @@ def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, pref
 
     inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
-    _dossier(inbox, "D-1", invoice)
-    _dossier(inbox, "D-2")
-    _dossier(inbox, "D-UP", invoice, manifest=False)
+    write_dossier(inbox, "D-1", invoice)
+    write_dossier(inbox, "D-2")
+    write_dossier(inbox, "D-UP", invoice, manifest=False)
     settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr")
 
     # Without an archive the inbox is left as it was (and the ledger knows what was decided) ...
@@ -142,7 +125,7 @@ def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, pref
     assert sorted(p.name for p in inbox.iterdir() if not p.name.startswith(".")) == ["D-UP"]
     assert not (inbox / queue.WORK_DIR).exists()
 
-    _dossier(inbox, "D-3", invoice)  # a new one: read, decided, archived
+    write_dossier(inbox, "D-3", invoice)  # a new one: read, decided, archived
     third = run_inbox(inbox, out, settings, archive=archive)
     assert [s["dossier_id"] for s in third] == ["D-3"] and third[0]["note"] == ""  # read, not reused
     rows = _rows(out / "dossiers.csv")
@@ -159,7 +142,7 @@ def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, pre
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
     for name in ("D-FLAKY", "D-BROKEN", "D-FINE"):
-        _dossier(inbox, name, invoice)
+        write_dossier(inbox, name, invoice)
     calls: dict[str, int] = {}
     real = intake.dossier._process
 
@@ -181,12 +164,6 @@ def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, pre
     assert rows["D-FINE"]["reasons"] == summaries["D-FINE"]["reasons"]
 
 
-def _intake_run(inbox: Path, out: Path, archive: Path, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([str(REPO_ROOT / ".venv" / "bin" / "intake"), "run", str(inbox), "--out", str(out),
-                             "--archive", str(archive), "--workers", "2"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-
-
 @pytest.mark.flow
 def test_a_run_killed_with_sigkill_is_finished_by_the_next(tmp_path, prefect_harness):
     from prefect.settings import PREFECT_API_URL
@@ -195,12 +172,12 @@ def test_a_run_killed_with_sigkill_is_finished_by_the_next(tmp_path, prefect_har
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
     names = [f"D-{i:02d}" for i in range(10)]
     for n in names:
-        _dossier(inbox, n, invoice)
-    _dossier(inbox, "D-UPLOADING", invoice, manifest=False)
+        write_dossier(inbox, n, invoice)
+    write_dossier(inbox, "D-UPLOADING", invoice, manifest=False)
     # Both runs report to the test's Prefect server: the killed one stays "Running" there, as after a crash.
     env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), INTAKE_OCR_CACHE_DIR=str(tmp_path / "ocr"))
 
-    run = _intake_run(inbox, out, archive, env)
+    run = intake_run(inbox, out, archive, env, 2, start_new_session=True)
     deadline = time.time() + 240
     results = out / "results"
     while time.time() < deadline and run.poll() is None:
@@ -215,7 +192,7 @@ def test_a_run_killed_with_sigkill_is_finished_by_the_next(tmp_path, prefect_har
     claimed = list((inbox / queue.WORK_DIR / queue.PROCESSING).glob("*/*"))
     assert len(left) + len(claimed) > 0 and len(left) < len(names)  # really killed half-way
 
-    again = _intake_run(inbox, out, archive, env)
+    again = intake_run(inbox, out, archive, env, 2, start_new_session=True)
     log = again.communicate(timeout=400)[0].decode()
     assert again.returncode == 0, log[-3000:]
     rows = _rows(out / "dossiers.csv")

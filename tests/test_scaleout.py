@@ -4,13 +4,10 @@ is scripts/scaleout.sh; this is its fast, real core: two processes racing for th
 import csv
 import os
 import re
-import subprocess
 
 import pytest
 
-from intake.settings import REPO_ROOT
-from tests.render import INVOICE_LINES, text_pdf
-from tests.test_archive import _dossier
+from tests.render import INVOICE_LINES, intake_run, text_pdf, write_dossier
 
 pytestmark = pytest.mark.flow
 
@@ -22,12 +19,9 @@ def test_two_concurrent_runs_share_the_inbox_without_overlap(tmp_path, prefect_h
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
     names = [f"D-{i:02d}" for i in range(12)]
     for n in names:
-        _dossier(inbox, n, invoice)
+        write_dossier(inbox, n, invoice)
     env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), INTAKE_OCR_CACHE_DIR=str(tmp_path / "ocr"))
-    cmd = [str(REPO_ROOT / ".venv" / "bin" / "intake"), "run", str(inbox), "--out", str(out),
-           "--archive", str(archive), "--workers", "1"]
-    runs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for _ in range(2)]
+    runs = [intake_run(inbox, out, archive, env, 1, text=True) for _ in range(2)]
     logs = [r.communicate(timeout=400)[0] for r in runs]
     assert [r.returncode for r in runs] == [0, 0], "\n".join(log[-2000:] for log in logs)
 
