@@ -20,6 +20,16 @@ SHEET_BORDER_PX = 3  # a corner this close to the frame (work scale) means the s
 SHEET_MAX_SIDE_RATIO = 1.6
 SHEET_MAX_CORNER_DEVIATION_DEG = 35.0
 SHEET_INSET = 0.004  # pull the found corners this share towards the centre: no table sliver at the edge
+# The found outline can stop short of the paper's edge: at a letterhead printed as a full-bleed dark band
+# (the strongest edge is then between paper and band), or at a lit or shadowed strip along one side. The
+# sheet runs on beyond a side when its two neighbouring sides carry on as edges, over at least SIDE_HOLD
+# of the way, up to a straight edge across, parallel to the found side (a drop shadow or a dark table
+# has neither a straight step all along nor the sheet's side lines).
+REACH_MIN, REACH_MAX = 0.05, 0.4  # of the sheet's length across that side
+STEP_PX = (2, 6)  # an edge is a colour step between 2-6 px on either side of it (work scale)
+STEP_GROUPS = 5  # the edge across must step in each fifth of the side's middle 80%
+SIDE_HOLD = 0.7
+LINE_SLACK_PX = 3  # the neighbouring sides' edges are looked for within this of their found lines
 A4_ASPECT = 297.0 / 210.0
 A4_ASPECT_TOLERANCE = 0.12  # measured aspect within this of A4's: snap to A4
 
@@ -115,8 +125,76 @@ def find_sheet(image: np.ndarray) -> np.ndarray | None:
         return None
     if abs(float(np.median(grey[inside])) - float(np.median(grey[outside]))) < SHEET_MIN_CONTRAST:
         return None  # no real difference between "sheet" and "background": not a photo of a sheet
+    wider = extend_to_edges(small, quad)
+    if plausible_sheet(wider):
+        quad = wider
     quad = quad + (quad.mean(axis=0) - quad) * SHEET_INSET * 2
     return quad / s
+
+
+def extend_to_edges(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The quad (TL, TR, BR, BL) moved out, side by side, to where the sheet really ends (see REACH_MIN).
+
+    Works in the sheet's own plane: the photo is warped so that the quad is an upright rectangle with
+    a margin around it, and each side in turn is brought on top (np.rot90) and looked beyond.
+    """
+    tl, tr, br, bl = quad
+    w = int(round((np.hypot(*(tr - tl)) + np.hypot(*(br - bl))) / 2))
+    h = int(round((np.hypot(*(bl - tl)) + np.hypot(*(br - tr))) / 2))
+    m = int(round(REACH_MAX * max(w, h))) + 2 * STEP_PX[1]
+    to_rect = cv2.getPerspectiveTransform(
+        np.float32(quad), np.float32([[m, m], [m + w, m], [m + w, m + h], [m, m + h]]))
+    size = (w + 2 * m, h + 2 * m)
+    flat = cv2.warpPerspective(cv2.medianBlur(image, 5), to_rect, size, flags=cv2.INTER_LINEAR)
+    seen = cv2.warpPerspective(np.full(image.shape[:2], 255, np.uint8), to_rect, size,
+                               flags=cv2.INTER_NEAREST) > 0
+    reach = [_reach(np.rot90(flat, k).astype(np.float32), np.rot90(seen, k), m, *((w, h) if k % 2 == 0 else (h, w)))
+             for k in range(4)]  # top, right, bottom, left
+    if not any(reach):
+        return quad
+    top, right, bottom, left = reach
+    rect = np.float32([[m - left, m - top], [m + w + right, m - top],
+                       [m + w + right, m + h + bottom], [m - left, m + h + bottom]])
+    return cv2.perspectiveTransform(rect[None], np.linalg.inv(to_rect))[0].astype(np.float32)
+
+
+def _colour_step(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.max(np.abs(a - b), axis=-1)
+
+
+def _reach(flat: np.ndarray, seen: np.ndarray, m: int, width: int, depth: int) -> int:
+    """How far (px) the sheet runs on beyond its found top side, which lies on row m from column m to
+    m + width in `flat`; 0 when it does not. `depth`: the sheet's length across that side."""
+    a, b = STEP_PX
+    lo, hi = max(b, int(REACH_MIN * depth)), int(REACH_MAX * depth)
+    out_of_photo = np.flatnonzero(~seen[:m, m - b : m + width + b].all(axis=1))
+    if len(out_of_photo):
+        hi = min(hi, m - int(out_of_photo.max()) - 1 - b)
+    if hi < lo:
+        return 0
+    flat = flat[: m + b]  # the sheet's own rows beyond the first few play no part
+    cuts = np.linspace(m + 0.1 * width, m + 0.9 * width, STEP_GROUPS + 1).astype(int)
+    across = np.stack([np.median(flat[:, c0:c1], axis=1) for c0, c1 in zip(cuts[:-1], cuts[1:])], axis=1)
+
+    def side_edge(x: int) -> np.ndarray:  # row by row: is there an edge near column x?
+        steps = [_colour_step(np.median(flat[:, x + k - b : x + k - a], axis=1),
+                              np.median(flat[:, x + k + a : x + k + b], axis=1))
+                 for k in range(-LINE_SLACK_PX, LINE_SLACK_PX + 1)]
+        return np.max(steps, axis=0) >= SHEET_MIN_CONTRAST
+
+    def step(d: int) -> float:  # colour step across row m - d, the weakest of the fifths
+        r = m - d
+        return float(_colour_step(across[r + a : r + b].mean(axis=0), across[r - b : r - a].mean(axis=0)).min())
+
+    sides = side_edge(m) & side_edge(m + width)
+    for d in range(hi, lo - 1, -1):  # the outermost edge the sides run up to (print inside a band steps too)
+        if step(d) < SHEET_MIN_CONTRAST:
+            continue
+        r = m - d
+        near = slice(r + a, r + a + max(b, d // 4))  # the sides must reach this edge, not stop short of it
+        if sides[r + a : m - a].mean() >= SIDE_HOLD and sides[near].mean() >= SIDE_HOLD:
+            return max(range(max(lo, d - b), d + 1), key=step)  # the window caught it early: where it peaks
+    return 0
 
 
 def plausible_sheet(quad: np.ndarray) -> bool:

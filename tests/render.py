@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -50,6 +51,32 @@ def text_page(lines: list[str], dpi: int = 200, size_pt: float = 12.0) -> np.nda
         draw.text((int(0.1 * w), y), line, fill="black", font=font)
         y += int(size_pt / 72 * dpi * 1.6)
     return np.asarray(img)[:, :, ::-1].copy()
+
+
+def photo_of(page: np.ndarray, corners: np.ndarray, frame: tuple[int, int] = (1440, 1920),
+             table: tuple[int, int, int] = (120, 128, 135), shadow: tuple[int, int] | None = None,
+             seed: int = 0) -> np.ndarray:
+    """A phone photo of `page` (BGR) lying on a grainy table with its corners (TL, TR, BR, BL) at
+    `corners` in a frame of `frame` (w, h) px: light falling off across the frame, mild blur, sensor
+    noise, JPEG 85. `shadow`: a soft shadow cast by the sheet, offset by (dx, dy) px."""
+    rng = np.random.default_rng(seed)
+    fw, fh = frame
+    ph, pw = page.shape[:2]
+    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]]), np.float32(corners))
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (fh, fw)).astype(np.float32), (0, 0), 3) * 40
+    out = np.clip(np.float32(table)[None, None, :] + grain[..., None], 0, 255)
+    if shadow is not None:
+        cast = np.zeros((fh, fw), np.float32)
+        cv2.fillConvexPoly(cast, (np.float32(corners) + np.float32(shadow)).astype(np.int32), 1.0)
+        out *= 1 - 0.45 * cv2.GaussianBlur(cast, (0, 0), 6)[..., None]
+    sheet_mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), m, (fw, fh), flags=cv2.INTER_AREA)
+    warped = cv2.warpPerspective(page, m, (fw, fh), flags=cv2.INTER_AREA).astype(np.float32)
+    out = out * (1 - sheet_mask[..., None]) + warped
+    yy, xx = np.mgrid[0:fh, 0:fw].astype(np.float32)
+    out *= (1.05 - 0.35 * np.hypot(xx - 0.3 * fw, yy - 0.2 * fh) / np.hypot(fw, fh))[..., None]
+    out = cv2.GaussianBlur(out, (0, 0), 0.7) + rng.normal(0, 2.5, out.shape)
+    ok, buf = cv2.imencode(".jpg", np.clip(out, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
 def save_image(image: np.ndarray, path: Path, dpi: int = 200, **kw) -> Path:

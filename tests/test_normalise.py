@@ -231,3 +231,53 @@ def test_a_scanned_invoice_with_a_ruled_table_gives_its_total(settings):
     reading = read_page(page, "invoice", settings, None)
     facts = read_invoice([reading.text])
     assert (facts.total_ttc, facts.total_ht, facts.invoice_date) == ("346.24", "288.53", "2017-03-06")
+
+
+PHOTO_CORNERS = np.float32([[265, 230], [1205, 262], [1262, 1640], [205, 1610]])  # an A4 sheet seen a little askew
+
+
+def _banded_invoice(band: bool) -> np.ndarray:
+    from PIL import ImageDraw, ImageFont
+
+    from tests.render import FONT, INVOICE_LINES, text_page
+
+    page = text_page(INVOICE_LINES[3:], size_pt=11)
+    h, w = page.shape[:2]
+    img = Image.fromarray(page[:, :, ::-1].copy())
+    d = ImageDraw.Draw(img)
+    top = round(0.14 * h)
+    if band:  # the letterhead: a full-bleed dark teal band with the clinic's name and SIRET in white
+        d.rectangle([0, 0, w, top], fill=(0, 100, 90))
+    ink = (255, 255, 255) if band else (0, 0, 0)
+    bold = ImageFont.truetype(FONT.replace("DejaVuSans", "DejaVuSans-Bold"), round(20 / 72 * 200))
+    d.text((round(0.06 * w), round(0.03 * h)), INVOICE_LINES[0], fill=ink, font=bold)
+    d.text((round(0.75 * w), round(0.03 * h)), "FACTURE", fill=ink, font=bold)
+    font = ImageFont.truetype(FONT, round(11 / 72 * 200))
+    d.text((round(0.06 * w), round(0.09 * h)), INVOICE_LINES[2], fill=ink, font=font)
+    return np.asarray(img)[:, :, ::-1].copy()
+
+
+def test_a_letterhead_printed_as_a_dark_band_stays_on_the_photographed_sheet(settings):
+    # The strongest edge is the one between paper and band: the outline found first stops there and
+    # the band, clinic name and SIRET with it, was cut off the page.
+    from tests.render import photo_of
+
+    photo = photo_of(_banded_invoice(band=True), PHOTO_CORNERS, table=(108, 115, 109))  # closer to band than paper
+    quad = sheet.find_sheet(photo)
+    assert quad is not None
+    assert np.abs(quad - PHOTO_CORNERS).max() < 0.01 * np.hypot(*photo.shape[:2])
+    out = normalise_page(image_page(photo, 130.0), settings)
+    h, w = out.image.shape[:2]
+    text = ocr_image(ocr_ready(out.image, out.dpi), settings, region=(0, 0, w, h // 5)).text
+    assert "732 829 320 00074" in text
+
+
+@pytest.mark.parametrize("band", [True, False])
+@pytest.mark.parametrize("table", [(60, 60, 60), (150, 160, 170)])
+def test_a_shadow_cast_along_the_sheet_is_not_taken_for_paper(band, table):
+    from tests.render import photo_of
+
+    photo = photo_of(_banded_invoice(band), PHOTO_CORNERS, table=table, shadow=(35, 45), seed=1)
+    quad = sheet.find_sheet(photo)
+    assert quad is not None
+    assert np.abs(quad - PHOTO_CORNERS).max() < 0.01 * np.hypot(*photo.shape[:2])
