@@ -50,7 +50,9 @@ SIZE_QUANTILES = (10, 30, 50, 70, 90)  # of the characters, by their line's heig
 # be read is what people wrote and stamped on it, the larger shares.
 FORM_QUANTILES = (70, 90)
 CHAR_REF_PX = 20.0  # blur is judged against the character height, but no larger than this (blurred
-# text merges into blobs that look taller than any character)
+# text merges into blobs that look taller than any character)...
+PITCH_SHARE = 0.5  # ...or than this share of the distance between lines (characters are ~0.35-0.45 of it,
+# blurred blobs of small print ~0.65; a line pitch is not changed by blur)
 
 # Sub-score curves: logistic(value; midpoint, width), fitted on the calibration pages
 # (bench/calibrate_readability.py). Each maps one measure to how well text is still read with
@@ -115,8 +117,12 @@ def measure(image: np.ndarray) -> dict[str, float]:
     # A page is read as well as its print, line by line: the height of each text line's characters,
     # weighted by its characters, at a few quantiles (the small print fails first).
     all_print = geometry.Components(np.concatenate([comps.boxes, tiny]), comps.shape)
-    for q, h_q in zip(SIZE_QUANTILES, _line_heights(all_print, SIZE_QUANTILES)):
+    lines = geometry.text_lines(all_print)
+    for q, h_q in zip(SIZE_QUANTILES, _line_heights(all_print, lines, SIZE_QUANTILES)):
         m[f"char_h_p{q}"] = h_q / s
+    pitch = _line_pitch(all_print, lines)
+    if pitch is not None:
+        m["line_pitch_px"] = pitch / s
 
     # Contrast against noise: ink vs paper on the flattened page, noise on bare paper.
     ink = mask[sub] > 0
@@ -145,9 +151,14 @@ def measure(image: np.ndarray) -> dict[str, float]:
 
     m["blockiness"] = _blockiness(g)
 
-    # Cut off: characters touching the frame. (Text merely close to it is no sign: real footers
-    # sit within 3 mm of a scan's edge.)
-    b = comps.boxes[np.abs(comps.boxes[:, 3] - char_h) <= 0.5 * char_h]  # real characters only
+    # Cut off: characters of a text line touching the frame. (Text merely close to it is no sign: real
+    # footers sit within 3 mm of a scan's edge. A lone mark at the frame is the table's grain or a
+    # speck where a photo's sheet runs out of the frame, not a line of print cut by it.)
+    in_line = np.zeros(len(all_print.boxes), bool)
+    for idx in lines:
+        in_line[idx] = True
+    in_line = in_line[: len(comps.boxes)]
+    b = comps.boxes[in_line & (np.abs(comps.boxes[:, 3] - char_h) <= 0.5 * char_h)]  # real characters only
     gh, gw = grey.shape
     d = BORDER_TOUCH_PX
     m["cut_chars"] = float(np.sum((b[:, 0] <= d) | (b[:, 1] <= d) | (b[:, 0] + b[:, 2] >= gw - d)
@@ -169,13 +180,28 @@ def _components(core: np.ndarray, max_h: int) -> tuple[geometry.Components, np.n
     return geometry.Components(boxes[keep], core.shape[:2]), boxes[tiny]
 
 
-def _line_heights(comps: geometry.Components, quantiles: tuple[int, ...]) -> list[float]:
+def _line_heights(comps: geometry.Components, lines: list[np.ndarray], quantiles: tuple[int, ...]) -> list[float]:
     """Character-weighted quantiles of the text lines' median character heights (px)."""
-    lines = geometry.text_lines(comps)
     if not lines:  # no line of 4+ characters: every component counts as its own line
         return [float(v) for v in np.percentile(comps.boxes[:, 3], quantiles)]
     heights = np.repeat([float(np.median(comps.boxes[idx, 3])) for idx in lines], [len(idx) for idx in lines])
     return [float(v) for v in np.percentile(heights, quantiles)]
+
+
+def _line_pitch(comps: geometry.Components, lines: list[np.ndarray]) -> float | None:
+    """Distance (px) from a text line's baseline to the next one below it in the same column: the lower
+    quartile of these (a line split at its word gaps often finds only the line after next below it);
+    None with fewer than three such pairs. Blur leaves it as it is, while it swells the characters."""
+    b = comps.boxes
+    rows = sorted((float(np.median(b[idx, 1] + b[idx, 3])), int(b[idx, 0].min()), int((b[idx, 0] + b[idx, 2]).max()),
+                   float(np.median(b[idx, 3]))) for idx in lines)
+    gaps = []
+    for i, (base, x0, x1, h) in enumerate(rows):
+        for base2, u0, u1, _ in rows[i + 1 :]:
+            if base2 - base > 0.5 * h and min(x1, u1) > max(x0, u0):
+                gaps.append(base2 - base)
+                break
+    return float(np.percentile(gaps, 25)) if len(gaps) >= 3 else None
 
 
 def _blockiness(g: np.ndarray) -> float:
@@ -217,7 +243,10 @@ def judge(m: dict[str, float], threshold: float, *, form: bool = False) -> Reada
     edge_excess = max(m.get("edge_width_px", m["char_height_px"]) - SHARP_EDGE_PX, 0.0)
     res = np.array([_logistic(h, *CURVES["low_resolution"]) for h in heights])
     # Blur: edge width beyond what a sharp edge measures anyway, per pixel of character height.
-    blurs = np.array([edge_excess / min(h, CHAR_REF_PX) for h in heights])
+    # Blurred print swells into blobs taller than its characters, so heights are trusted only up to a
+    # cap: CHAR_REF_PX, or a share of the line pitch when the lines stand far apart (large print).
+    ref_cap = max(CHAR_REF_PX, PITCH_SHARE * m.get("line_pitch_px", 0.0))
+    blurs = np.array([edge_excess / min(h, ref_cap) for h in heights])
     foc = np.array([_logistic(-b, *CURVES["blur"]) for b in blurs])
     subs = {"low_resolution": float(res.mean()),
             # at the pixel floor a small image is a resolution problem, not a focus one

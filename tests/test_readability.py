@@ -231,3 +231,49 @@ def test_a_low_resolution_photo_of_our_form_is_judged_on_what_was_written_not_it
     small = cv2.imdecode(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])[1], cv2.IMREAD_COLOR)
     reading = read_page(Page("fs.jpg", 1, small, 100.0, Capture.IMAGE), "care_sheet", settings, None)
     assert reading.doc_type == "care_sheet" and reading.legible, reading.readability
+
+
+def _large_print_page(size_pt: float, blur: float) -> np.ndarray:
+    """A till receipt's lines in a monospaced font at `size_pt` (as a scanning app enlarges a receipt
+    to the page), lines 1.9 x the size apart, Gaussian blur `blur` px."""
+    w, h = int(210 / 25.4 * DPI), int(297 / 25.4 * DPI)
+    img = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
+                              round(size_pt / 72 * DPI))
+    for i, line in enumerate(["Le 06.02.17 a 18:21", "Facture F17-13420", "Client : Celine MERCIER",
+                              "Consultation     35,00", "Vaccin CHPPiL    45,83", "TOTAL TTC        80,83"] * 2):
+        draw.text((int(0.06 * w), int(0.05 * h) + round(i * 1.9 * size_pt / 72 * DPI)), line, fill="black", font=font)
+    return cv2.GaussianBlur(np.asarray(img)[:, :, ::-1].copy(), (0, 0), blur)
+
+
+def test_large_soft_print_passes_and_small_print_as_blurred_does_not(settings):
+    """Edges ~8 px wide are little to 40 px characters but ruin 8 pt print: blur is judged against
+    the character height. Blurred small print swells into blobs as tall as large print, so heights
+    are trusted only up to 20 px, or half the line pitch when lines stand far apart (a receipt enlarged
+    to the page): the large print was scored 'blur' (0.17-0.49 on such receipts) though Tesseract reads it."""
+    from extractors.normalise import ocr_ready
+    from extractors.ocr import ocr_image
+
+    large = _large_print_page(22, 3.5)
+    r = score_readability(large, settings)
+    assert r.metrics["char_h_p50"] > 30 and r.metrics["edge_width_px"] > 7
+    assert r.score >= settings.readability_threshold, (r.score, r.defects)
+    assert "F17-13420" in ocr_image(ocr_ready(large, DPI), settings).text
+    small = _large_print_page(8, 3.0)  # its blobs measure ~20 px: as tall as the cap
+    r = score_readability(small, settings)
+    assert r.score < settings.readability_threshold and r.defects[0] == "blur"
+    assert "F17-13420" not in ocr_image(ocr_ready(small, DPI), settings).text
+
+
+def test_marks_at_the_frame_that_are_no_text_line_are_not_a_cut(page, settings):
+    """A photo whose sheet runs out of the frame shows the table at its edges: the grain's dark marks
+    touching the frame are not characters cut off (a line of print cut by the frame is)."""
+    img = page.copy()
+    h, w = img.shape[:2]
+    for y in (300, 900, 1500, 2100):  # letter-sized dark marks, far apart, on the left and right edges
+        img[y : y + 16, :6] = 40
+        img[y + 200 : y + 215, w - 7 :] = 40
+    r = score_readability(img, settings)
+    assert r.metrics["cut_chars"] == 0 and "cut_off" not in r.defects
+    assert r.score >= 0.8
