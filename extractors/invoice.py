@@ -18,7 +18,7 @@ from extractors.amounts import AMOUNT_LABEL_ROLES, choose_totals, find_amounts, 
 from extractors.dates import choose_invoice_date, find_dates
 from extractors.invoice_labels import match_labels
 from extractors.invoice_lines import Line, build_lines, fold
-from extractors.siret import IDENTITY_ROLES, choose_siret
+from extractors.siret import IDENTITY_ROLES, choose_siret, lines_to_reread
 from intake.records import InvoiceFacts, InvoiceKind, PageText, TextSource
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -65,6 +65,15 @@ def read_invoice(pages: Sequence[PageText]) -> InvoiceFacts:
         amount_due=fmt(totals.amount_due),
         confidence=confidence,
     )
+
+
+def siret_lines(pages: Sequence[PageText], limit: int) -> list[tuple[int, tuple[int, int, int, int]]]:
+    """Where on the pages a second, closer reading may find the SIRET: (page index, line box x0, y0, x1, y1)."""
+    lines = build_lines(pages)
+    hits = {ln.index: match_labels(ln, IDENTITY_ROLES) for ln in lines}
+    return [(ln.page, (min(w.left for w in ln.words), min(w.top for w in ln.words),
+                       max(w.right for w in ln.words), max(w.top + w.height for w in ln.words)))
+            for ln in lines_to_reread(lines, hits, limit)]
 
 
 def _ocr_factor(pages: Sequence[PageText]) -> float:

@@ -82,6 +82,7 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
     from extractors.loader import load_file
     from extractors.normalise import normalise_page, ocr_ready
     from extractors.ocr import ocr_image
+    from extractors.small_print import reread_siret
 
     settings = Settings(**settings_kw)
     path = Path(folder) / row.file
@@ -91,11 +92,12 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
     if loaded.error:
         row.error = loaded.error
         return row
-    texts = []
+    texts, images = [], []
     t0 = time.perf_counter()
     for page in loaded.pages:
         if row.mode == "pdf_text" and page.text_layer is not None:
             texts.append(page.text_layer)
+            images.append(None)
             continue
         image = page.image
         if not no_norm:  # what the pipeline does: captures normalised, every OCRed page made ocr_ready
@@ -104,11 +106,12 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
                 row.normalised = True
             image = ocr_ready(page.image, page.dpi)
         texts.append(ocr_image(image, settings))
+        images.append(image)
         row.ocr_pages += 1
     row.text_s = time.perf_counter() - t0
     row.pages = len(texts)
     t0 = time.perf_counter()
-    facts = read_invoice(texts)
+    facts = reread_siret(read_invoice(texts), texts, images, settings)  # as the pipeline does
     row.read_s = time.perf_counter() - t0
     row.got = {
         "date": facts.invoice_date or "",

@@ -77,6 +77,22 @@ def find_sirets(line: Line) -> list[SiretHit]:
     return out
 
 
+def lines_to_reread(lines: Sequence[Line], hits: dict[int, list[LabelHit]], limit: int) -> list[Line]:
+    """OCR lines where the issuer's SIRET may stand though none was read there: a SIRET / SIREN label,
+    or a long digit run that is no valid SIRET (a digit dropped or misread in small print). Labelled
+    lines first, at most `limit`."""
+    out = []
+    for line in lines:
+        if not line.ocr or find_sirets(line):
+            continue
+        labelled = any(h.role in (vocab.SIRET, vocab.SIREN) for h in hits.get(line.index, []))
+        long_run = any(sum(c.isdigit() for c in m.group(0)) >= vocab.SIRET_REREAD_MIN_DIGITS
+                       for m in _RUN.finditer(line.num))
+        if labelled or long_run:
+            out.append((not labelled, line.index, line))
+    return [line for *_, line in sorted(out, key=lambda t: t[:2])][:limit]
+
+
 def printed_sirens(lines: Sequence[Line], hits: dict[int, list[LabelHit]]) -> set[str]:
     """SIREN numbers printed next to RCS / SIREN / VAT labels, and in FR VAT numbers."""
     out: set[str] = set()

@@ -15,7 +15,8 @@ from extractors.invoice import read_invoice as _read_invoice
 from extractors.normalise import native_pixels, normalise_page
 from extractors.normalise import ocr_ready as _ocr_ready
 from extractors.readability import READABILITY_DEFECTS_FR, score_readability
-from intake.records import CareSheetFacts, InvoiceFacts, Page, PageText, Readability
+from extractors.small_print import reread_siret
+from intake.records import CareSheetFacts, InvoiceFacts, Page, PageText, Readability, TextSource
 from intake.settings import Settings
 
 
@@ -47,5 +48,13 @@ def read_care_sheet(page: Page, settings: Settings, manifest, crops_dir: Path | 
                             expected_animal=manifest.animal_name, crops_dir=crops_dir)
 
 
-def read_invoice(texts: list[PageText]) -> InvoiceFacts:
-    return _read_invoice(texts)
+def read_invoice(texts: list[PageText], pages: list[Page], settings: Settings,
+                 cache_dir: Path | None = None) -> InvoiceFacts:
+    """The invoice's fields; a SIRET not read at once gets a second, closer look at its lines.
+    `pages[i]`: the page `texts[i]` was read from."""
+    facts = _read_invoice(texts)
+    if facts.siret is None:
+        images = [_ocr_ready(p.image, p.dpi) if t.source == TextSource.OCR and p.image is not None else None
+                  for t, p in zip(texts, pages)]
+        facts = reread_siret(facts, texts, images, settings, cache_dir)
+    return facts

@@ -209,6 +209,7 @@ SIRET_MATCHES_SIREN_BONUS = 0.2  # its first 9 digits are the RCS/SIREN/VAT numb
 SIRET_HEADER_FOOTER_BONUS = 0.1  # the issuer prints its identity at the top or the bottom
 HEADER_SHARE, FOOTER_SHARE = 0.3, 0.25  # of the page height
 CLIENT_BLOCK_LINES = 6  # a client label this many lines above, same column, claims a SIRET
+SIRET_REREAD_MIN_DIGITS = 11  # a digit run this long with no valid SIRET in it: small print worth a second look
 # OCR confusions inside digit runs, applied only where the result then passes a check.
 OCR_DIGIT_LOOKALIKES = {"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1",
                         "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "G": "6", "g": "9", "T": "7"}

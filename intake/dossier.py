@@ -121,10 +121,11 @@ def read_pages(pages: list[Page], slot: str, settings: Settings, cache_dir: Path
 
 
 def _document(manifest: Manifest, readings: list[PageReading], settings: Settings,
-              artifacts: Path | None) -> DocumentResult:
+              artifacts: Path | None, cache_dir: Path | None = None) -> DocumentResult:
     first = readings[0]
     doc_type = first.doc_type
-    texts = [r.text for r in readings if r.text is not None]
+    read = [r for r in readings if r.text is not None]
+    texts = [r.text for r in read]
     confs = [t.mean_conf for t in texts if t.source == "ocr" and t.mean_conf is not None]
     legible = all(r.legible for r in readings)
     why = tuple(dict.fromkeys(w for r in readings for w in r.why))
@@ -150,7 +151,7 @@ def _document(manifest: Manifest, readings: list[PageReading], settings: Setting
     if doc_type == DocType.CARE_SHEET and legible:
         doc = replace(doc, care_sheet=stages.read_care_sheet(first.page, settings, manifest, crops))
     elif doc_type == DocType.INVOICE and texts and legible:  # no fields guessed from unreadable text
-        doc = replace(doc, invoice=stages.read_invoice(texts))
+        doc = replace(doc, invoice=stages.read_invoice(texts, [r.page for r in read], settings, cache_dir))
     return doc
 
 
@@ -211,7 +212,7 @@ def _process(manifest: Manifest, settings: Settings, artifacts: Path | None,
         for r, t in zip(readings, types):
             r.doc_type = t
         for doc_type, idx in group_pages(types):
-            documents.append(_document(manifest, [readings[i] for i in idx], settings, artifacts))
+            documents.append(_document(manifest, [readings[i] for i in idx], settings, artifacts, cache_dir))
         del loaded, readings
     if len(manifest.documents) > settings.max_files_per_dossier:
         unreadable.append(("…", f"plus de {settings.max_files_per_dossier} fichiers : les suivants sont ignorés"))

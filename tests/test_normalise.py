@@ -233,6 +233,21 @@ def test_a_scanned_invoice_with_a_ruled_table_gives_its_total(settings):
     assert (facts.total_ttc, facts.total_ht, facts.invoice_date) == ("346.24", "288.53", "2017-03-06")
 
 
+def test_a_siret_in_small_print_misread_on_the_page_is_read_on_a_second_look(settings):
+    """A generated clinic invoice scanned at 150 dpi: the page's OCR reads its footer's SIRET as
+    'SIRET 189 999 345 Sos' (no valid SIRET); the pipeline OCRs that line again, enlarged, and reads it."""
+    from extractors import stages
+    from extractors.invoice import read_invoice
+    from intake.dossier import read_page
+
+    page = load_file(REPO_ROOT / "tests" / "data" / "small_print_siret_scan.jpg", "scan.jpg", settings).pages[0]
+    reading = read_page(page, "invoice", settings, None)
+    assert read_invoice([reading.text]).siret is None  # the first reading: no valid SIRET on the page
+    facts = stages.read_invoice([reading.text], [reading.page], settings)
+    assert facts.siret == "18999934500094"
+    assert 0 < facts.confidence["siret"] < 1
+
+
 PHOTO_CORNERS = np.float32([[265, 230], [1205, 262], [1262, 1640], [205, 1610]])  # an A4 sheet seen a little askew
 
 
