@@ -23,7 +23,7 @@ from intake.settings import Settings
 REREAD_SCALE = 2.0  # enlargement (cubic) before the second reading
 REREAD_PAD = 0.5  # line heights kept above and below the line, and on each side
 REREAD_PSM = 6  # one block of text: sparse-text mode splits a dotted number into specks
-REREAD_MAX_LINES = 4  # per invoice
+REREAD_MAX_LINES = 2  # per invoice
 REREAD_CONFIDENCE = 0.9  # a field found on the second look is a little less sure than one found at once
 
 
