@@ -111,7 +111,7 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
     row.text_s = time.perf_counter() - t0
     row.pages = len(texts)
     t0 = time.perf_counter()
-    facts = reread_siret(read_invoice(texts), texts, images, settings)  # as the pipeline does
+    facts = reread_siret(read_invoice(texts), texts, images.__getitem__, settings)  # as the pipeline does
     row.read_s = time.perf_counter() - t0
     row.got = {
         "date": facts.invoice_date or "",

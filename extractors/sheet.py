@@ -145,10 +145,10 @@ def extend_to_edges(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     to_rect = cv2.getPerspectiveTransform(
         np.float32(quad), np.float32([[m, m], [m + w, m], [m + w, m + h], [m, m + h]]))
     size = (w + 2 * m, h + 2 * m)
-    flat = cv2.warpPerspective(cv2.medianBlur(image, 5), to_rect, size, flags=cv2.INTER_LINEAR)
+    flat = cv2.warpPerspective(cv2.medianBlur(image, 5), to_rect, size, flags=cv2.INTER_LINEAR).astype(np.float32)
     seen = cv2.warpPerspective(np.full(image.shape[:2], 255, np.uint8), to_rect, size,
                                flags=cv2.INTER_NEAREST) > 0
-    reach = [_reach(np.rot90(flat, k).astype(np.float32), np.rot90(seen, k), m, *((w, h) if k % 2 == 0 else (h, w)))
+    reach = [_reach(np.rot90(flat, k), np.rot90(seen, k), m, *((w, h) if k % 2 == 0 else (h, w)))
              for k in range(4)]  # top, right, bottom, left
     if not any(reach):
         return quad

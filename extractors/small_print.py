@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -54,16 +54,18 @@ def reread_line(image: np.ndarray, text: PageText, box: tuple[int, int, int, int
     return replace(text, words=tuple(sorted(kept + new, key=lambda wd: (wd.line, wd.left))))
 
 
-def reread_siret(facts: InvoiceFacts, texts: Sequence[PageText], images: Sequence[np.ndarray | None],
+def reread_siret(facts: InvoiceFacts, texts: Sequence[PageText], image_of: Callable[[int], np.ndarray | None],
                  settings: Settings, cache_dir: Path | None = None) -> InvoiceFacts:
-    """`facts` with the SIRET a second look found, when the first found none. `images[i]`: the image
-    `texts[i]` was OCRed from (None for a text layer)."""
+    """`facts` with the SIRET a second look found, when the first found none. `image_of(i)`: the image
+    `texts[i]` was OCRed from (None for a text layer), asked for only for a page with a line to re-read."""
     if facts.siret is not None:
         return facts
-    patched = list(texts)
+    patched, images = list(texts), {}
     for page, box in siret_lines(texts, REREAD_MAX_LINES):
+        if page not in images:  # two lines of one page: one image
+            images[page] = image_of(page) if texts[page].source == TextSource.OCR else None
         image = images[page]
-        if image is None or texts[page].source != TextSource.OCR:
+        if image is None:
             continue
         try:
             patched[page] = reread_line(image, patched[page], box, settings, cache_dir)

@@ -16,7 +16,7 @@ from extractors.normalise import native_pixels, normalise_page
 from extractors.normalise import ocr_ready as _ocr_ready
 from extractors.readability import READABILITY_DEFECTS_FR, score_readability
 from extractors.small_print import reread_siret
-from intake.records import CareSheetFacts, InvoiceFacts, Page, PageText, Readability, TextSource
+from intake.records import CareSheetFacts, InvoiceFacts, Page, PageText, Readability
 from intake.settings import Settings
 
 
@@ -52,9 +52,7 @@ def read_invoice(texts: list[PageText], pages: list[Page], settings: Settings,
                  cache_dir: Path | None = None) -> InvoiceFacts:
     """The invoice's fields; a SIRET not read at once gets a second, closer look at its lines.
     `pages[i]`: the page `texts[i]` was read from."""
-    facts = _read_invoice(texts)
-    if facts.siret is None:
-        images = [_ocr_ready(p.image, p.dpi) if t.source == TextSource.OCR and p.image is not None else None
-                  for t, p in zip(texts, pages)]
-        facts = reread_siret(facts, texts, images, settings, cache_dir)
-    return facts
+    def ocr_image_of(i: int) -> np.ndarray | None:  # what read_page gave Tesseract, made again for this page only
+        return None if pages[i].image is None else _ocr_ready(pages[i].image, pages[i].dpi)
+
+    return reread_siret(_read_invoice(texts), texts, ocr_image_of, settings, cache_dir)
