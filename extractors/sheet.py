@@ -138,9 +138,7 @@ def extend_to_edges(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     Works in the sheet's own plane: the photo is warped so that the quad is an upright rectangle with
     a margin around it, and each side in turn is brought on top (np.rot90) and looked beyond.
     """
-    tl, tr, br, bl = quad
-    w = int(round((np.hypot(*(tr - tl)) + np.hypot(*(br - bl))) / 2))
-    h = int(round((np.hypot(*(bl - tl)) + np.hypot(*(br - tr))) / 2))
+    w, h = (int(round(v)) for v in _mean_sides(quad))
     m = int(round(REACH_MAX * max(w, h))) + 2 * STEP_PX[1]
     to_rect = cv2.getPerspectiveTransform(
         np.float32(quad), np.float32([[m, m], [m + w, m], [m + w, m + h], [m, m + h]]))
@@ -220,9 +218,7 @@ def sheet_size(quad: np.ndarray, min_long_px: int, max_long_px: int) -> tuple[in
     Its resolution is kept within [min_long_px, max_long_px] on the long side: a phone photo's
     ~130 dpi page is brought up to the working dpi in the same single (cubic) resampling.
     """
-    tl, tr, br, bl = quad
-    wq = (np.hypot(*(tr - tl)) + np.hypot(*(br - bl))) / 2
-    hq = (np.hypot(*(bl - tl)) + np.hypot(*(br - tr))) / 2
+    wq, hq = _mean_sides(quad)
     long_, short = max(wq, hq), max(1.0, min(wq, hq))
     a4 = abs(long_ / short / A4_ASPECT - 1) <= A4_ASPECT_TOLERANCE
     if a4:
@@ -231,6 +227,13 @@ def sheet_size(quad: np.ndarray, min_long_px: int, max_long_px: int) -> tuple[in
     long_, short = long_ * k, short * k
     w, h = (long_, short) if wq >= hq else (short, long_)
     return max(1, round(w)), max(1, round(h)), a4
+
+
+def _mean_sides(quad: np.ndarray) -> tuple[float, float]:
+    """(width, height) of a quad (TL, TR, BR, BL): the mean of its top and bottom, of its left and right sides."""
+    tl, tr, br, bl = quad
+    return ((float(np.hypot(*(tr - tl))) + float(np.hypot(*(br - bl)))) / 2,
+            (float(np.hypot(*(bl - tl))) + float(np.hypot(*(br - tr)))) / 2)
 
 
 def warp_sheet(image: np.ndarray, quad: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,10 @@ def reread_line(image: np.ndarray, text: PageText, box: tuple[int, int, int, int
         return text
     big = cv2.resize(crop, None, fx=REREAD_SCALE, fy=REREAD_SCALE, interpolation=cv2.INTER_CUBIC)
     found = ocr_image(big, settings, psm=REREAD_PSM, cache_dir=cache_dir).words
-    old = [wd for wd in text.words if x0 <= wd.left + wd.width / 2 <= x1 and y0 <= wd.top + wd.height / 2 <= y1]
+    def on_line(wd: Word) -> bool:
+        return x0 <= wd.left + wd.width / 2 <= x1 and y0 <= wd.top + wd.height / 2 <= y1
+
+    old = [wd for wd in text.words if on_line(wd)]
     line = old[0].line if old else max((wd.line for wd in text.words), default=-1) + 1
     new = []
     for wd in found:
@@ -50,7 +53,7 @@ def reread_line(image: np.ndarray, text: PageText, box: tuple[int, int, int, int
             new.append(Word(wd.text, round(left), round(top), max(1, round(width)), max(1, round(height)), wd.conf, line))
     if not new:
         return text
-    kept = [wd for wd in text.words if wd not in old]
+    kept = [wd for wd in text.words if not on_line(wd)]
     return replace(text, words=tuple(sorted(kept + new, key=lambda wd: (wd.line, wd.left))))
 
 
