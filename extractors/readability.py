@@ -43,6 +43,8 @@ BLOCK = 8  # JPEG block size
 BORDER_TOUCH_PX = 1  # a character this close to the frame is cut by it
 INK_PERCENTILE, INK_PERCENTILE_SPARSE = 1.0, 0.2  # darkest shares of pixels that give the ink level
 INK_MIN_SNR = 4.0  # ink must be this many noise-sigmas darker than paper to count as print
+INK_MIN_GREY = 5.0  # ...and the darkest 1 % this many grey levels, or they are paper: clipped white paper
+# has a median residual of 0 (no noise to measure) while its grain still lies 1-3 levels under white
 TINY_MIN_H, TINY_MAX_H, TINY_MIN_AREA = 3, 4, 4  # marks this small still count as (tiny) print in the size
 # measure; smaller ones are specks of noise
 SIZE_QUANTILES = (10, 30, 50, 70, 90)  # of the characters, by their line's height: equal shares of the text
@@ -101,7 +103,8 @@ def measure(image: np.ndarray) -> dict[str, float]:
     # The text's ink level: the darkest 1% of pixels on an ordinary page; the darkest 0.2% when
     # the print is so sparse or faint that 1% lands on paper (a logo alone must not set it).
     levels = np.percentile(f[sub], [INK_PERCENTILE_SPARSE, INK_PERCENTILE])
-    ink_level = float(levels[1] if (1.0 - levels[1]) * paper_grey >= INK_MIN_SNR * page_noise else levels[0])
+    on_ink = (1.0 - levels[1]) * paper_grey >= max(INK_MIN_SNR * page_noise, INK_MIN_GREY)
+    ink_level = float(levels[1] if on_ink else levels[0])
     m["ink_depth"] = 1.0 - ink_level
     if (1.0 - ink_level) * paper_grey < INK_MIN_SNR * page_noise:
         m["chars"] = 0.0

@@ -277,3 +277,27 @@ def test_marks_at_the_frame_that_are_no_text_line_are_not_a_cut(page, settings):
     r = score_readability(img, settings)
     assert r.metrics["cut_chars"] == 0 and "cut_off" not in r.defects
     assert r.score >= 0.8
+
+
+def test_sparse_print_on_burnt_out_paper_is_measured_on_its_ink(settings):
+    """An overexposed capture of a page of 8 pt serif print: the paper is clipped to white, the ink
+    covers under 1 % of the page. The darkest 1 % of pixels then lie on paper 2 grey levels down
+    (noise on clipped paper), and the noise estimate (median residual: 0 on clipped paper) let them
+    pass for ink: contrast measured 1 grey level, the page scored 0 'overexposed' though its ink sits
+    200 levels under the paper and Tesseract reads it."""
+    from extractors.normalise import ocr_ready
+    from extractors.ocr import ocr_image
+
+    w, h = int(210 / 25.4 * DPI), int(297 / 25.4 * DPI)
+    img = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf", round(8 / 72 * DPI))
+    for i, line in enumerate(LINES[:16]):
+        draw.text((int(0.08 * w), int(0.08 * h) + i * 33), line, fill="black", font=font)
+    page = np.asarray(img)[:, :, ::-1].astype(np.float32)
+    over = noisy(np.clip(page * 2.6 + 48, 0, 255), 1.0)  # exposure x2.6, white clipped, sensor noise
+    assert np.mean(over < 200) < 0.01  # sparse print
+    r = score_readability(over, settings)
+    assert r.metrics["ink_depth"] > 0.5 and r.metrics["contrast_grey"] > 100, r.metrics
+    assert r.score >= settings.readability_threshold and not r.defects, (r.score, r.defects)
+    assert "Bravecto" in ocr_image(ocr_ready(over, DPI), settings).text
