@@ -37,7 +37,7 @@ from extractors.loader import load_file  # noqa: E402
 from extractors.normalise import native_pixels, normalise_page, ocr_ready  # noqa: E402
 from extractors.ocr import ocr_image  # noqa: E402
 from intake.errors import OcrError  # noqa: E402
-from extractors.readability import judge, score_readability  # noqa: E402
+from extractors.readability import CURVES, judge, score_readability  # noqa: E402
 from intake.records import Capture, Page  # noqa: E402
 from intake.settings import Settings  # noqa: E402
 
@@ -358,6 +358,10 @@ def report(rows: list[dict]) -> None:
     a = np.array([r["accuracy"] for r in rows])
     rho = spearmanr(s, a).statistic
     print(f"\n{len(rows)} pages; Spearman rho(score, accuracy) = {rho:.3f}")
+    seen = np.array([float(r.get("paper_level") or 0.0) >= CURVES["dark"][0] for r in rows])
+    if 2 < seen.sum() < len(rows):
+        print(f"  on the {seen.sum()} pages bright enough for a person (paper >= {CURVES['dark'][0]:.2f}, "
+              f"the person-set 'dark' gate): {spearmanr(s[seen], a[seen]).statistic:.3f}")
     print("\nper family: n, rho within family, mean accuracy, mean score")
     fams = sorted({r["family"] for r in rows})
     for fam in fams:
@@ -373,9 +377,10 @@ def report(rows: list[dict]) -> None:
             print(f"  [{lo:.1f}, {hi:.1f})  {len(sel):4d}  {sel.mean():.3f}  {np.mean(sel >= TARGET_ACCURACY):.2f}")
     print(f"\nthreshold search (readable = accuracy >= {TARGET_ACCURACY}):")
     best = None
+    measures = [_measures(r) for r in rows]
     for t in np.arange(0.05, 0.96, 0.05):
         acc_ok = a >= TARGET_ACCURACY
-        passed = s >= t
+        passed = np.array([judge(m, t).score >= t for m in measures])  # the 'dark' cap follows the threshold
         false_accept = np.sum(passed & ~acc_ok)  # unreadable called readable
         false_reject = np.sum(~passed & acc_ok)  # readable called illegible
         print(f"  t={t:.2f}: accepted-but-unreadable {false_accept:3d}, rejected-but-readable {false_reject:3d}, "

@@ -301,3 +301,20 @@ def test_sparse_print_on_burnt_out_paper_is_measured_on_its_ink(settings):
     assert r.metrics["ink_depth"] > 0.5 and r.metrics["contrast_grey"] > 100, r.metrics
     assert r.score >= settings.readability_threshold and not r.defects, (r.score, r.defects)
     assert "Bravecto" in ocr_image(ocr_ready(over, DPI), settings).text
+
+
+def test_a_page_too_dark_for_a_person_stays_ranked_by_what_tesseract_reads(page, settings):
+    """`dark` is the one sub-score set by a person's eye, not by Tesseract: it must reject the page,
+    but it is no measure of how much text is there. Multiplied in, it put a page Tesseract reads whole
+    at 0.00, level with a blurred page nobody reads; it now lowers a page at most to just under the
+    threshold, so pages keep their order by what can be read, and routing is as before."""
+    from extractors.readability import GATE_CAP_SHARE
+
+    t = settings.readability_threshold
+    dark = score_readability(noisy(page.astype(np.float32) * 0.07, 1.0), settings)
+    dark_blurred = score_readability(noisy(cv2.GaussianBlur(page, (0, 0), 2.2).astype(np.float32) * 0.07, 1.0), settings)
+    blurred = score_readability(cv2.GaussianBlur(page, (0, 0), 3.5), settings)
+    assert "dark" in dark.defects and dark.score < t  # still rejected, still named
+    assert dark.score >= 0.9 * GATE_CAP_SHARE * t, dark.score  # just under the threshold, not 0
+    assert blurred.score < dark_blurred.score < dark.score, (blurred.score, dark_blurred.score, dark.score)
+    assert "blur" in dark_blurred.defects and "dark" in dark_blurred.defects
