@@ -40,7 +40,10 @@ EDGE_WINDOW = 1.2  # local contrast is taken over this many character heights
 QUANTISATION_NOISE = 0.3  # grey levels: the noise floor of any 8-bit image
 CLIPPED_LEVEL = 250  # paper at or above this grey level is burnt out
 BLOCK = 8  # JPEG block size
-BORDER_TOUCH_PX = 1  # a character this close to the frame is cut by it
+BORDER_TOUCH_PX = 1  # a character this close to the frame is cut by it...
+SURROUND_PERCENTILE, ON_PAPER = 75, 0.5  # ...when it stands on paper: the brighter quarter of the pixels
+# within a character height of it at least half as bright as the page's paper (dark letterhead bands and
+# tables measure 0.25-0.35, print on shadowed paper 0.65+)
 INK_PERCENTILE, INK_PERCENTILE_SPARSE = 1.0, 0.2  # darkest shares of pixels that give the ink level
 INK_MIN_SNR = 4.0  # ink must be this many noise-sigmas darker than paper to count as print
 INK_MIN_GREY = 5.0  # ...and the darkest 1 % this many grey levels, or they are paper: clipped white paper
@@ -161,9 +164,10 @@ def measure(image: np.ndarray) -> dict[str, float]:
 
     m["blockiness"] = _blockiness(g)
 
-    # Cut off: characters of a text line touching the frame. (Text merely close to it is no sign: real
-    # footers sit within 3 mm of a scan's edge. A lone mark at the frame is the table's grain or a
-    # speck where a photo's sheet runs out of the frame, not a line of print cut by it.)
+    # Cut off: characters of a text line touching the frame, standing on paper. (Text merely close to it
+    # is no sign: real footers sit within 3 mm of a scan's edge. A lone mark at the frame is the table's
+    # grain or a speck where a photo's sheet runs out of the frame, not a line of print cut by it; marks
+    # on a dark letterhead band or on a table are not print on the page.)
     in_line = np.zeros(len(all_print.boxes), bool)
     for idx in lines:
         in_line[idx] = True
@@ -171,8 +175,11 @@ def measure(image: np.ndarray) -> dict[str, float]:
     b = comps.boxes[in_line & (np.abs(comps.boxes[:, 3] - char_h) <= 0.5 * char_h)]  # real characters only
     gh, gw = grey.shape
     d = BORDER_TOUCH_PX
-    m["cut_chars"] = float(np.sum((b[:, 0] <= d) | (b[:, 1] <= d) | (b[:, 0] + b[:, 2] >= gw - d)
-                                  | (b[:, 1] + b[:, 3] >= gh - d)))
+    b = b[(b[:, 0] <= d) | (b[:, 1] <= d) | (b[:, 0] + b[:, 2] >= gw - d) | (b[:, 1] + b[:, 3] >= gh - d)]
+    pad = int(round(char_h))
+    m["cut_chars"] = float(sum(
+        np.percentile(grey[max(0, y - pad) : y + bh + pad, max(0, x - pad) : x + bw + pad], SURROUND_PERCENTILE)
+        >= ON_PAPER * paper_grey for x, y, bw, bh in b))
     return m
 
 

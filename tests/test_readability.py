@@ -318,3 +318,24 @@ def test_a_page_too_dark_for_a_person_stays_ranked_by_what_tesseract_reads(page,
     assert dark.score >= 0.9 * GATE_CAP_SHARE * t, dark.score  # just under the threshold, not 0
     assert blurred.score < dark_blurred.score < dark.score, (blurred.score, dark_blurred.score, dark.score)
     assert "blur" in dark_blurred.defects and "dark" in dark_blurred.defects
+
+
+def test_dark_marks_at_the_frame_that_stand_on_no_paper_are_not_a_cut(page, settings):
+    """A photographed letterhead printed as a full-bleed dark band: once the sheet is warped flat, the
+    band's top fringe (the sheet's shadowed edge) shows dark, letter-sized marks in a row along the
+    frame. They looked like a line of print cut by the frame and a readable invoice was called
+    'document coupé' (3 of 200 dossiers of a fresh draw; a table's wood grain along the frame did the
+    same). A character cut by the frame stands on paper; these stand on the band."""
+    img = page.copy()
+    h, w = img.shape[:2]
+    img[:150] = 60  # the band, with the clinic's name in white
+    cv2.putText(img, "Clinique des Erables", (140, 95), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (235, 235, 235), 4)
+    for x in range(420, 760, 14):  # the fringe: dark marks touching the frame, spaced like letters
+        img[: 7 + x % 4, x : x + 9] = 12
+    r = score_readability(img, settings)
+    assert r.metrics["cut_chars"] == 0 and "cut_off" not in r.defects, (r.metrics["cut_chars"], r.defects)
+    assert r.score >= settings.readability_threshold
+    paper = page.copy()  # the same marks on paper are characters cut by the frame
+    for x in range(420, 760, 14):
+        paper[: 7 + x % 4, x : x + 9] = 12
+    assert score_readability(paper, settings).metrics["cut_chars"] >= 3
