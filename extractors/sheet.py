@@ -27,9 +27,11 @@ SHEET_INSET = 0.004  # pull the found corners this share towards the centre: no 
 # has neither a straight step all along nor the sheet's side lines).
 REACH_MIN, REACH_MAX = 0.05, 0.4  # of the sheet's length across that side
 STEP_PX = (2, 6)  # an edge is a colour step between 2-6 px on either side of it (work scale)
-STEP_GROUPS = 5  # the edge across must step in each fifth of the side's middle 80%
+STEP_GROUPS = 5  # the edge across must step in each fifth of the side's middle 80%...
+STEP_GROUPS_SHOWN = 3  # ...that the photo shows, at least this many
 SIDE_HOLD = 0.7
 LINE_SLACK_PX = 3  # the neighbouring sides' edges are looked for within this of their found lines
+EXTEND_PASSES = 3
 A4_ASPECT = 297.0 / 210.0
 A4_ASPECT_TOLERANCE = 0.12  # measured aspect within this of A4's: snap to A4
 
@@ -125,8 +127,10 @@ def find_sheet(image: np.ndarray) -> np.ndarray | None:
         return None
     if abs(float(np.median(grey[inside])) - float(np.median(grey[outside]))) < SHEET_MIN_CONTRAST:
         return None  # no real difference between "sheet" and "background": not a photo of a sheet
-    wider = extend_to_edges(small, quad)
-    if plausible_sheet(wider):
+    for _ in range(EXTEND_PASSES):  # beyond a band there may be another band, then the paper's edge
+        wider = extend_to_edges(small, quad)
+        if not plausible_sheet(wider) or np.abs(wider - quad).max() < 1:
+            break
         quad = wider
     quad = quad + (quad.mean(axis=0) - quad) * SHEET_INSET * 2
     return quad / s
@@ -165,14 +169,12 @@ def _reach(flat: np.ndarray, seen: np.ndarray, m: int, width: int, depth: int) -
     m + width in `flat`; 0 when it does not. `depth`: the sheet's length across that side."""
     a, b = STEP_PX
     lo, hi = max(b, int(REACH_MIN * depth)), int(REACH_MAX * depth)
-    out_of_photo = np.flatnonzero(~seen[:m, m - b : m + width + b].all(axis=1))
-    if len(out_of_photo):
-        hi = min(hi, m - int(out_of_photo.max()) - 1 - b)
-    if hi < lo:
-        return 0
     flat = flat[: m + b]  # the sheet's own rows beyond the first few play no part
     cuts = np.linspace(m + 0.1 * width, m + 0.9 * width, STEP_GROUPS + 1).astype(int)
     across = np.stack([np.median(flat[:, c0:c1], axis=1) for c0, c1 in zip(cuts[:-1], cuts[1:])], axis=1)
+    # A turned sheet near the photo's edge: the frame crosses the strip beyond the side, so each fifth
+    # counts only where the photo shows it (a sheet running out of the photo has no edge across to find)
+    in_photo = np.stack([seen[: m + b, c0:c1].all(axis=1) for c0, c1 in zip(cuts[:-1], cuts[1:])], axis=1)
 
     def side_edge(x: int) -> np.ndarray:  # row by row: is there an edge near column x?
         steps = [_colour_step(np.median(flat[:, x + k - b : x + k - a], axis=1),
@@ -180,9 +182,12 @@ def _reach(flat: np.ndarray, seen: np.ndarray, m: int, width: int, depth: int) -
                  for k in range(-LINE_SLACK_PX, LINE_SLACK_PX + 1)]
         return np.max(steps, axis=0) >= SHEET_MIN_CONTRAST
 
-    def step(d: int) -> float:  # colour step across row m - d, the weakest of the fifths
+    def step(d: int) -> float:  # colour step across row m - d, the weakest of the fifths in the photo
         r = m - d
-        return float(_colour_step(across[r + a : r + b].mean(axis=0), across[r - b : r - a].mean(axis=0)).min())
+        shown = in_photo[r - b : r + b].all(axis=0)
+        if shown.sum() < STEP_GROUPS_SHOWN:
+            return 0.0
+        return float(_colour_step(across[r + a : r + b].mean(axis=0), across[r - b : r - a].mean(axis=0))[shown].min())
 
     sides = side_edge(m) & side_edge(m + width)
     for d in range(hi, lo - 1, -1):  # the outermost edge the sides run up to (print inside a band steps too)

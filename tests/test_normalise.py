@@ -296,3 +296,20 @@ def test_a_shadow_cast_along_the_sheet_is_not_taken_for_paper(band, table):
     quad = sheet.find_sheet(photo)
     assert quad is not None
     assert np.abs(quad - PHOTO_CORNERS).max() < 0.01 * np.hypot(*photo.shape[:2])
+
+
+def test_a_turned_care_sheet_runs_on_past_its_vet_band_to_the_paper_edge(settings):
+    """A phone photo (from a generated dossier) of a care sheet turned a little, its vet section's edge
+    close to the photo's frame. The outline found first stops at the dark band heading that section;
+    looking beyond it, the strip out to the paper's edge is crossed by the frame, and the whole strip
+    had to lie in the photo: the sheet was cut at the band, the vet's stamp and signature with it
+    ('une partie de la feuille manque sur l'image', 2 care sheets in a fresh 200-dossier draw). Each
+    part of the edge across now counts where the photo shows it; and the look beyond is taken again
+    from the new side, as long as the sheet runs on (a band, then the paper's edge)."""
+    from extractors.care_sheet import read_care_sheet
+
+    path = REPO_ROOT / "tests" / "data" / "care_sheet_photo_vet_band.jpg"
+    page = normalise_page(load_file(path, path.name, settings).pages[0], settings)
+    assert "perspective" in page.steps
+    facts = read_care_sheet(page, settings)
+    assert facts.registered and facts.vet_stamp and facts.vet_signature, facts.notes
