@@ -32,6 +32,10 @@ STEP_GROUPS_SHOWN = 3  # ...that the photo shows, at least this many
 SIDE_HOLD = 0.7
 LINE_SLACK_PX = 3  # the neighbouring sides' edges are looked for within this of their found lines
 EXTEND_PASSES = 3
+# Each found side must be the paper's edge: a colour step between SIDE_PROBE_PX inside and outside it at
+# SIDE_EDGE_SHARE of SIDE_SAMPLES points along it (a watershed that leaked in where the sheet touches the
+# frame cuts across the paper instead: paper on both sides)
+SIDE_PROBE_PX, SIDE_SAMPLES, SIDE_EDGE_SHARE = 4, 40, 0.5
 A4_ASPECT = 297.0 / 210.0
 A4_ASPECT_TOLERANCE = 0.12  # measured aspect within this of A4's: snap to A4
 
@@ -132,6 +136,8 @@ def find_sheet(image: np.ndarray) -> np.ndarray | None:
         if not plausible_sheet(wider) or np.abs(wider - quad).max() < 1:
             break
         quad = wider
+    if min(_side_steps(clean, quad)) < SIDE_EDGE_SHARE:
+        return None  # a side that runs across the paper: the watershed cut through the sheet
     quad = quad + (quad.mean(axis=0) - quad) * SHEET_INSET * 2
     return quad / s
 
@@ -198,6 +204,31 @@ def _reach(flat: np.ndarray, seen: np.ndarray, m: int, width: int, depth: int) -
         if sides[r + a : m - a].mean() >= SIDE_HOLD and sides[near].mean() >= SIDE_HOLD:
             return max(range(max(lo, d - b), d + 1), key=step)  # the window caught it early: where it peaks
     return 0
+
+
+def _side_steps(image: np.ndarray, quad: np.ndarray) -> list[float]:
+    """For each side of the quad (TL, TR, BR, BL): the share of points along its middle 80 % where the
+    colour steps by SHEET_MIN_CONTRAST between a few px inside and outside (the paper's edge)."""
+    h, w = image.shape[:2]
+    img = image.astype(np.float32)
+    centre = quad.mean(axis=0)
+    shares = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        t = np.linspace(0.1, 0.9, SIDE_SAMPLES)[:, None]
+        pts = a + t * (b - a)
+        normal = np.array([-(b - a)[1], (b - a)[0]]) / max(float(np.hypot(*(b - a))), 1e-6)
+        if normal @ (centre - a) < 0:
+            normal = -normal  # pointing into the sheet
+        inner = np.rint(pts + SIDE_PROBE_PX * normal).astype(int)
+        outer = np.rint(pts - SIDE_PROBE_PX * normal).astype(int)
+        ok = ((inner >= 0) & (inner < [w, h])).all(axis=1) & ((outer >= 0) & (outer < [w, h])).all(axis=1)
+        if not ok.any():
+            shares.append(1.0)  # a side along the frame cannot be checked
+            continue
+        step = _colour_step(img[inner[ok, 1], inner[ok, 0]], img[outer[ok, 1], outer[ok, 0]])
+        shares.append(float(np.mean(step >= SHEET_MIN_CONTRAST)))
+    return shares
 
 
 def plausible_sheet(quad: np.ndarray) -> bool:

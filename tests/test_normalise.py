@@ -313,3 +313,21 @@ def test_a_turned_care_sheet_runs_on_past_its_vet_band_to_the_paper_edge(setting
     assert "perspective" in page.steps
     facts = read_care_sheet(page, settings)
     assert facts.registered and facts.vet_stamp and facts.vet_signature, facts.notes
+
+
+def test_a_sheet_running_out_of_the_photo_is_not_cut_across_by_a_false_outline(settings):
+    """A phone photo (from a generated dossier) of a care sheet whose bottom corner lies outside the
+    frame: the watershed leaks in where the paper touches the frame and its outline cuts across the
+    paper, under the vet's section; the sheet was warped to that outline and the vet's stamp and
+    signature were 'hors de l'image' (an invoice's header was cut the same way: 'document coupé').
+    Every side of an outline must be the paper's edge (a colour step across it along at least half
+    its length); this one is not, so the photo is kept unwarped and the form registration finds it."""
+    from extractors.care_sheet import read_care_sheet
+
+    path = REPO_ROOT / "tests" / "data" / "care_sheet_photo_out_of_frame.jpg"
+    raw = load_file(path, path.name, settings).pages[0]
+    assert sheet.find_sheet(raw.image) is None
+    page = normalise_page(raw, settings)
+    assert "perspective" not in page.steps
+    facts = read_care_sheet(page, settings)
+    assert facts.registered and facts.vet_stamp and facts.vet_signature, facts.notes
