@@ -31,7 +31,7 @@ STEP_GROUPS = 5  # the edge across must step in each fifth of the side's middle 
 STEP_GROUPS_SHOWN = 3  # ...that the photo shows, at least this many
 SIDE_HOLD = 0.7
 LINE_SLACK_PX = 3  # the neighbouring sides' edges are looked for within this of their found lines
-EXTEND_PASSES = 3
+EXTEND_PASSES = 3  # looks beyond the sides, each from where the last one ended (a band, then the paper's edge)
 # Each found side must be the paper's edge: a colour step between SIDE_PROBE_PX inside and outside it at
 # SIDE_EDGE_SHARE of SIDE_SAMPLES points along it (a watershed that leaked in where the sheet touches the
 # frame cuts across the paper instead: paper on both sides)
@@ -82,7 +82,8 @@ def find_sheet(image: np.ndarray) -> np.ndarray | None:
 
     Watershed between the frame's border (background) and the centre (paper) on the gradient
     of a text-free copy: the sheet's outline is the strongest closed edge, soft shadows are not.
-    None when the sheet fills the frame (a scan), runs out of it, or is not a clear quadrilateral.
+    None when the sheet fills the frame (a scan), runs out of it, or is not a clear quadrilateral whose
+    every side is the paper's edge.
     """
     h, w = image.shape[:2]
     s = SHEET_WORK_PX / max(h, w)
