@@ -327,7 +327,6 @@ def test_dark_marks_at_the_frame_that_stand_on_no_paper_are_not_a_cut(page, sett
     'document coupé' (3 of 200 dossiers of a fresh draw; a table's wood grain along the frame did the
     same). A character cut by the frame stands on paper; these stand on the band."""
     img = page.copy()
-    h, w = img.shape[:2]
     img[:150] = 60  # the band, with the clinic's name in white
     cv2.putText(img, "Clinique des Erables", (140, 95), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (235, 235, 235), 4)
     for x in range(420, 760, 14):  # the fringe: dark marks touching the frame, spaced like letters
