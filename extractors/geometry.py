@@ -55,7 +55,7 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
     ink_level = float(np.percentile(f, INK_LEVEL_PERCENTILE))
     if 1.0 - ink_level < MIN_INK_DEPTH:
         return np.zeros(grey.shape, np.uint8)
-    return ((f < (1.0 + ink_level) / 2) * 255).astype(np.uint8)
+    return np.multiply(f < (1.0 + ink_level) / 2, 255, dtype=np.uint8)
 
 
 def connected(mask: np.ndarray, connectivity: int, stats: bool = True) -> np.ndarray:

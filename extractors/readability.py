@@ -77,7 +77,6 @@ CURVES: dict[str, tuple[float, float]] = {
 # `dark` is not fitted on Tesseract but set by a person's eye: it must reject the page, yet it says
 # nothing of how much text is there. It lowers the score by its factor, but never under this share of
 # the threshold or what the other measures say, whichever is lower (routing is the same either way).
-PERSON_GATES = ("dark",)
 GATE_CAP_SHARE = 0.9
 DEFECT_BELOW = 0.8  # a sub-score under this names its defect
 SHARP_EDGE_PX = 2.0  # a perfectly sharp edge still measures ~2 px (pixel grid, anti-aliasing)
@@ -292,9 +291,8 @@ def judge(m: dict[str, float], threshold: float, *, form: bool = False) -> Reada
         "cut_off": -m["cut_chars"],
     }
     subs.update({k: _logistic(values[k], *CURVES[k]) for k in values})
-    machine = float(np.prod([v for k, v in subs.items() if k not in PERSON_GATES]))
-    gated = machine * float(np.prod([subs[k] for k in PERSON_GATES]))
-    score = max(gated, min(machine, GATE_CAP_SHARE * threshold))
+    machine = float(np.prod([v for k, v in subs.items() if k != "dark"]))
+    score = max(machine * subs["dark"], min(machine, GATE_CAP_SHARE * threshold))
     defects = sorted((k for k, v in subs.items() if v < DEFECT_BELOW), key=lambda k: subs[k])
     if score < threshold and not defects:
         defects = [min(subs, key=subs.get)]

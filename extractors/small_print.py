@@ -40,6 +40,7 @@ def reread_line(image: np.ndarray, text: PageText, box: tuple[int, int, int, int
         return text
     big = cv2.resize(crop, None, fx=REREAD_SCALE, fy=REREAD_SCALE, interpolation=cv2.INTER_CUBIC)
     found = ocr_image(big, settings, psm=REREAD_PSM, cache_dir=cache_dir).words
+
     def on_line(wd: Word) -> bool:
         return x0 <= wd.left + wd.width / 2 <= x1 and y0 <= wd.top + wd.height / 2 <= y1
 
