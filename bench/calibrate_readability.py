@@ -11,6 +11,7 @@ and the threshold below which accuracy falls under the target. Writes every samp
     .venv/bin/python bench/calibrate_readability.py [--quick] [--samples N] [--seed S] [--out FILE]
     .venv/bin/python bench/calibrate_readability.py --remeasure RUN.csv --seed S --out NEW.csv  # no OCR
     .venv/bin/python bench/calibrate_readability.py --rescore NEW.csv  # no OCR, no images: curves only
+    .venv/bin/python bench/calibrate_readability.py --ceilings RUN.csv  # how high any score could go
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from extractors.loader import load_file  # noqa: E402
 from extractors.normalise import native_pixels, normalise_page, ocr_ready  # noqa: E402
 from extractors.ocr import ocr_image  # noqa: E402
 from intake.errors import OcrError  # noqa: E402
-from extractors.readability import CURVES, judge, score_readability  # noqa: E402
+from extractors.readability import CURVES, GATE_CAP_SHARE, judge, score_readability  # noqa: E402
 from intake.records import Capture, Page  # noqa: E402
 from intake.settings import Settings  # noqa: E402
 
@@ -396,6 +397,59 @@ def report(rows: list[dict]) -> None:
           f"readability {np.median(t_r):.3f}/{np.percentile(t_r, 90):.3f}  OCR {np.median(t_o):.2f}/{np.percentile(t_o, 90):.2f}")
 
 
+# The top cluster: pages Tesseract reads this well differ mostly by their source document (its fonts,
+# tables, codes), not by how they were captured.
+TOP_CLUSTER = 0.95
+
+
+def ceilings(rows: list[dict]) -> None:
+    """How high rho could go for a score that knew each page's accuracy, step by step adding back what
+    a readability score must or cannot do: (1) the person-set `dark` gate (a page a person cannot read
+    is held just under the threshold, whatever Tesseract reads of it); (2) a crop that cuts no
+    character removes text without a trace (the page looks whole: it reads like its source's other
+    good pages); (3) in the top cluster, the share of accuracy that follows the source document
+    (its mean there) is not a property of the capture. Printed with and without (1)."""
+    a = np.array([float(r["accuracy"]) for r in rows])
+    s = np.array([float(r["score"]) for r in rows])
+    threshold = Settings().readability_threshold
+    paper = np.array([float(r.get("paper_level") or 1.0) for r in rows])
+    gated = paper < CURVES["dark"][0]
+    source = np.array([r["source"] for r in rows])
+    top = a >= TOP_CLUSTER
+    top_mean = {src: a[top & (source == src)].mean() for src in set(source[top])}
+    level = np.array([top_mean.get(src, a[top].mean()) for src in source])
+    cut = np.array([float(r.get("cut_chars") or 0.0) for r in rows])
+    unseen = np.array([r["family"] == "crop" for r in rows]) & (cut == 0)
+    # 'document coupé' is the other gate a person sets: print cut by the frame means text is gone.
+    cut_through = cut > -CURVES["cut_off"][0]
+
+    def rho(x: np.ndarray) -> float:
+        return float(spearmanr(x, a).statistic)
+
+    def steps(gate: bool) -> list[tuple[str, float]]:
+        x = a.copy()
+        out = []
+        if gate:
+            x[gated] = np.minimum(x[gated], GATE_CAP_SHARE * threshold)
+            out.append((f"(1) too dark for a person ({gated.sum()} pages) held under the threshold", rho(x)))
+            x[cut_through] = np.minimum(x[cut_through], GATE_CAP_SHARE * threshold)
+            out.append((f"(1b) + cut through print ({cut_through.sum()} pages) held under it too", rho(x)))
+        x[unseen] = level[unseen]
+        out.append((f"(2) + crops that cut no character unseen ({unseen.sum()} pages)", rho(x)))
+        shift = top & ~(gated | cut_through if gate else np.zeros_like(top))
+        x[shift] = a[shift] - level[shift] + a[top].mean()
+        out.append((f"(3) + the source's part of the top cluster unknown ({top.sum()} pages >= {TOP_CLUSTER})", rho(x)))
+        return out
+
+    print(f"\n{len(rows)} pages; rho of the score itself: {rho(s):.3f}")
+    print("ceilings: rho of a score equal to Tesseract's accuracy, except that")
+    for label, r in steps(gate=True):
+        print(f"  {label}: {r:.3f}")
+    print("without the person-set gates:")
+    for label, r in steps(gate=False):
+        print(f"  {label}: {r:.3f}")
+
+
 ROW_FIELDS = ("source", "family", "degradation", "seed", "score", "defects", "accuracy", "steps",
               "t_normalise", "t_readability", "t_ocr")
 
@@ -465,7 +519,13 @@ def main() -> None:
     ap.add_argument("--remeasure", type=Path, default=None,
                     help="no OCR: rebuild that run's pages (same --seed), measure them again, keep their accuracy; "
                          "writes --out (then iterate on curves with --rescore)")
+    ap.add_argument("--ceilings", type=Path, default=None,
+                    help="no OCR: how high rho could go on this CSV's pages (see `ceilings`)")
     args = ap.parse_args()
+    if args.ceilings:
+        with args.ceilings.open(newline="") as fh:
+            ceilings(list(csv.DictReader(fh)))
+        return
     if args.rescore:
         report(rescore(args.rescore))
         return
