@@ -153,11 +153,6 @@ def native_pixels(page: Page) -> np.ndarray:
     return cv2.resize(page.image, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA)
 
 
-def flatten_colour(image: np.ndarray) -> np.ndarray:
-    """Colour image with shadows and uneven light evened out: paper white, ink hues kept (uint8)."""
-    return np.clip(geometry.flat(image) * 255.0, 0, 255).astype(np.uint8)
-
-
 def ocr_ready(image: np.ndarray, dpi: float | None = None) -> np.ndarray:
     """Grey uint8 image for Tesseract, same size: white-on-dark bands turned dark-on-light
     (`lift_inverted`), shadows and uneven light divided out, paper white, the darkest print stretched
