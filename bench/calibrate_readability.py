@@ -35,10 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractors.loader import load_file  # noqa: E402
-from extractors.normalise import native_pixels, normalise_page, ocr_ready  # noqa: E402
+from extractors import stages  # noqa: E402
+from extractors.normalise import normalise_page, ocr_ready  # noqa: E402
 from extractors.ocr import ocr_image  # noqa: E402
 from intake.errors import OcrError  # noqa: E402
-from extractors.readability import CURVES, GATE_CAP_SHARE, judge, score_readability  # noqa: E402
+from extractors.readability import CURVES, GATE_CAP_SHARE, judge  # noqa: E402
 from intake.records import Capture, Page  # noqa: E402
 from intake.settings import Settings  # noqa: E402
 
@@ -302,7 +303,7 @@ def run_one(task: tuple) -> dict:
     settings = Settings(ocr_cache_dir=None, ocr_timeout_s=OCR_TIMEOUT_S, ocr_retries=0)
     page, h, truth, label, t_norm = _prepare(task, settings)
     t1 = cpu_now()
-    r = score_readability(native_pixels(page), settings)  # as the pipeline does: the warp's enlargement is not blur
+    r = stages.readability(page, settings)  # as the pipeline does: native pixels (the warp's enlargement is not blur)
     t2 = cpu_now()
     # OCR the way the pipeline does (intake.dossier.read_page): sparse text above the threshold,
     # layout analysis below it
@@ -325,7 +326,7 @@ def measure_one(task: tuple) -> dict:
     settings = Settings(ocr_cache_dir=None)
     page, _, _, label, _ = _prepare(task, settings)
     t1 = cpu_now()
-    r = score_readability(native_pixels(page), settings)
+    r = stages.readability(page, settings)
     t2 = cpu_now()
     return {"source": _source_name(key), "family": family, "degradation": label, "seed": seed,
             "score": r.score, "defects": "|".join(r.defects), "t_readability": round(t2 - t1, 3),

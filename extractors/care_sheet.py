@@ -12,7 +12,7 @@ import logging
 import re
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -21,6 +21,7 @@ import numpy as np
 from extractors.care_sheet_ink import InkMap, blobs, crop, ink_map, stroke_mm, visible_share
 from extractors.care_sheet_vet import VetBoxReading, read_vet_box
 from extractors.form import PX_PER_MM, Registration, mm_box, register_cached, zone_px, zones
+from extractors.normalise import footprint
 from intake.records import CareSheetFacts, Page
 from intake.settings import Settings
 
@@ -70,6 +71,18 @@ def looks_like_care_sheet(image: np.ndarray) -> float:
     return round(score if reg.ok else min(score, 0.3), 3)
 
 
+def _captured_only(reg: Registration, page: Page) -> Registration:
+    """The registration with only the form pixels the capture shows marked valid: the corners a deskew
+    filled in with paper are not a blank zone of the form but an unseen one."""
+    poly = footprint(page)
+    if poly is None:
+        return reg
+    on_form = cv2.perspectiveTransform(poly.reshape(-1, 1, 2).astype(np.float64), reg.homography).reshape(-1, 2)
+    seen = np.zeros(reg.valid.shape, np.uint8)
+    cv2.fillPoly(seen, [np.round(on_form).astype(np.int32)], 1)
+    return replace(reg, valid=reg.valid & (seen > 0))
+
+
 def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | None = None,
                     expected_animal: str | None = None, crops_dir: Path | None = None,
                     measures: Measures | None = None) -> CareSheetFacts:
@@ -83,6 +96,7 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         return CareSheetFacts(registered=False, registration_error_mm=reg.error_mm,
                               notes=(f"registration: {reg.note}",))
     t1 = time.perf_counter()
+    reg = _captured_only(reg, page)
     ink = ink_map(reg.form_image, reg.valid)
     notes = [f"registration: {reg.method}, {reg.landmarks} repères, erreur {reg.error_mm:.2f} mm"]
     flags: dict[str, bool | None] = {}

@@ -25,6 +25,8 @@ LINE_MIN_CHARS = 4  # a text line needs this many characters to vote on skew / u
 ALIGN_TOLERANCE = 0.12  # of the x-height: a character edge this close to the line's median edge is "on" it
 LAYOUT_FULL_CHARS = 300  # fewer characters than this (blurred, tiny, sparse page): confidence scaled down
 UPRIGHT_FULL_MARGIN = 0.1  # (baseline - topline alignment) / total at which up/down is taken as certain
+SKEW_AGREE_DEG = 2.0  # a text line within this of the median tilt agrees with it...
+SKEW_MIN_LINES = 8  # ...and fewer lines than this are too few to say a page is tilted (skew_support 0)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -129,10 +131,13 @@ def text_lines(comps: Components) -> list[np.ndarray]:
     return lines
 
 
-def line_stats(comps: Components, lines: list[np.ndarray]) -> tuple[float | None, int, int]:
-    """(skew in degrees, characters on the baseline, characters on the top line) over the text lines.
+def line_stats(comps: Components, lines: list[np.ndarray]) -> tuple[float | None, float, int, int]:
+    """(skew in degrees, its support, characters on the baseline, characters on the top line) over
+    the text lines.
 
-    Skew: length-weighted median slope of the lines (positive: lines go down to the right).
+    Skew: length-weighted median slope of the lines (positive: lines go down to the right). Support:
+    the share of the lines' length within SKEW_AGREE_DEG of that tilt (0 under SKEW_MIN_LINES lines):
+    near 1 on a page of text at any tilt, low where a few marks of a picture happen to line up.
     Alignment: with each line's tilt removed, count characters whose bottom (top) sits within a
     small tolerance of the line's median bottom (top). Latin letters, capitals and digits all
     stand on the baseline while their tops split between x-height and ascender height, so an
@@ -156,11 +161,13 @@ def line_stats(comps: Components, lines: list[np.ndarray]) -> tuple[float | None
         on_base += int(np.sum(np.abs(bot - base) <= tol))
         on_top += int(np.sum(np.abs(top - x_line) <= tol))
     if not slopes:
-        return None, on_base, on_top
-    order = np.argsort(slopes)
-    cum = np.cumsum(np.asarray(weights)[order])
-    median_slope = float(np.asarray(slopes)[order][np.searchsorted(cum, cum[-1] / 2)])
-    return float(np.degrees(np.arctan(median_slope))), on_base, on_top
+        return None, 0.0, on_base, on_top
+    angles, weights = np.degrees(np.arctan(slopes)), np.asarray(weights)
+    order = np.argsort(angles)
+    cum = np.cumsum(weights[order])
+    skew = float(angles[order][np.searchsorted(cum, cum[-1] / 2)])
+    support = float(weights[np.abs(angles - skew) <= SKEW_AGREE_DEG].sum() / cum[-1]) if len(angles) >= SKEW_MIN_LINES else 0.0
+    return skew, support, on_base, on_top
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,7 @@ class Layout:
     confidence: float  # 0..1: how sure the rotation is (the lesser of the two below)
     turn_confidence: float  # 0..1: how sure that the lines run the way rotation % 180 says
     skew_deg: float | None  # tilt of the lines once rotated (positive: down to the right)
+    skew_support: float  # 0..1: share of the text lines' length that agrees on that tilt (`line_stats`)
     scale: float  # analysis pixels per image pixel
     chars: int  # character components seen
 
@@ -186,7 +194,7 @@ def text_layout(image: np.ndarray) -> Layout:
     comps = char_components(mask)
     hshare = horizontal_share(comps)
     if hshare is None:
-        return Layout(0, 0.0, 0.0, None, s, len(comps.boxes))
+        return Layout(0, 0.0, 0.0, None, 0.0, s, len(comps.boxes))
     quarter = 0
     if hshare < 0.5:  # lines run vertically: look at the page turned a quarter clockwise
         mask = np.ascontiguousarray(np.rot90(mask, -1))
@@ -194,13 +202,26 @@ def text_layout(image: np.ndarray) -> Layout:
         quarter = 90
     support = min(1.0, len(comps.boxes) / LAYOUT_FULL_CHARS)
     conf_dir = abs(2 * hshare - 1) * support
-    skew, on_base, on_top = line_stats(comps, text_lines(comps))
+    skew, support, on_base, on_top = line_stats(comps, text_lines(comps))
     if on_base + on_top == 0:
-        return Layout(quarter, 0.0, conf_dir, skew, s, len(comps.boxes))
+        return Layout(quarter, 0.0, conf_dir, skew, support, s, len(comps.boxes))
     upside_down = on_top > on_base
     conf_ud = min(1.0, abs(on_base - on_top) / (on_base + on_top) / UPRIGHT_FULL_MARGIN) * support
     rotation = (quarter + (180 if upside_down else 0)) % 360
-    return Layout(rotation, float(min(conf_dir, conf_ud)), float(conf_dir), skew, s, len(comps.boxes))
+    return Layout(rotation, float(min(conf_dir, conf_ud)), float(conf_dir), skew, support, s, len(comps.boxes))
+
+
+def inside(poly: np.ndarray, points: np.ndarray, margin: float) -> np.ndarray:
+    """Bool per point (N x 2): within the convex quadrilateral `poly` (4 x 2), at least `margin` px from
+    each of its sides (either winding order)."""
+    a, b = poly, np.roll(poly, -1, axis=0)
+    edge = b - a
+    cross = edge[:, 0] * (points[:, None, 1] - a[:, 1]) - edge[:, 1] * (points[:, None, 0] - a[:, 0])
+    dist = cross / np.maximum(np.hypot(edge[:, 0], edge[:, 1]), 1e-9)  # signed distance to each side
+    area2 = float(np.sum(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]))
+    if area2 < 0:
+        dist = -dist
+    return np.all(dist >= margin - 1e-6, axis=1)
 
 
 # --- transforms ----------------------------------------------------------------------------
@@ -219,19 +240,32 @@ def rotate_quarter(image: np.ndarray, rotation: int) -> tuple[np.ndarray, np.nda
     return image, np.eye(3)
 
 
-def paper_colour(image: np.ndarray) -> tuple[float, ...]:
-    """The paper's colour: a bright percentile per channel (fills the corners a rotation uncovers)."""
-    pix = image.reshape(-1, image.shape[2] if image.ndim == 3 else 1)[:: 97]
-    return tuple(float(v) for v in np.percentile(pix, 90, axis=0))
+EDGE_RING = 0.01  # share of the shorter side: the image's own edge, whose colour fills what a rotation uncovers
 
 
-def rotate_small(image: np.ndarray, angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rotate counter-clockwise by a small angle about the centre, same size, paper-coloured corners.
+def edge_colour(image: np.ndarray) -> tuple[float, ...]:
+    """The colour the image shows along its own edge (median per channel of a thin ring): the paper on a
+    scan, the table around a photo's sheet. It fills the corners a rotation uncovers, so that no edge is
+    drawn where the capture ends (paper next to a darker table reads as print along it)."""
+    k = max(2, int(min(image.shape[:2]) * EDGE_RING))
+    ring = np.concatenate([a.reshape(-1, image.shape[2] if image.ndim == 3 else 1)
+                           for a in (image[:k], image[-k:], image[:, :k], image[:, -k:])])
+    return tuple(float(v) for v in np.median(ring[::7], axis=0))
+
+
+def rotate_small(image: np.ndarray, angle_deg: float, expand: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate counter-clockwise by a small angle about the centre, corners filled with `edge_colour`; same size,
+    or with `expand` large enough to keep the whole image (a steep turn would cut its corners off).
 
     Cubic: a bilinear rotation softens small print enough to cost Tesseract ~10% of the words.
     """
     h, w = image.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
-    out = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
-                         borderValue=paper_colour(image))
+    size = (w, h)
+    if expand:
+        c, s = abs(m[0, 0]), abs(m[0, 1])
+        size = (int(np.ceil(w * c + h * s)), int(np.ceil(w * s + h * c)))
+        m[:, 2] += ((size[0] - w) / 2, (size[1] - h) / 2)
+    out = cv2.warpAffine(image, m, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=edge_colour(image))
     return out, np.vstack([m, [0, 0, 1]])

@@ -124,16 +124,47 @@ def _normalise(page: Page, settings: Settings) -> Page:
         steps.append(UNSURE_ORIENTATION)  # neither method was sure which way is up: OCR may check it
 
     # A line's slope survives a half turn, so the layout's skew holds unless OSD turned a quarter more.
-    skew = layout.skew_deg if (rotation - layout.rotation) % 180 == 0 else geometry.text_layout(img).skew_deg
-    if skew is not None and settings.deskew_min_deg <= abs(skew) <= settings.deskew_max_deg:
-        img, m = geometry.rotate_small(img, skew)  # lines down to the right: turn them back up
+    lines = layout if (rotation - layout.rotation) % 180 == 0 else geometry.text_layout(img)
+    if _tilted(lines, settings):
+        skew = lines.skew_deg
+        # lines down to the right: turn them back up (past a small tilt, keeping every corner)
+        img, m = geometry.rotate_small(img, skew, expand=abs(skew) > settings.deskew_max_deg)
         transform = m @ transform
         steps.append(f"deskew_{skew:+.1f}")
 
     if not steps:
         return page
+    h0, w0 = page.image.shape[:2]
     return dataclasses.replace(page, image=np.ascontiguousarray(img), transform=transform,
-                               steps=page.steps + tuple(steps), dpi=float(dpi))
+                               steps=page.steps + tuple(steps), dpi=float(dpi), source_size=(w0, h0))
+
+
+def _tilted(layout: geometry.Layout, settings: Settings) -> bool:
+    """Whether the text's tilt is one to turn back: any small one, a steeper one only when most of the
+    text agrees on it (a few marks of a picture that line up do not tilt a page)."""
+    skew = layout.skew_deg
+    if skew is None or abs(skew) < settings.deskew_min_deg:
+        return False
+    if abs(skew) <= settings.deskew_max_deg:
+        return True
+    return abs(skew) <= settings.deskew_steep_max_deg and layout.skew_support >= settings.deskew_steep_min_support
+
+
+def footprint(page: Page, shape: tuple[int, int] | None = None) -> np.ndarray | None:
+    """The 4 corners (x, y; at `shape`, height x width, default the page image's) of the capture's own
+    pixels in the page image, the rest being corners a deskew filled in with paper; None when the
+    capture covers the whole image (a loaded page, a quarter turn, a photo's sheet warped flat)."""
+    if page.transform is None or page.source_size is None:
+        return None
+    w0, h0 = page.source_size
+    corners = np.float32([[0, 0], [w0, 0], [w0, h0], [0, h0]]).reshape(-1, 1, 2)
+    poly = cv2.perspectiveTransform(corners, page.transform).reshape(-1, 2)
+    h, w = page.image.shape[:2]
+    if shape is not None:
+        poly *= (shape[1] / w, shape[0] / h)
+        h, w = shape
+    image_corners = np.float64([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    return None if geometry.inside(poly, image_corners, margin=0.0).all() else poly
 
 
 def enlargement(page: Page) -> float:

@@ -88,8 +88,10 @@ def _logistic(x: float, mid: float, width: float) -> float:
     return float(1.0 / (1.0 + np.exp(-(x - mid) / width)))
 
 
-def measure(image: np.ndarray) -> dict[str, float]:
-    """The raw readability measures of a page image (BGR or grey), in the image's own pixels."""
+def measure(image: np.ndarray, footprint: np.ndarray | None = None) -> dict[str, float]:
+    """The raw readability measures of a page image (BGR or grey), in the image's own pixels.
+    `footprint`: the corners of what the capture shows (`normalise.footprint`); its edge is the frame
+    too (a deskew's filled-in corners are not paper the print stops on)."""
     grey = geometry.to_grey(image)
     h, w = grey.shape
     s = min(1.0, WORK_MAX_PX / max(h, w))
@@ -174,12 +176,31 @@ def measure(image: np.ndarray) -> dict[str, float]:
     b = comps.boxes[in_line & (np.abs(comps.boxes[:, 3] - char_h) <= 0.5 * char_h)]  # real characters only
     gh, gw = grey.shape
     d = BORDER_TOUCH_PX
-    b = b[(b[:, 0] <= d) | (b[:, 1] <= d) | (b[:, 0] + b[:, 2] >= gw - d) | (b[:, 1] + b[:, 3] >= gh - d)]
+    at_frame = (b[:, 0] <= d) | (b[:, 1] <= d) | (b[:, 0] + b[:, 2] >= gw - d) | (b[:, 1] + b[:, 3] >= gh - d)
+    poly = None if footprint is None else np.asarray(footprint, float) * s
+    if poly is not None:  # ...or at the edge of what was captured
+        x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+        corners = np.stack([np.stack(c, axis=1) for c in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))], axis=1)
+        within = geometry.inside(poly, corners.reshape(-1, 2).astype(float), margin=d + 1)
+        at_frame |= ~within.reshape(-1, 4).all(axis=1)
     pad = int(round(char_h))
-    m["cut_chars"] = float(sum(
-        np.percentile(grey[max(0, y - pad) : y + bh + pad, max(0, x - pad) : x + bw + pad], SURROUND_PERCENTILE)
-        >= ON_PAPER * paper_grey for x, y, bw, bh in b))
+    m["cut_chars"] = float(sum(_surround(grey, box, pad, poly) >= ON_PAPER * paper_grey for box in b[at_frame]))
     return m
+
+
+def _surround(grey: np.ndarray, box: np.ndarray, pad: int, poly: np.ndarray | None) -> float:
+    """The SURROUND_PERCENTILE grey level within `pad` px of a character box, over captured pixels only
+    (the paper-coloured corners a deskew filled in are not the paper the character stands on)."""
+    x, y, bw, bh = (int(v) for v in box)
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    window = grey[y0 : y + bh + pad, x0 : x + bw + pad]
+    if poly is not None:
+        yy, xx = np.mgrid[y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]]
+        seen = geometry.inside(poly, np.stack([xx.ravel(), yy.ravel()], axis=1).astype(float), margin=0.0)
+        if not seen.any():
+            return 0.0
+        window = window.ravel()[seen]
+    return float(np.percentile(window, SURROUND_PERCENTILE))
 
 
 def _components(core: np.ndarray, max_h: int) -> tuple[geometry.Components, np.ndarray]:
@@ -254,11 +275,13 @@ def _blockiness(g: np.ndarray) -> float:
     return min(ratios)
 
 
-def score_readability(image: np.ndarray, settings: Settings, *, form: bool = False) -> Readability:
+def score_readability(image: np.ndarray, settings: Settings, *, form: bool = False,
+                      footprint: np.ndarray | None = None) -> Readability:
     """Readability of a page image: score 0.0 (unreadable) to 1.0 (clean), named defects, raw metrics.
-    `form`: the page is our care-sheet form (its printed captions are not what must be read)."""
+    `form`: the page is our care-sheet form (its printed captions are not what must be read, and a cut is
+    judged by the zones it hides). `footprint`: see `measure`."""
     try:
-        m = measure(image)
+        m = measure(image, footprint)
     except Exception:  # a measure that breaks says nothing about the page: judge it unreadable-unknown
         return Readability(0.0, ("no_text",), {})
     return judge(m, settings.readability_threshold, form=form)
@@ -291,7 +314,9 @@ def judge(m: dict[str, float], threshold: float, *, form: bool = False) -> Reada
         "cut_off": -m["cut_chars"],
     }
     subs.update({k: _logistic(values[k], *CURVES[k]) for k in values})
-    machine = float(np.prod([v for k, v in subs.items() if k != "dark"]))
+    # On our own form a cut is judged zone by zone (validators.care_sheet.rule_located names the decisive
+    # zones the image does not show): print cut in its margins costs nothing. Elsewhere it is lost text.
+    machine = float(np.prod([v for k, v in subs.items() if k != "dark" and not (form and k == "cut_off")]))
     score = max(machine * subs["dark"], min(machine, GATE_CAP_SHARE * threshold))
     defects = sorted((k for k, v in subs.items() if v < DEFECT_BELOW), key=lambda k: subs[k])
     if score < threshold and not defects:

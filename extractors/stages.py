@@ -12,7 +12,7 @@ import numpy as np
 from extractors.care_sheet import looks_like_care_sheet as _layout_score
 from extractors.care_sheet import read_care_sheet as _read_care_sheet
 from extractors.invoice import read_invoice as _read_invoice
-from extractors.normalise import native_pixels, normalise_page
+from extractors.normalise import footprint, native_pixels, normalise_page
 from extractors.normalise import ocr_ready as _ocr_ready
 from extractors.readability import READABILITY_DEFECTS_FR, score_readability
 from extractors.small_print import reread_siret
@@ -32,7 +32,8 @@ def readability(page: Page, settings: Settings, *, form: bool = False) -> Readab
     if page.text_layer is not None:
         return Readability(1.0)  # born digital: nothing to read badly
     # measured at the capture's own resolution: the warp's enlargement would read as blur
-    return score_readability(native_pixels(page), settings, form=form)
+    image = native_pixels(page)
+    return score_readability(image, settings, form=form, footprint=footprint(page, image.shape[:2]))
 
 
 def defects_fr(r: Readability) -> list[str]:

@@ -119,6 +119,9 @@ class Page:
     # Set by normalisation: 3x3 matrix mapping loaded-image pixels to `image` pixels, and what was done.
     transform: np.ndarray | None = None
     steps: tuple[str, ...] = ()
+    # (width, height) of the image as loaded, kept with `transform` so that where the capture's own
+    # pixels lie in `image` is known (`normalise.captured`): a deskew fills corners in with paper
+    source_size: tuple[int, int] | None = None
     ref: str = ""  # what logs say of this page, e.g. "D-2017-000123 f2 p1": never the client's file name
 
 

@@ -45,7 +45,13 @@ class Settings(BaseModel):
     orientation_min_confidence: float = 0.3  # own line-direction method below this: ask Tesseract OSD
     osd_min_confidence: float = 1.5  # OSD's orientation confidence below this: keep our own answer
     deskew_min_deg: float = 0.2  # smaller tilts are left alone (OCR does not care, pixels stay crisp)
-    deskew_max_deg: float = 5.0  # larger "tilts" are a layout, not a skew
+    deskew_max_deg: float = 5.0  # tilts up to this are turned back whatever the text lines say...
+    # ...and up to this when most of the text agrees on them (geometry.Layout.skew_support): a sheet laid
+    # crooked on a scanner, a photo whose sheet edges were not found. Tesseract reads ~0.4 of the words
+    # of a page tilted 8 degrees, ~0.2 at 12; the text lines give the tilt to within a degree or two up
+    # to 35 degrees, at 40 the up/down vote fails (docs/readability.md)
+    deskew_steep_max_deg: float = 30.0
+    deskew_steep_min_support: float = 0.5  # most of the text's line length within 2 degrees of the tilt
     normalise_max_dpi: float = 300.0  # a flattened photo is not made larger than A4 at this dpi
     # a page whose orientation neither method was sure of, OCRed with mean confidence below this, is
     # OCRed once more turned by 180 degrees and the better reading kept (upside-down text reads ~30-50)

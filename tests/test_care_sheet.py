@@ -9,7 +9,8 @@ import cv2
 import pytest
 
 from extractors.care_sheet import Measures, read_care_sheet
-from intake.records import Capture, CareSheetFacts, Page, ReasonCode
+from intake.dossier import read_page
+from intake.records import Capture, CareSheetFacts, DocType, Page, ReasonCode
 from intake.settings import REPO_ROOT
 from validators.care_sheet import CARE_SHEET_RULES, check_care_sheet
 
@@ -92,6 +93,39 @@ def test_photo_in_perspective(settings):
     facts = read(FULL, "photo", 7, settings)
     assert facts.registered
     assert codes(facts) == set()
+
+
+def crooked_scan(tilt: float, shift: float = 0.0):
+    """The full sheet scanned laid `tilt` degrees crooked and `shift` of its size down and right: the
+    scanner's frame cuts its corners (and with a shift, the vet section)."""
+    rng = rng_for("test", 11)
+    cap = capture(render_sheet(FULL, rng), "scan_colour", rng)
+    h, w = cap.image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
+    m[:, 2] += (shift * w, shift * h)
+    crooked = cv2.warpAffine(cap.image, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=(255, 255, 255))
+    return Page(file="fs.jpg", number=1, image=crooked, dpi=cap.dpi, capture=Capture.IMAGE)
+
+
+def test_a_sheet_scanned_crooked_is_our_form_and_reads_whole(settings):
+    """Laid 11 degrees crooked, its margins cut by the frame: tilts over 5 degrees were not undone and
+    the sheet was called illegible, 'document coupé'. On our form a cut is judged by the zones it hides."""
+    reading = read_page(crooked_scan(11.0), "care_sheet", settings, None)
+    assert (reading.doc_type, reading.identified_by, reading.legible) == (DocType.CARE_SHEET, "layout", True)
+    facts = read_care_sheet(reading.page, settings)
+    assert facts.registered and codes(facts) == set()
+
+
+def test_a_vet_box_cut_off_a_crooked_scan_is_unseen_not_empty(settings):
+    """Turned back upright, the corner the scanner did not capture is filled with paper: read as such,
+    the vet box was 'empty' (VET_STAMP_MISSING). It is a part of the sheet the image does not show."""
+    reading = read_page(crooked_scan(-11.0, 0.1), "care_sheet", settings, None)
+    assert reading.doc_type == DocType.CARE_SHEET and reading.legible
+    facts = read_care_sheet(reading.page, settings)
+    assert facts.vet_stamp is None
+    found = check_care_sheet(facts)
+    assert [f.code for f in found] == [ReasonCode.CARE_SHEET_ILLEGIBLE]
+    assert "cachet du vétérinaire" in found[0].message_fr
 
 
 def test_motif_ticked_or_not(settings):

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from extractors.loader import load_file
 from extractors.normalise import normalise_page
 from extractors.readability import READABILITY_DEFECTS_FR, score_readability
+from intake.records import Capture, Page
 from intake.settings import REPO_ROOT, Settings
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -92,6 +93,37 @@ def test_cut_page_names_cut_off(page, settings):
     r = score_readability(page[:, : int(w * 0.6)], settings)  # the right of every line is gone
     assert "cut_off" in r.defects
     assert r.score < settings.readability_threshold
+
+
+def test_print_cut_by_a_crooked_scan_is_still_cut_once_turned_back(page, settings):
+    """Laid crooked and cut through its lines by the scanner's frame, then turned back upright on a
+    wider canvas: the cut edge is inside the image, and it is still where the print stops."""
+    from extractors.stages import normalise, readability
+
+    h, w = page.shape[:2]
+    cut = page[:, : int(w * 0.6)]  # the right of every line is gone...
+    ch, cw = cut.shape[:2]
+    m = cv2.getRotationMatrix2D((cw / 2, ch / 2), 10.0, 1.0)  # ...on a sheet laid 10 degrees crooked
+    crooked = cv2.warpAffine(cut, m, (cw, ch), flags=cv2.INTER_CUBIC, borderValue=(255, 255, 255))
+    turned = normalise(Page("scan.png", 1, crooked, DPI, Capture.IMAGE), settings)
+    assert any(s.startswith("deskew_") for s in turned.steps)
+    r = readability(turned, settings)
+    assert "cut_off" in r.defects and r.score < settings.readability_threshold
+
+
+def test_the_corners_a_deskew_uncovers_draw_no_print_along_the_capture_edge(settings):
+    """A generated photo whose sheet outline was not found, read unwarped and turned back 5.2 degrees
+    (fresh draw seed 61). The uncovered corners were filled with the paper's colour: the table along
+    them then read as 13 characters cut by the capture's edge, 'document coupé'. They take the colour
+    of the image's own edge (here the table), so the capture's edge draws nothing."""
+    from extractors.stages import normalise, readability
+
+    path = REPO_ROOT / "tests" / "data" / "invoice_photo_unwarped_on_table.jpg"
+    turned = normalise(load_file(path, path.name, settings).pages[0], settings)
+    assert any(s.startswith("deskew_") for s in turned.steps) and "perspective" not in turned.steps
+    r = readability(turned, settings)
+    assert r.metrics["cut_chars"] == 0 and "cut_off" not in r.defects
+    assert r.score >= settings.readability_threshold
 
 
 def test_grey_skewed_scan_with_a_coloured_stamp_passes(page, settings):
