@@ -8,6 +8,8 @@ Times are CPU seconds (this process + Tesseract children), so a busy machine doe
 3. Word recall of Tesseract (bag of words vs the PDF's text layer) on the scans, the raw photos and
    the normalised photos of shared/real/invoices/captures, and on a scan and photos of the care
    sheet made with the same generator (make_captures.py).
+4. Word recall of three real scans turned 0-30 degrees on their own frame (a sheet laid crooked on
+   the scanner), as they are and once normalised.
 
     .venv/bin/python bench/bench_normalise.py [--skip-osd]
 """
@@ -19,6 +21,7 @@ import importlib.util
 import resource
 import sys
 from collections import Counter
+from dataclasses import replace
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -124,6 +127,26 @@ def ocr_case(args: tuple) -> dict:
             "t_normalise": t1 - t0, "t_readability": t2 - t1}
 
 
+TILTS = (0, 8, 12, 16, 20, 25, 30)  # degrees: a sheet laid crooked on the scanner
+
+
+CROOKED = ("fnfe_Facture_FR_BASICWL_scan", "i2d_free_fiber_scan", "i2d_NetpresseInvoice_scan")
+
+
+def tilt_case(args: tuple) -> dict:
+    """A real scan turned by `tilt` on its own frame (corners cut, as a flatbed does): word recall as
+    it is and once normalised."""
+    name, path, truth_pdf, tilt = args
+    truth = bag(w.text for w in load_file(truth_pdf, truth_pdf.name, SETTINGS).pages[0].text_layer.words)
+    page = load_file(path, path.name, SETTINGS).pages[0]
+    h, w = page.image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
+    crooked = cv2.warpAffine(page.image, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=(255, 255, 255))
+    norm = normalise_page(replace(page, image=crooked), SETTINGS)
+    return {"name": name, "tilt": tilt, "raw": recall(ocr_ready(crooked), truth),
+            "normalised": recall(ocr_ready(norm.image), truth), "steps": "|".join(norm.steps)}
+
+
 def care_sheet_captures(out_dir: Path) -> list[tuple]:
     """A scan and three photos (one turned by 90 deg) of the care sheet, made like the real captures."""
     mc = make_captures_module()
@@ -180,6 +203,16 @@ def main() -> None:
     tn, tr = np.array([r["t_normalise"] for r in res]), np.array([r["t_readability"] for r in res])
     print(f"  normalise_page: median {np.median(tn):.3f} s, max {tn.max():.3f} s; "
           f"score_readability: median {np.median(tr):.3f} s, max {tr.max():.3f} s")
+
+    print("\n4. crooked scans: word recall of three real scans turned on their own frame, as is / normalised")
+    scans = [(Path(r["capture_file"]).stem, REAL / r["capture_file"], REAL / r["from_file"]) for r in captures()
+             if r["capture"] == "scan" and Path(r["capture_file"]).stem in CROOKED]
+    with Pool(args.workers) as pool:
+        res = pool.map(tilt_case, [(*c, t) for c in scans for t in TILTS], chunksize=1)
+    for t in TILTS:
+        sel = [r for r in res if r["tilt"] == t]
+        print(f"  {t:2d} deg: " + "  ".join(f"{r['raw']:.2f} -> {r['normalised']:.2f}" for r in sel)
+              + "   " + " ".join(sorted({s for r in sel for s in r["steps"].split("|") if s.startswith("deskew")})))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def looks_like_care_sheet(image: np.ndarray) -> float:
 
 def _captured_only(reg: Registration, page: Page) -> Registration:
     """The registration with only the form pixels the capture shows marked valid: the corners a deskew
-    filled in with paper are not a blank zone of the form but an unseen one."""
+    filled in are not a blank zone of the form but an unseen one."""
     poly = footprint(page)
     if poly is None:
         return reg

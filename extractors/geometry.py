@@ -202,13 +202,13 @@ def text_layout(image: np.ndarray) -> Layout:
         quarter = 90
     support = min(1.0, len(comps.boxes) / LAYOUT_FULL_CHARS)
     conf_dir = abs(2 * hshare - 1) * support
-    skew, support, on_base, on_top = line_stats(comps, text_lines(comps))
+    skew, skew_support, on_base, on_top = line_stats(comps, text_lines(comps))
     if on_base + on_top == 0:
-        return Layout(quarter, 0.0, conf_dir, skew, support, s, len(comps.boxes))
+        return Layout(quarter, 0.0, conf_dir, skew, skew_support, s, len(comps.boxes))
     upside_down = on_top > on_base
     conf_ud = min(1.0, abs(on_base - on_top) / (on_base + on_top) / UPRIGHT_FULL_MARGIN) * support
     rotation = (quarter + (180 if upside_down else 0)) % 360
-    return Layout(rotation, float(min(conf_dir, conf_ud)), float(conf_dir), skew, support, s, len(comps.boxes))
+    return Layout(rotation, float(min(conf_dir, conf_ud)), float(conf_dir), skew, skew_support, s, len(comps.boxes))
 
 
 def inside(poly: np.ndarray, points: np.ndarray, margin: float) -> np.ndarray:

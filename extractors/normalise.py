@@ -152,7 +152,7 @@ def _tilted(layout: geometry.Layout, settings: Settings) -> bool:
 
 def footprint(page: Page, shape: tuple[int, int] | None = None) -> np.ndarray | None:
     """The 4 corners (x, y; at `shape`, height x width, default the page image's) of the capture's own
-    pixels in the page image, the rest being corners a deskew filled in with paper; None when the
+    pixels in the page image, the rest being corners a deskew filled in; None when the
     capture covers the whole image (a loaded page, a quarter turn, a photo's sheet warped flat)."""
     if page.transform is None or page.source_size is None:
         return None

@@ -91,7 +91,7 @@ def _logistic(x: float, mid: float, width: float) -> float:
 def measure(image: np.ndarray, footprint: np.ndarray | None = None) -> dict[str, float]:
     """The raw readability measures of a page image (BGR or grey), in the image's own pixels.
     `footprint`: the corners of what the capture shows (`normalise.footprint`); its edge is the frame
-    too (a deskew's filled-in corners are not paper the print stops on)."""
+    too (print stops there as it stops at the frame)."""
     grey = geometry.to_grey(image)
     h, w = grey.shape
     s = min(1.0, WORK_MAX_PX / max(h, w))
@@ -190,7 +190,7 @@ def measure(image: np.ndarray, footprint: np.ndarray | None = None) -> dict[str,
 
 def _surround(grey: np.ndarray, box: np.ndarray, pad: int, poly: np.ndarray | None) -> float:
     """The SURROUND_PERCENTILE grey level within `pad` px of a character box, over captured pixels only
-    (the paper-coloured corners a deskew filled in are not the paper the character stands on)."""
+    (the corners a deskew filled in are not the paper the character stands on)."""
     x, y, bw, bh = (int(v) for v in box)
     x0, y0 = max(0, x - pad), max(0, y - pad)
     window = grey[y0 : y + bh + pad, x0 : x + bw + pad]

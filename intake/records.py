@@ -120,7 +120,7 @@ class Page:
     transform: np.ndarray | None = None
     steps: tuple[str, ...] = ()
     # (width, height) of the image as loaded, kept with `transform` so that where the capture's own
-    # pixels lie in `image` is known (`normalise.captured`): a deskew fills corners in with paper
+    # pixels lie in `image` is known (`normalise.footprint`): a deskew fills corners in
     source_size: tuple[int, int] | None = None
     ref: str = ""  # what logs say of this page, e.g. "D-2017-000123 f2 p1": never the client's file name
 

@@ -372,3 +372,14 @@ def test_a_picture_whose_marks_line_up_on_a_slant_is_not_turned(settings):
     layout = geometry.text_layout(img)
     assert layout.skew_deg == pytest.approx(-12.0, abs=1.0) and layout.skew_support == 0.0
     assert not any(s.startswith("deskew_") for s in normalise_page(image_page(img), settings).steps)
+
+
+def test_up_or_down_is_as_sure_on_a_short_note_as_its_characters_allow():
+    """Six lines of text: too few to vouch for a steep tilt (skew_support 0), plenty to tell up from
+    down. The up/down confidence was once scaled by the tilt's support instead of the characters seen."""
+    from tests.render import text_page
+
+    note = text_page(["Ordonnance du 12/10/2017 pour le chat MOZART, 4 ans, 5,2 kg."] * 6)
+    layout = geometry.text_layout(note)
+    assert layout.skew_support == 0.0
+    assert layout.rotation == 0 and layout.confidence >= Settings().orientation_min_confidence
