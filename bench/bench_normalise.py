@@ -32,16 +32,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.calibrate_readability import FONTS, render_source  # noqa: E402
-from extractors import geometry, sheet  # noqa: E402
-from extractors.loader import load_file  # noqa: E402
-from extractors.normalise import normalise_page, ocr_ready, orientation  # noqa: E402
-from extractors.ocr import detect_orientation, ocr_image  # noqa: E402
-from extractors.readability import score_readability  # noqa: E402
-from intake.settings import Settings  # noqa: E402
+from extractors.pages import geometry, sheet  # noqa: E402
+from extractors.pages.load import load_file  # noqa: E402
+from extractors.pages.normalise import normalise_page, ocr_ready, orientation  # noqa: E402
+from extractors.pages.ocr import detect_orientation, ocr_image  # noqa: E402
+from extractors.pages.readability import score_readability  # noqa: E402
+from intake.core.settings import Settings  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "real" / "invoices"
-FORM_PDF = ROOT / "intake" / "form" / "feuille_de_soins_blank.pdf"
-FORM_PNG = ROOT / "intake" / "form" / "feuille_de_soins_blank.png"
+FORM_PDF = ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.pdf"
+FORM_PNG = ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.png"
 SETTINGS = Settings(ocr_cache_dir=None)
 
 

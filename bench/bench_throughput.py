@@ -125,13 +125,13 @@ class MemorySampler:
 
 def child(inbox: str, out: str, runner: str, workers: int) -> None:
     """Run the flow once in this fresh process and print its figures as JSON."""
-    from intake import prefect_env
+    from flows import prefect_env
     prefect_env.configure()
     from prefect import flow
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
     from flows.inbox import process_inbox
-    from intake.settings import Settings
+    from intake.core.settings import Settings
 
     @flow(name="bench-warmup")
     def warmup() -> None:  # starts the ephemeral server outside the timed part

@@ -7,7 +7,7 @@ Sheets come from bench/care_sheet_synth.py: the "calib" seed family sets the
 thresholds; "eval" (other seeds, other handwriting fonts) only checks them; the
 unit tests use a third family. Capture kinds cycle clean / scan_grey /
 scan_colour / photo. Photos go to the reader raw (in perspective, on a table):
-the registration must cope without extractors.normalise (--normalise applies
+the registration must cope without extractors.pages.normalise (--normalise applies
 it first when it exists).
 
 Prints, per flag and capture kind, the accuracy and both kinds of error —
@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from care_sheet_synth import CAPTURES, make_page  # noqa: E402
 
-from extractors.care_sheet import Measures, read_care_sheet  # noqa: E402
-from extractors.form import PX_PER_MM  # noqa: E402
-from intake.records import Capture, Page  # noqa: E402
-from intake.settings import Settings  # noqa: E402
+from extractors.care_sheet.read import Measures, read_care_sheet  # noqa: E402
+from extractors.care_sheet.form import PX_PER_MM  # noqa: E402
+from intake.core.records import Capture, Page  # noqa: E402
+from intake.core.settings import Settings  # noqa: E402
 
 FLAGS = ["vet_stamp", "vet_signature", "owner_signature", "motif_ticked", "diagnosis_written",
          "medical_section_complete", "owner_date", "vet_date", "dated"]
@@ -81,7 +81,7 @@ def run_one(job: tuple[str, int, bool, Path | None]) -> dict:
                 capture=Capture.PDF_IMAGE if cap.kind == "clean" else Capture.IMAGE)
     if normalise:
         try:
-            from extractors.normalise import normalise_page
+            from extractors.pages.normalise import normalise_page
 
             page = normalise_page(page, Settings())
         except ImportError:
@@ -90,7 +90,7 @@ def run_one(job: tuple[str, int, bool, Path | None]) -> dict:
     t, c = time.perf_counter(), time.process_time()
     facts = read_care_sheet(page, Settings(), measures=m)
     wall, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
-    from extractors.form import register_cached
+    from extractors.care_sheet.form import register_cached
 
     reg = register_cached(page.image)
     rec = {
@@ -199,7 +199,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--normalise", action="store_true", help="run extractors.normalise first, when it exists")
+    ap.add_argument("--normalise", action="store_true", help="run extractors.pages.normalise first, when it exists")
     ap.add_argument("--out", type=Path, help="write every record as JSON here")
     ap.add_argument("--cache", type=Path, help="keep rendered sheets here between runs")
     ap.add_argument("--show-errors", action="store_true", help="list the sheets with a wrong flag")

@@ -34,21 +34,21 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractors.loader import load_file  # noqa: E402
-from extractors import stages  # noqa: E402
-from extractors.normalise import normalise_page, ocr_ready  # noqa: E402
-from extractors.ocr import ocr_image  # noqa: E402
-from intake.errors import OcrError  # noqa: E402
-from extractors.readability import CURVES, GATE_CAP_SHARE, judge  # noqa: E402
-from intake.records import Capture, Page  # noqa: E402
-from intake.settings import Settings  # noqa: E402
+from extractors.pages.load import load_file  # noqa: E402
+from intake.pipeline import stages  # noqa: E402
+from extractors.pages.normalise import normalise_page, ocr_ready  # noqa: E402
+from extractors.pages.ocr import ocr_image  # noqa: E402
+from intake.core.errors import OcrError  # noqa: E402
+from extractors.pages.readability import CURVES, GATE_CAP_SHARE, judge  # noqa: E402
+from intake.core.records import Capture, Page  # noqa: E402
+from intake.core.settings import Settings  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "real" / "invoices"
 REAL_PDFS = [  # one of each distinct printed page (the *_MINIMUM twins repeat a BASICWL page)
     "fnfe_Avoir_FR_type381_BASIC.pdf", "fnfe_Facture_DOM_BASICWL.pdf", "fnfe_Facture_FR_BASICWL.pdf",
     "fnfe_Facture_UE_BASICWL.pdf", "i2d_NetpresseInvoice.pdf", "i2d_free_fiber.pdf",
 ]
-FORM_PDF = ROOT / "intake" / "form" / "feuille_de_soins_blank.pdf"
+FORM_PDF = ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.pdf"
 FONTS = [
     "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
     "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
@@ -305,7 +305,7 @@ def run_one(task: tuple) -> dict:
     t1 = cpu_now()
     r = stages.readability(page, settings)  # as the pipeline does: native pixels (the warp's enlargement is not blur)
     t2 = cpu_now()
-    # OCR the way the pipeline does (intake.dossier.read_page): sparse text above the threshold,
+    # OCR the way the pipeline does (intake.pipeline.dossier.read_page): sparse text above the threshold,
     # layout analysis below it
     psm = settings.ocr_psm if r.score >= settings.readability_threshold else settings.ocr_psm_unreadable
     try:

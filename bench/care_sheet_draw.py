@@ -18,7 +18,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 REPO = Path(__file__).resolve().parent.parent
-FORM_DIR = REPO / "intake" / "form"
+FORM_DIR = REPO / "extractors" / "care_sheet" / "feuille_de_soins"
 DPI = 200  # the filled master sheet, like a PDF page the loader renders at 200 dpi
 PPM = DPI / 25.4
 FONTS = Path("/usr/share/fonts/truetype")

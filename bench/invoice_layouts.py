@@ -191,10 +191,10 @@ def run(args: tuple[int, bool]) -> dict:
     import cv2
     import numpy as np
 
-    from extractors.invoice import read_invoice
-    from extractors.loader import load_file
-    from extractors.ocr import ocr_image
-    from intake.settings import Settings
+    from extractors.invoice.fields import read_invoice
+    from extractors.pages.load import load_file
+    from extractors.pages.ocr import ocr_image
+    from intake.core.settings import Settings
 
     items, truth = make(seed)
     settings = Settings()

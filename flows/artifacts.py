@@ -15,14 +15,14 @@ from pathlib import Path
 
 import cv2
 
-from intake.messages import STATUS_FR
-from intake.records import Decision, DocumentResult, DossierResult
+from intake.core.messages import STATUS_FR
+from intake.core.records import Decision, DocumentResult, DossierResult
 
 PAGE_THUMB_PX = 240  # longest side of a page thumbnail in the artifact
 CROP_PX = 220  # longest side of a zone crop
 JPEG_QUALITY = 70
 MAX_CROPS = 6  # per document: the zones that decided first
-# Which crop shows the evidence for a reason (zone ids of intake/form/layout.json).
+# Which crop shows the evidence for a reason (zone ids of extractors/care_sheet/feuille_de_soins/layout.json).
 ZONES_OF_REASON = {
     "VET_STAMP_MISSING": ("vet_stamp_signature",),
     "VET_SIGNATURE_MISSING": ("vet_stamp_signature",),

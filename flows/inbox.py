@@ -1,7 +1,7 @@
 """Prefect orchestration only: one flow clears an inbox, one thin task per dossier.
 
-The work itself is `intake.dossier.process_dossier`, a plain function; claiming,
-archiving and crash recovery are `intake.archive`; what the UI shows is
+The work itself is `intake.pipeline.dossier.process_dossier`, a plain function; claiming,
+archiving and crash recovery are `intake.queue.archive`; what the UI shows is
 `flows.artifacts`. The flow claims a dossier only when a worker slot is free, so
 two runs on two workers share an inbox without ever taking the same dossier.
 """
@@ -17,14 +17,15 @@ from prefect.runtime import task_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import dossier_markdown, publish_dossier, publish_run, reused_markdown
-from intake import archive as queue
-from intake.csvout import RESULTS_DIR, save_result, write_csvs
-from intake.dossier import now_iso, process_dossier
-from intake.errors import IntakeError
-from intake.manifest import read_manifest, safe_id
-from intake.messages import STATUS_FR, message_fr
-from intake.records import Decision, DossierResult, Finding, ReasonCode
-from intake.settings import Settings
+from intake.queue import archive as queue
+from intake.results.store import RESULTS_DIR, save_result, write_csvs
+from intake.pipeline.dossier import now_iso, process_dossier
+from intake.core.errors import IntakeError
+from intake.core.inbox import safe_id
+from intake.pipeline.manifest import read_manifest
+from intake.core.messages import STATUS_FR, message_fr
+from intake.core.records import Decision, DossierResult, Finding, ReasonCode
+from intake.core.settings import Settings
 from validators.rules import decide
 
 

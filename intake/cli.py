@@ -5,13 +5,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from intake import prefect_env
+from flows import prefect_env
 
 
 def _run(args: argparse.Namespace) -> int:
     prefect_env.configure()
     from flows.inbox import run_inbox  # imports Prefect: after configure()
-    from intake.settings import Settings
+    from intake.core.settings import Settings
 
     settings = Settings.from_env(workers=args.workers, render_dpi=args.dpi)
     out = Path(args.out).resolve()
@@ -29,10 +29,10 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "eval":
-        from intake.evaluate import main as eval_main
+        from evaluation.evaluate import main as eval_main
         return eval_main(argv[1:])
     if argv and argv[0] == "eval-real":
-        from extractors.real_eval import main as real_main
+        from evaluation.real_invoices import main as real_main
         return real_main(argv[1:])
 
     parser = argparse.ArgumentParser(prog="intake", description="Claims intake: read, check and route dossiers.")

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PREFECT_HOME="${PREFECT_HOME:-$PWD/.prefect/test}"
+# the floors of pyproject.toml [tool.importlinter]: CLI > flows > pipeline > readers, rules > core
+.venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest -n 2 -q --maxfail=20 "$@"

@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from intake import prefect_env
-from intake.settings import REPO_ROOT, Settings
+from flows import prefect_env
+from intake.core.settings import REPO_ROOT, Settings
 
-FORM_PDF = REPO_ROOT / "intake" / "form" / "feuille_de_soins_blank.pdf"
-FORM_PNG = REPO_ROOT / "intake" / "form" / "feuille_de_soins_blank.png"
+FORM_PDF = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.pdf"
+FORM_PNG = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.png"
 REAL_DIR = REPO_ROOT.parent / "shared" / "real" / "invoices"
 
 

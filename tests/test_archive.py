@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from intake import archive as queue
+from intake.queue import archive as queue
 from tests.render import INVOICE_LINES, intake_run, text_pdf, write_dossier
 
 
@@ -102,7 +102,7 @@ def test_recover_returns_claims_of_dead_runs_only(tmp_path):
 @pytest.mark.flow
 def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):
     from flows.inbox import run_inbox
-    from intake.settings import Settings
+    from intake.core.settings import Settings
 
     inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
@@ -135,16 +135,16 @@ def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, pref
 
 @pytest.mark.flow
 def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, prefect_harness, monkeypatch):
-    import intake.dossier
+    import intake.pipeline.dossier
     from flows.inbox import run_inbox
-    from intake.settings import Settings
+    from intake.core.settings import Settings
 
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
     for name in ("D-FLAKY", "D-BROKEN", "D-FINE"):
         write_dossier(inbox, name, invoice)
     calls: dict[str, int] = {}
-    real = intake.dossier._process
+    real = intake.pipeline.dossier._process
 
     def failing(manifest, *args, **kw):  # out of memory on a page, as numpy reports it
         calls[manifest.dossier_id] = calls.get(manifest.dossier_id, 0) + 1
@@ -152,7 +152,7 @@ def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, pre
             raise MemoryError("Unable to allocate 2.1 GiB for an array")
         return real(manifest, *args, **kw)
 
-    monkeypatch.setattr(intake.dossier, "_process", failing)
+    monkeypatch.setattr(intake.pipeline.dossier, "_process", failing)
     settings = Settings(workers=2)
     summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings, archive=tmp_path / "arch")}
     assert calls == {"D-FLAKY": 2, "D-BROKEN": settings.infra_retries + 1, "D-FINE": 1}

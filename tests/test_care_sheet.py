@@ -8,10 +8,10 @@ from dataclasses import replace
 import cv2
 import pytest
 
-from extractors.care_sheet import Measures, read_care_sheet
-from intake.dossier import read_page
-from intake.records import Capture, CareSheetFacts, DocType, Page, ReasonCode
-from intake.settings import REPO_ROOT
+from extractors.care_sheet.read import Measures, read_care_sheet
+from intake.pipeline.dossier import read_page
+from intake.core.records import Capture, CareSheetFacts, DocType, Page, ReasonCode
+from intake.core.settings import REPO_ROOT
 from validators.care_sheet import CARE_SHEET_RULES, check_care_sheet
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
@@ -239,8 +239,8 @@ def _stamp_with_lines(signed: bool, seed: int):
     thin-pen signature whose strokes run down across those lines (drawn, not rendered: exact geometry)."""
     import numpy as np
 
-    from extractors.care_sheet_vet import search_box
-    from extractors.form import PX_PER_MM
+    from extractors.care_sheet.vet import search_box
+    from extractors.care_sheet.form import PX_PER_MM
 
     x0, y0, x1, y1 = search_box()
     mm = lambda v: int(round(v * PX_PER_MM))  # noqa: E731
@@ -269,7 +269,7 @@ def test_thin_signature_running_down_across_the_stamps_print_is_a_signature(seed
     lost its crossings and read as 14 mm² of scattered pieces, under the thresholds."""
     import numpy as np
 
-    from extractors.care_sheet_vet import analyse_layer
+    from extractors.care_sheet.vet import analyse_layer
 
     signed_ink, unsigned_ink = _stamp_with_lines(True, seed), _stamp_with_lines(False, seed)
     signed = analyse_layer("t", signed_ink, np.zeros_like(signed_ink))

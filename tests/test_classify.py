@@ -1,6 +1,6 @@
-from extractors.classify import classify_text, group_pages
-from extractors.ocr import ocr_image
-from intake.records import DocType
+from extractors.documents.classify import classify_text, group_pages
+from extractors.pages.ocr import ocr_image
+from intake.core.records import DocType
 from tests.render import INVOICE_LINES, PRESCRIPTION_LINES, text_page
 
 
@@ -12,7 +12,7 @@ def test_real_ocr_of_rendered_pages_is_classified(settings):
 
 
 def test_care_sheet_title_wins_over_its_printed_totals(settings):
-    from extractors.loader import load_file
+    from extractors.pages.load import load_file
     from tests.conftest import FORM_PDF
 
     page = load_file(FORM_PDF, "fs.pdf", settings).pages[0]
@@ -37,7 +37,7 @@ def test_a_pharmacy_invoice_quoting_its_prescription_is_an_invoice():
 
 
 def test_the_lines_page_of_a_long_invoice_joins_its_totals_page():
-    from extractors.classify import join_continuations
+    from extractors.documents.classify import join_continuations
 
     lines_page = ("Facture du 21/10/2017 Thierry BERNARD\nConsultation du 16/10/2017 - Dr Camille VINCENT\n"
                   "Patient : Hercule\nDésignation QuantitéPrix unitaire HT Montant HT\n"

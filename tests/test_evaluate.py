@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from intake.evaluate import evaluate, format_text, main, match_documents
+from evaluation.evaluate import evaluate, format_text, main, match_documents
 
 TRUTH_DOSSIERS = """dossier_id,decision,status_fr,reasons,message_fr,processed_at,capture
 D1,accept,A traiter,,,,scan

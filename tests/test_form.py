@@ -1,4 +1,4 @@
-"""Registration of real rendered care sheets onto the blank form (extractors/form.py)."""
+"""Registration of real rendered care sheets onto the blank form (extractors/care_sheet/form.py)."""
 from __future__ import annotations
 
 import sys
@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from extractors import form
-from extractors.care_sheet import looks_like_care_sheet
-from intake.settings import REPO_ROOT
+from extractors.care_sheet import form
+from extractors.care_sheet.read import looks_like_care_sheet
+from intake.core.settings import REPO_ROOT
 from tests.render import INVOICE_LINES, text_page
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))

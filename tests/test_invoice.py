@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from extractors.invoice import (
+from extractors.invoice.fields import (
     invoice_kind,
     invoice_score,
     is_invoice,
@@ -13,11 +13,11 @@ from extractors.invoice import (
     prescription_score,
     read_invoice,
 )
-from extractors.invoice_labels import match_labels
-from extractors.invoice_lines import build_lines, digitise
-from extractors.siret import luhn_ok
+from extractors.invoice.labels import match_labels
+from extractors.invoice.lines import build_lines, digitise
+from extractors.invoice.siret import luhn_ok
 from extractors import vocab
-from intake.records import InvoiceKind, PageText, TextSource, Word
+from intake.core.records import InvoiceKind, PageText, TextSource, Word
 
 CHAR_W, LINE_H, LEFT, TOP = 18, 60, 120, 150
 ISSUER_SIRET = "73282932000074"  # Luhn-valid
@@ -402,7 +402,7 @@ def render(rows: list, size_px: int = 30) -> np.ndarray:
 
 @pytest.mark.parametrize("kind", ["veterinary", "pharmacy"])
 def test_rendered_invoice_through_tesseract(kind: str, settings) -> None:
-    from extractors.ocr import ocr_image
+    from extractors.pages.ocr import ocr_image
 
     if kind == "veterinary":
         rows = [*vet_header(), "", [(LEFT, "FACTURE N° F-2017-0412"), (1000, "Client : M. Martin")],

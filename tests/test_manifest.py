@@ -1,7 +1,8 @@
 import json
 from pathlib import Path
 
-from intake.manifest import read_manifest, ready_dossiers
+from intake.core.inbox import ready_dossiers
+from intake.pipeline.manifest import read_manifest
 
 
 def _dossier(root: Path, name: str, manifest: bytes | None, files=("a.pdf",)) -> Path:

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from extractors import geometry, sheet
-from extractors.loader import load_file
-from extractors.normalise import normalise_page, ocr_ready
-from extractors.ocr import ocr_image
-from intake.records import Capture, Page
-from intake.settings import REPO_ROOT, Settings
+from extractors.pages import geometry, sheet
+from extractors.pages.load import load_file
+from extractors.pages.normalise import normalise_page, ocr_ready
+from extractors.pages.ocr import ocr_image
+from intake.core.records import Capture, Page
+from intake.core.settings import REPO_ROOT, Settings
 
-FORM_PNG = REPO_ROOT / "intake" / "form" / "feuille_de_soins_blank.png"  # 150 dpi
+FORM_PNG = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.png"  # 150 dpi
 REAL = REPO_ROOT.parent / "shared" / "real" / "invoices"
 needs_real = pytest.mark.skipif(not (REAL / "captures.csv").exists(), reason="shared/real/invoices not present")
 
@@ -161,7 +161,7 @@ def test_ocr_ready_flattens_a_shadow(form):
 def test_a_quad_no_camera_makes_of_a_sheet_is_not_warped():
     import numpy as np
 
-    from extractors.sheet import plausible_sheet
+    from extractors.pages.sheet import plausible_sheet
 
     # what a watershed following a shadow returned on a real-looking photo: sides 1660/830, a 35-degree corner
     shadow = np.array([[312, 245], [1712, 1127], [1641, 1862], [67, 2134]], float)
@@ -179,7 +179,7 @@ def _canvas(dpi: int = 300) -> tuple[Image.Image, float]:
 def test_rules_are_erased_letters_and_filled_bands_are_not():
     from PIL import ImageDraw, ImageFont
 
-    from extractors.normalise import erase_rules
+    from extractors.pages.normalise import erase_rules
     from tests.render import FONT
 
     img, px = _canvas()
@@ -200,7 +200,7 @@ def test_rules_are_erased_letters_and_filled_bands_are_not():
 def test_white_print_on_a_dark_band_is_lifted_shadows_and_bold_titles_are_not(settings):
     from PIL import ImageDraw, ImageFont
 
-    from extractors.normalise import lift_inverted
+    from extractors.pages.normalise import lift_inverted
     from tests.render import FONT
 
     img, px = _canvas()
@@ -224,8 +224,8 @@ def test_white_print_on_a_dark_band_is_lifted_shadows_and_bold_titles_are_not(se
 def test_a_scanned_invoice_with_a_ruled_table_gives_its_total(settings):
     """A generated clinic invoice, scanned: Tesseract's layout analysis (psm 3) took its ruled table for
     a picture and read no amount at all; ruled lines erased and sparse-text OCR, the total is read."""
-    from extractors.invoice import read_invoice
-    from intake.dossier import read_page
+    from extractors.invoice.fields import read_invoice
+    from intake.pipeline.dossier import read_page
 
     page = load_file(REPO_ROOT / "tests" / "data" / "ruled_scan.jpg", "facture.jpg", settings).pages[0]
     reading = read_page(page, "invoice", settings, None)
@@ -236,9 +236,9 @@ def test_a_scanned_invoice_with_a_ruled_table_gives_its_total(settings):
 def test_a_siret_in_small_print_misread_on_the_page_is_read_on_a_second_look(settings):
     """A generated clinic invoice scanned at 150 dpi: the page's OCR reads its footer's SIRET as
     'SIRET 189 999 345 Sos' (no valid SIRET); the pipeline OCRs that line again, enlarged, and reads it."""
-    from extractors import stages
-    from extractors.invoice import read_invoice
-    from intake.dossier import read_page
+    from intake.pipeline import stages
+    from extractors.invoice.fields import read_invoice
+    from intake.pipeline.dossier import read_page
 
     page = load_file(REPO_ROOT / "tests" / "data" / "small_print_siret_scan.jpg", "scan.jpg", settings).pages[0]
     reading = read_page(page, "invoice", settings, None)
@@ -306,7 +306,7 @@ def test_a_turned_care_sheet_runs_on_past_its_vet_band_to_the_paper_edge(setting
     ('une partie de la feuille manque sur l'image', 2 care sheets in a fresh 200-dossier draw). Each
     part of the edge across now counts where the photo shows it; and the look beyond is taken again
     from the new side, as long as the sheet runs on (a band, then the paper's edge)."""
-    from extractors.care_sheet import read_care_sheet
+    from extractors.care_sheet.read import read_care_sheet
 
     path = REPO_ROOT / "tests" / "data" / "care_sheet_photo_vet_band.jpg"
     page = normalise_page(load_file(path, path.name, settings).pages[0], settings)
@@ -322,7 +322,7 @@ def test_a_sheet_running_out_of_the_photo_is_not_cut_across_by_a_false_outline(s
     signature were 'hors de l'image' (an invoice's header was cut the same way: 'document coupé').
     Every side of an outline must be the paper's edge (a colour step across it along at least half
     its length); this one is not, so the photo is kept unwarped and the form registration finds it."""
-    from extractors.care_sheet import read_care_sheet
+    from extractors.care_sheet.read import read_care_sheet
 
     path = REPO_ROOT / "tests" / "data" / "care_sheet_photo_out_of_frame.jpg"
     raw = load_file(path, path.name, settings).pages[0]

@@ -1,4 +1,4 @@
-from extractors.ocr import ocr_image
+from extractors.pages.ocr import ocr_image
 from tests.render import INVOICE_LINES, text_page
 
 

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from extractors.loader import load_file
-from extractors.normalise import normalise_page
-from extractors.readability import READABILITY_DEFECTS_FR, score_readability
-from intake.records import Capture, Page
-from intake.settings import REPO_ROOT, Settings
+from extractors.pages.load import load_file
+from extractors.pages.normalise import normalise_page
+from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
+from intake.core.records import Capture, Page
+from intake.core.settings import REPO_ROOT, Settings
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-FORM_PNG = REPO_ROOT / "intake" / "form" / "feuille_de_soins_blank.png"
+FORM_PNG = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.png"
 REAL = REPO_ROOT.parent / "shared" / "real" / "invoices"
 DPI = 200
 LINES = [
@@ -98,7 +98,7 @@ def test_cut_page_names_cut_off(page, settings):
 def test_print_cut_by_a_crooked_scan_is_still_cut_once_turned_back(page, settings):
     """Laid crooked and cut through its lines by the scanner's frame, then turned back upright on a
     wider canvas: the cut edge is inside the image, and it is still where the print stops."""
-    from extractors.stages import normalise, readability
+    from intake.pipeline.stages import normalise, readability
 
     h, w = page.shape[:2]
     cut = page[:, : int(w * 0.6)]  # the right of every line is gone...
@@ -116,7 +116,7 @@ def test_the_corners_a_deskew_uncovers_draw_no_print_along_the_capture_edge(sett
     (fresh draw seed 61). The uncovered corners were filled with the paper's colour: the table along
     them then read as 13 characters cut by the capture's edge, 'document coupé'. They take the colour
     of the image's own edge (here the table), so the capture's edge draws nothing."""
-    from extractors.stages import normalise, readability
+    from intake.pipeline.stages import normalise, readability
 
     path = REPO_ROOT / "tests" / "data" / "invoice_photo_unwarped_on_table.jpg"
     turned = normalise(load_file(path, path.name, settings).pages[0], settings)
@@ -183,10 +183,10 @@ def test_small_sharp_phone_photo_is_not_blurred_by_the_warps_enlargement(setting
 
     import cv2
 
-    from extractors import stages
-    from extractors.normalise import enlargement
-    from intake.records import Capture, Page
-    from intake.settings import REPO_ROOT
+    from intake.pipeline import stages
+    from extractors.pages.normalise import enlargement
+    from intake.core.records import Capture, Page
+    from intake.core.settings import REPO_ROOT
 
     sys.path.insert(0, str(REPO_ROOT / "bench"))
     from care_sheet_synth import Scenario, capture, render_sheet, rng_for
@@ -231,9 +231,9 @@ def test_a_page_too_dark_for_a_person_is_illegible_even_if_tesseract_reads_it(se
     """The next reader is a claims handler: paper at 6 % brightness is 'too dark' whatever OCR manages."""
     import numpy as np
 
-    from extractors.normalise import ocr_ready
-    from extractors.ocr import ocr_image
-    from extractors.readability import READABILITY_DEFECTS_FR, score_readability
+    from extractors.pages.normalise import ocr_ready
+    from extractors.pages.ocr import ocr_image
+    from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
     from tests.render import INVOICE_LINES, text_page
 
     page = text_page(INVOICE_LINES)
@@ -252,8 +252,8 @@ def test_a_low_resolution_photo_of_our_form_is_judged_on_what_was_written_not_it
     read are large: the care sheet stays legible (its zones are read by pixels, not OCR)."""
     import cv2
 
-    from intake.dossier import read_page
-    from intake.records import Capture, Page
+    from intake.pipeline.dossier import read_page
+    from intake.core.records import Capture, Page
     from tests.render import filled_care_sheet
 
     path = filled_care_sheet(tmp_path / "fs.jpg", kind="photo")
@@ -284,8 +284,8 @@ def test_large_soft_print_passes_and_small_print_as_blurred_does_not(settings):
     the character height. Blurred small print swells into blobs as tall as large print, so heights
     are trusted only up to 20 px, or half the line pitch when lines stand far apart (a receipt enlarged
     to the page): the large print was scored 'blur' (0.17-0.49 on such receipts) though Tesseract reads it."""
-    from extractors.normalise import ocr_ready
-    from extractors.ocr import ocr_image
+    from extractors.pages.normalise import ocr_ready
+    from extractors.pages.ocr import ocr_image
 
     large = _large_print_page(22, 3.5)
     r = score_readability(large, settings)
@@ -317,8 +317,8 @@ def test_sparse_print_on_burnt_out_paper_is_measured_on_its_ink(settings):
     (noise on clipped paper), and the noise estimate (median residual: 0 on clipped paper) let them
     pass for ink: contrast measured 1 grey level, the page scored 0 'overexposed' though its ink sits
     200 levels under the paper and Tesseract reads it."""
-    from extractors.normalise import ocr_ready
-    from extractors.ocr import ocr_image
+    from extractors.pages.normalise import ocr_ready
+    from extractors.pages.ocr import ocr_image
 
     w, h = int(210 / 25.4 * DPI), int(297 / 25.4 * DPI)
     img = Image.new("RGB", (w, h), "white")
@@ -340,7 +340,7 @@ def test_a_page_too_dark_for_a_person_stays_ranked_by_what_tesseract_reads(page,
     but it is no measure of how much text is there. Multiplied in, it put a page Tesseract reads whole
     at 0.00, level with a blurred page nobody reads; it now lowers a page at most to just under the
     threshold, so pages keep their order by what can be read, and routing is as before."""
-    from extractors.readability import GATE_CAP_SHARE
+    from extractors.pages.readability import GATE_CAP_SHARE
 
     t = settings.readability_threshold
     dark = score_readability(noisy(page.astype(np.float32) * 0.07, 1.0), settings)

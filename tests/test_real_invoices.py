@@ -9,9 +9,9 @@ import csv
 
 import pytest
 
-from extractors import real_eval
-from extractors.invoice import read_invoice
-from extractors.loader import load_file
+from evaluation import real_invoices as real_eval
+from extractors.invoice.fields import read_invoice
+from extractors.pages.load import load_file
 from tests.conftest import REAL_DIR
 
 pytestmark = pytest.mark.skipif(not (REAL_DIR / "truth.csv").exists(), reason="real invoices folder absent")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from intake.messages import IMPLIES, message_fr
-from intake.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
+from intake.core.messages import IMPLIES, message_fr
+from intake.core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
 
 SUPPORTING_KINDS = (InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)
 

@@ -19,7 +19,7 @@ import numpy as np
 T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]
-FORM_DIR = REPO / "intake" / "form"  # the care-sheet form: blank PDF + layout.json
+FORM_DIR = REPO / "extractors" / "care_sheet" / "feuille_de_soins"  # the care-sheet form: blank PDF + layout.json
 FONT_ROOT = Path("/usr/share/fonts")
 
 
