@@ -63,3 +63,49 @@ def test_an_empty_document_list_with_nothing_uploaded_is_a_valid_request_without
     assert empty.documents == () and not empty.problems
     unlisted = read_manifest(_dossier(tmp_path, "U", m, files=("facture.pdf",)))  # files the list forgot
     assert unlisted.problems and [d.file for d in unlisted.documents] == ["facture.pdf"]
+
+
+def test_hostile_manifests_are_problems_never_exceptions(tmp_path):
+    """Deep nesting, a huge file, values of odd types, lone surrogates: each a listed problem."""
+    deep = b'{"dossier_id": "D", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    cases = {
+        "deep": deep,
+        "huge": b'{"dossier_id": "D", "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        "bigint": b'{"dossier_id": ' + b"9" * 5000 + b', "documents": []}',
+        "types": b'{"dossier_id": "D", "documents": [{"file": ["a.pdf"], "slot": {"x": 1}}, 3, null]}',
+        "surrogate": b'{"dossier_id": "D-\\ud800", "documents": [{"file": "a\\udc80.pdf", "slot": "invoice"}]}',
+    }
+    for name, raw in cases.items():
+        man = read_manifest(_dossier(tmp_path, name, raw))
+        assert man.problems or name == "surrogate", name  # a name no file has: the loader says it is absent
+        "|".join([man.dossier_id, *man.problems, *(d.file for d in man.documents)]).encode("utf-8")  # writable
+
+
+def test_links_fifos_and_folders_inside_a_dossier_are_refused_never_followed(tmp_path):
+    import os
+
+    d = _dossier(tmp_path, "A", None, files=("a.pdf",))
+    (d / "inside.pdf").symlink_to(d / "a.pdf")
+    (d / "loop.pdf").symlink_to(d / "loop.pdf")
+    os.mkfifo(d / "pipe.pdf")
+    (d / "sub.pdf").mkdir()
+    m = {"dossier_id": "D", "documents": [{"file": f, "slot": "other"}
+                                          for f in ("a.pdf", "inside.pdf", "loop.pdf", "pipe.pdf", "sub.pdf")]}
+    (d / "manifest.json").write_text(json.dumps(m))
+    man = read_manifest(d)
+    assert [e.file for e in man.documents] == ["a.pdf"]
+    assert len(man.problems) == 4
+    (d / "manifest.json").write_text("{broken")  # the folder's own files: regular files only
+    assert [e.file for e in read_manifest(d).documents] == ["a.pdf"]
+
+
+def test_a_name_written_nfd_on_disk_is_found_from_its_nfc_spelling(tmp_path):
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "facture_vétérinaire.pdf")
+    nfc = unicodedata.normalize("NFC", "facture_vétérinaire.pdf")
+    assert nfd != nfc
+    d = _dossier(tmp_path, "A", None, files=(nfd,))
+    (d / "manifest.json").write_text(json.dumps({"dossier_id": "D", "documents": [{"file": nfc, "slot": "invoice"}]}))
+    man = read_manifest(d)
+    assert not man.problems and man.documents[0].path.name == nfd and man.documents[0].path.is_file()

@@ -28,9 +28,9 @@ def test_never_more_tesseract_processes_than_workers_however_many_threads_ask(se
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    import pytesseract
+    from extractors.pages.ocr import Tesseract
 
-    real = pytesseract.image_to_data
+    real = Tesseract._run
     running, peak, lock = [0], [0], threading.Lock()
 
     def counting(*args, **kwargs):  # the real Tesseract, only counted
@@ -43,10 +43,49 @@ def test_never_more_tesseract_processes_than_workers_however_many_threads_ask(se
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(pytesseract, "image_to_data", counting)
+    monkeypatch.setattr(Tesseract, "_run", counting)
     one = settings.model_copy(update={"workers": 1, "ocr_cache_dir": None})
     pages = [text_page([f"Page {i}", *INVOICE_LINES]) for i in range(4)]
     with ThreadPoolExecutor(4) as pool:
         texts = list(pool.map(lambda im: ocr_image(im, one), pages))
     assert all("FACTURE" in t.text for t in texts)
     assert peak[0] == 1
+
+
+def test_the_engine_reads_what_pytesseract_reads_and_sets_no_environment_of_ours(settings):
+    """Same command, same parser: the words, boxes and confidences of pytesseract's image_to_data.
+    OMP_THREAD_LIMIT goes to each tesseract process only, never into our own environment."""
+    import os
+    import subprocess
+    import sys
+
+    import pytesseract
+
+    from extractors.pages.ocr import Tesseract, _parse
+
+    image = text_page(INVOICE_LINES)
+    engine = Tesseract.from_settings(settings.model_copy(update={"ocr_cache_dir": None}))
+    ours = engine.read(image)
+    theirs = _parse(pytesseract.image_to_data(image, lang=settings.ocr_languages,
+                                              config=f"--psm {settings.ocr_psm} --oem 1",
+                                              output_type=pytesseract.Output.DICT))
+    assert ours.words == theirs and len(ours.words) > 10
+    assert engine.env()["OMP_THREAD_LIMIT"] == "1"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    probe = "import os, extractors.pages.ocr, intake.pipeline.dossier; assert 'OMP_THREAD_LIMIT' not in os.environ"
+    assert subprocess.run([sys.executable, "-c", probe], env=env).returncode == 0
+
+
+def test_a_missing_tesseract_is_an_ocr_error_not_a_crash(settings):
+    from dataclasses import replace
+
+    import pytest
+
+    from extractors.pages.ocr import Tesseract
+    from intake.core.errors import OcrError
+
+    engine = replace(Tesseract.from_settings(settings.model_copy(update={"ocr_cache_dir": None})),
+                     command="/nonexistent/tesseract", retries=0)
+    with pytest.raises(OcrError):
+        engine.read(text_page(INVOICE_LINES))
+    assert engine.orientation(text_page(INVOICE_LINES)) is None

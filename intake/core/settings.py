@@ -1,7 +1,13 @@
-"""The one settings object: every threshold, language, DPI, timeout and path.
+"""The one settings object: what an operator may change, in one validated model.
 
-Read from `INTAKE_<NAME>` environment variables (e.g. `INTAKE_RENDER_DPI=200`)
-and flags, validated by pydantic, then passed in. No magic numbers elsewhere.
+Read from `INTAKE_<NAME>` environment variables (e.g. `INTAKE_RENDER_DPI=200`) and
+flags, validated by pydantic, then passed in (inside the pipeline, through
+`intake.pipeline.context.Reader`). Here: languages, DPI, timeouts, retries, limits,
+the decision thresholds an operator tunes (readability, OCR confidence, orientation)
+and paths. Not here, on purpose: the constants of a method (kernel sizes, the
+geometry of our form, label weights, measured curves). Each of those is named, with
+a one-line reason, beside the code that uses it; changing one is changing the
+method, measured by `bench/`, not a setting.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     # --- OCR -------------------------------------------------------------
+    ocr_engine: str = "tesseract"  # extractors.pages.ocr.ENGINES: which engine reads pages
     ocr_languages: str = "fra+eng"
     ocr_timeout_s: float = Field(60.0, gt=0)
     # Tesseract page segmentation: 11, sparse text. Tesseract's own layout analysis (3) drops whole
