@@ -27,10 +27,17 @@ CARE_SHEET_CUES: tuple[tuple[str, float], ...] = (
     ("partie financière", 3), ("demande de remboursement", 2),
 )
 CARE_SHEET_CUE_MIN = 6.0  # the title alone, or two of the form's section titles: the page is our care sheet
+# Three printed amounts alone (3 x 0.5 = 1.5 of 6) score 0.25: not an invoice by themselves, but
+# enough for a lines-only page to join the invoice beside it (INVOICE_CONTINUATION_MIN).
 INVOICE_MONEY_WEIGHT = 0.5  # each printed amount with a currency (at most CUE_MAX_REPEATS)
+# "Facture" + "Total TTC" + "TVA" + "SIRET" (2 + 2 + 1 + 1): a plain invoice's title and totals read as fully one.
 INVOICE_SCORE_SATURATION = 6.0  # raw cue weight at which invoice_score reaches 1.0
-PRESCRIPTION_SCORE_SATURATION = 6.0
+# "Ordonnance" + "Rp" + one dosage line ("matin et soir"): a plain prescription reads as fully one.
+PRESCRIPTION_SCORE_SATURATION = 6.0  # raw cue weight at which prescription_score reaches 1.0
+# Raw weight 3: "facture" with one totals label, or a title only invoices print ("note d'honoraires");
+# a stray "total" or "TVA" on some other page does not get there.
 INVOICE_SCORE_THRESHOLD = 0.5
+# Raw weight 3: the word "ordonnance" alone, or "Rp" with a dosage; a drug's name and "comprimés" do not.
 PRESCRIPTION_SCORE_THRESHOLD = 0.5
 # A pharmacy invoice quotes the prescription ("Ordonnance du ...", "Prescripteur", doses) while a
 # prescription carries no invoice cues at all (score 0 on every sample): a page that reads as an

@@ -23,6 +23,8 @@ from extractors.invoice.lines import Line, build_lines, fold
 from extractors.invoice.siret import IDENTITY_ROLES, choose_siret, lines_to_reread
 from intake.core.records import InvoiceFacts, InvoiceKind, PageText, TextSource
 
+# Taken as what clean print scores: at or above it OCR costs nothing, below it every field's confidence
+# shrinks in proportion (45, the pipeline's legibility floor min_ocr_confidence, halves them).
 OCR_CONF_FULL = 90.0  # mean Tesseract confidence at which OCR costs a field nothing
 
 
