@@ -1,13 +1,15 @@
 """Everything the invoice reader knows about French (and a little English) invoices, as data.
 
 Labels with their role and priority, excluded labels, date words, VAT rates, the
-vocabularies that tell a veterinary invoice from a pharmacy's or a laboratory's, and
-the cues that say "this page is an invoice / a prescription". The code in
-extractors/{invoice_lines,amounts,dates,siret,invoice}.py only interprets these tables:
-adding a label or a month spelling is a one-line change here.
+vocabularies that tell a veterinary invoice from a pharmacy's or a laboratory's, and the
+words that tell an English page from a French one. The code in
+extractors/invoice/{lines,labels,amounts,dates,siret,kind,cues,fields}.py only interprets
+these tables: adding a label or a month spelling is a one-line change here. The cues that
+say "this page is an invoice / a prescription / our care sheet" are the page classifier's,
+in extractors/documents/vocab.py.
 
 Phrases are written as printed; matching folds case and accents and ignores
-punctuation and spaces (see invoice_lines.compact), so "Total T.T.C." matches "total ttc".
+punctuation and spaces (see extractors/invoice/lines.compact), so "Total T.T.C." matches "total ttc".
 """
 from __future__ import annotations
 
@@ -157,8 +159,8 @@ NUMBER_FILLERS = ("n", "no", "n°", "nº", "numero", "du", "#", ":")  # between 
 
 # Fuzzy label matching (OCR): labels at least this long (compact form) may match
 # with a difflib ratio this high; shorter ones ("TVA", "HT", "le") must match exactly.
-FUZZY_MIN_CHARS = 5
-FUZZY_MIN_RATIO = 0.85
+FUZZY_MIN_CHARS = 5  # short labels differ from one another by a letter or two ("TTC", "TVA", "HT"): exact only
+FUZZY_MIN_RATIO = 0.85  # one misread letter in seven or more ("Total TIC": 7/8 = 0.875), never two in a short label
 
 # --- dates -----------------------------------------------------------------------------
 MONTHS: dict[str, int] = {
@@ -181,35 +183,56 @@ MONTHS: dict[str, int] = {
     "november": 11, "december": 12,
 }
 DAY_SUFFIXES = ("er", "ere", "e", "eme", "st", "nd", "rd", "th")  # "1er février", "3rd"
-TWO_DIGIT_YEAR_PIVOT = 70  # "13.11.17" -> 2017; "13.11.85" -> 1985
-YEAR_MIN = 1990  # dates outside [YEAR_MIN, this year + 1] are not invoice dates
-YEAR_MAX_AHEAD = 1
+# "13.11.17" -> 2017; "13.11.85" -> 1985 (then refused by YEAR_MIN): any pivot from next year's two digits
+# up to 90 reads every accepted date the same; 70 keeps doing so until the late 2060s.
+TWO_DIGIT_YEAR_PIVOT = 70
+YEAR_MIN = 1990  # dates outside [YEAR_MIN, this year + 1] are not invoice dates: a claim brings recent invoices
+YEAR_MAX_AHEAD = 1  # one year of slack for an invoice dated at the turn of the year (or a clock off)
+# Date weights below rank a bare date under every date label (0.4-1.0) and over the weak ones (0.1-0.15).
 DATE_UNLABELLED_WEIGHT = 0.25  # a date with no label at all
-DATE_ABOVE_FACTOR = 0.85  # a label on the line above (table header) counts this much
-DATE_INVOICE_CUE_BONUS = 0.3  # "Facture n° 12 ... du 02/07/2015": an invoice word earlier on the line
-DATE_TABLE_ROW_PENALTY = 0.15  # a date on a line that also holds amounts is probably a line item
+DATE_ABOVE_FACTOR = 0.85  # a label on the line above (table header) counts this much: a label beside it wins ties
+# "Facture n° 12 ... du 02/07/2015": an invoice word earlier on the line; lifts "du" (0.4) to a plain "Date" (0.7).
+DATE_INVOICE_CUE_BONUS = 0.3
+# A date on a line that also holds amounts is probably a line item: a bare one drops to a consultation date's 0.1.
+DATE_TABLE_ROW_PENALTY = 0.15
 
 # --- amounts ----------------------------------------------------------------------------
 VAT_RATES_PERCENT = (20.0, 10.0, 8.5, 5.5, 2.1, 1.05, 0.0)  # France, DOM (8.5, 2.1), Corsica aside
 AMOUNT_TOLERANCE = 0.011  # euros: HT + TVA may differ from TTC by a rounding cent
-AMOUNT_ABOVE_FACTOR = 0.85  # value under its label (stacked label / one-row table)
-AMOUNT_ARITHMETIC_BONUS = 0.3  # HT + TVA = TTC (or HT x rate) confirms a candidate
-AMOUNT_IS_BALANCE_PENALTY = 0.4  # equals the balance printed after a deposit
-TABLE_MAX_ROWS = 12  # a value cell finds its column header this many rows up, through rows of values only
-AMOUNT_SUM_BONUS = 0.4  # the total equals the sum of the line items or of the per-VAT-rate rows
-AMOUNT_AGREEMENT_BONUS = 0.1  # each further label that gives the same value
+AMOUNT_ABOVE_FACTOR = 0.85  # value under its label (stacked label / one-row table): a label beside it wins ties
+# HT + TVA = TTC (or HT x rate) confirms a candidate: more than the spread of the strong total labels
+# (0.85-1.0), so among those the one the arithmetic confirms wins.
+AMOUNT_ARITHMETIC_BONUS = 0.3
+# Equals the balance printed after a deposit: takes a "Net à payer" (0.9) down to a bare "Total" (0.5).
+AMOUNT_IS_BALANCE_PENALTY = 0.4
+# A value cell finds its column header this many rows up, through rows of values only: a dozen line
+# items; further up, a header is too far away to trust.
+TABLE_MAX_ROWS = 12
+# The total equals the sum of the line items or of the per-VAT-rate rows: more than the arithmetic bonus,
+# so the grand total beats one VAT row whose own HT + TVA = TTC holds.
+AMOUNT_SUM_BONUS = 0.4
+# Each further label that gives the same value: small, so two weak labels agreeing ("Total" 0.5 + 0.1)
+# do not outrank one strong label ("Net à payer" 0.9).
+AMOUNT_AGREEMENT_BONUS = 0.1
 TTC_COLUMN_HEADERS = ("TTC", "Total TTC", "Montant TTC")  # a header over the total's column in a totals row
 CURRENCY_SYMBOLS = ("€", "£", "$")
 CURRENCY_WORDS = ("eur", "euro", "euros", "gbp", "usd", "chf")
 OCR_CURRENCY_LOOKALIKES = ("e", "c", "ce")  # "€" as Tesseract sometimes reads it
 
 # --- SIRET ------------------------------------------------------------------------------
+# Against 1.0 for a labelled one: with both bonuses below (0.5 + 0.2 + 0.1 = 0.8) an unlabelled SIRET
+# still loses to a labelled one.
 SIRET_UNLABELLED_WEIGHT = 0.5
 SIRET_MATCHES_SIREN_BONUS = 0.2  # its first 9 digits are the RCS/SIREN/VAT number printed elsewhere
-SIRET_HEADER_FOOTER_BONUS = 0.1  # the issuer prints its identity at the top or the bottom
-HEADER_SHARE, FOOTER_SHARE = 0.3, 0.25  # of the page height
-CLIENT_BLOCK_LINES = 6  # a client label this many lines above, same column, claims a SIRET
-SIRET_REREAD_MIN_DIGITS = 11  # a digit run this long with no valid SIRET in it: small print worth a second look
+# The issuer prints its identity at the top or the bottom: weaker evidence than a matching SIREN.
+SIRET_HEADER_FOOTER_BONUS = 0.1
+HEADER_SHARE, FOOTER_SHARE = 0.3, 0.25  # of the page height: an A4 letterhead, and the legal footer
+# A client label this many lines above, same column, claims a SIRET: label, name, street, town and
+# an id or two make an address block; a blank gap (BLOCK_GAP) ends it sooner.
+CLIENT_BLOCK_LINES = 6
+# A digit run this long with no valid SIRET in it: small print worth a second look (14 digits, up to
+# three of them dropped or misread).
+SIRET_REREAD_MIN_DIGITS = 11
 # OCR confusions inside digit runs, applied only where the result then passes a check.
 OCR_DIGIT_LOOKALIKES = {"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1",
                         "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "G": "6", "g": "9", "T": "7"}
@@ -253,48 +276,20 @@ KIND_VOCAB: dict[str, tuple[tuple[str, float], ...]] = {
         ("frais vétérinaires", 0), ("feuille de soins", 0),
     ),
 }
-KIND_MIN_SCORE = 2.5  # below: the issuer is some other business
-KIND_HEADER_LINES = 12  # issuer vocabulary in the first lines (the letterhead)...
-KIND_HEADER_FACTOR = 2.0  # ...counts this much more than in the body
-
-# --- document-type cues: is this page an invoice, a prescription, a care sheet? -------------
-INVOICE_CUES: tuple[tuple[str, float], ...] = (
-    ("facture", 2), ("facture acquittée", 3), ("note d'honoraires", 3), ("reçu", 1), ("avoir", 1),
-    ("ticket de caisse", 2), ("ticket", 1),
-    ("total TTC", 2), ("montant TTC", 1.5), ("net à payer", 2), ("total à payer", 2), ("TVA", 1),
-    ("total HT", 1.5), ("SIRET", 1), ("montant", 0.5), ("invoice", 2), ("total", 0.5),
-    ("réglé", 0.5), ("règlement", 0.5), ("quantité", 0.5), ("prix unitaire", 0.5), ("P.U.", 0.5),
-)
-PRESCRIPTION_CUES: tuple[tuple[str, float], ...] = (
-    ("ordonnance", 3), ("Rp", 2), ("posologie", 2), ("à renouveler", 1.5),
-    ("renouvelable", 1.5), ("ne pas renouveler", 1.5), ("prescrit", 1), ("prescription", 1),
-    ("prescripteur", 1), ("vétérinaire", 0.5), ("comprimé", 0.5), ("comprimés", 0.5),
-    ("matin et soir", 1), ("fois par jour", 1), ("par jour", 0.5), ("pendant", 0.3), ("jours", 0.3),
-    ("durée du traitement", 1.5), ("traitement", 0.5), ("mg/kg", 1), ("gélule", 0.5), ("sachet", 0.3),
-    ("voie orale", 1), ("usage vétérinaire", 1), ("à administrer", 1), ("administrer", 0.5),
-)
-CARE_SHEET_CUES: tuple[tuple[str, float], ...] = (
-    ("feuille de soins", 6), ("partie administrative", 3), ("partie médicale", 3),
-    ("partie financière", 3), ("demande de remboursement", 2),
-)
-CARE_SHEET_CUE_MIN = 6.0  # the title alone, or two of the form's section titles: the page is our care sheet
-# A cue phrase counts at most this many times (a long invoice repeats "TVA" on every line).
+# Below: the issuer is some other business. One naming phrase ("pharmacie", 3) gets there; one or two
+# loose body words (0.3-1 each: "consultation", "chien") do not.
+KIND_MIN_SCORE = 2.5
+KIND_HEADER_LINES = 12  # issuer vocabulary in the first lines (the letterhead: name, address, phones, ids)...
+# ...counts this much more than in the body: the issuer names itself at the top, the body may quote
+# another trade (the "Pharmacie" section of a vet's invoice).
+KIND_HEADER_FACTOR = 2.0
+# A cue phrase counts at most this many times (a long invoice repeats "TVA" on every line): for the
+# issuer's kind here and the page-type cues of extractors/documents/vocab.py.
 CUE_MAX_REPEATS = 3
-INVOICE_MONEY_WEIGHT = 0.5  # each printed amount with a currency (at most CUE_MAX_REPEATS)
-INVOICE_SCORE_SATURATION = 6.0  # raw cue weight at which invoice_score reaches 1.0
-PRESCRIPTION_SCORE_SATURATION = 6.0
-INVOICE_SCORE_THRESHOLD = 0.5
-PRESCRIPTION_SCORE_THRESHOLD = 0.5
-# A pharmacy invoice quotes the prescription ("Ordonnance du ...", "Prescripteur", doses) while a
-# prescription carries no invoice cues at all (score 0 on every sample): a page that reads as an
-# invoice is one unless it reads far more as a prescription.
-PRESCRIPTION_OVER_INVOICE_MARGIN = 0.5
-# A page of a multi-page invoice without the totals (lines only: "Facture du", "Prix unitaire"...)
-# joins the invoice page beside it in the same file when it scores at least this much.
-INVOICE_CONTINUATION_MIN = 0.25
 
 # --- language of a page (for ambiguous numeric dates) ---------------------------------------
-# Words shared by both languages ("date", "total") are left out. English wins only clearly.
+# Words shared by both languages ("date", "total") are left out. English wins only clearly: French
+# invoices quote some English ("invoice", "number"), so it takes half again as many English words.
 LANG_EN_RATIO = 1.5
 LANG_WORDS: dict[str, tuple[str, ...]] = {
     "fr": ("le", "la", "les", "des", "du", "et", "à", "de", "facture", "montant", "paiement", "date de",

@@ -1,7 +1,17 @@
 from extractors.documents.classify import classify_text, group_pages
+from extractors.documents.scores import invoice_score, prescription_score
 from extractors.pages.ocr import ocr_image
 from intake.core.records import DocType
 from tests.render import INVOICE_LINES, PRESCRIPTION_LINES, text_page
+from tests.test_invoice import PHARMACY
+
+PRESCRIPTION = ["Dr Marie Dupont, docteur vétérinaire", "N° Ordre 12345", "ORDONNANCE", "Le 13/11/2017",
+                "Rp/ Clavaseptin 250 mg", "1 comprimé matin et soir pendant 10 jours", "Posologie à respecter",
+                "Ordonnance à renouveler une fois"]
+CARE_SHEET = ["SantéVet", "FEUILLE DE SOINS", "PARTIE ADMINISTRATIVE — à remplir par l'assuré",
+              "PARTIE MÉDICALE — à remplir par le vétérinaire", "PARTIE FINANCIÈRE", "Montant TTC (€)", "Total TTC €",
+              "Joindre obligatoirement la facture du vétérinaire. En cas d'achat en pharmacie ou d'analyses "
+              "de laboratoire, joindre l'ordonnance."]
 
 
 def test_real_ocr_of_rendered_pages_is_classified(settings):
@@ -28,12 +38,24 @@ def test_grouping_splits_a_multi_document_file():
     assert group_pages(t) == [(DocType.CARE_SHEET, [0]), (DocType.INVOICE, [1, 2]), (DocType.OTHER, [3])]
 
 
+def test_prescription_invoice_and_care_sheet_detection() -> None:
+    pres, pharm, care = ("\n".join(rows) for rows in (PRESCRIPTION, PHARMACY, CARE_SHEET))
+    assert classify_text(pres).doc_type == DocType.PRESCRIPTION
+    assert classify_text(pharm).doc_type == DocType.INVOICE  # mentions "ordonnance", still an invoice
+    assert classify_text(care).doc_type == DocType.CARE_SHEET  # the form prints "Total TTC" and "ordonnance"
+    assert prescription_score(pres) > 0.8 > prescription_score(pharm)
+    assert invoice_score(pharm) > 0.5 > invoice_score(pres)
+
+
 def test_a_pharmacy_invoice_quoting_its_prescription_is_an_invoice():
     text = ("PHARMACIE CENTRALE FACTURE\nFINESS 780331617\nDate : 30 janv. 2017\n"
             "Prescripteur : Dr Émilie LEMOINE\nOrdonnance du 30/01/2017 - usage vétérinaire\n"
             "Code CIP Désignation\n3400941713293 Metacam 1,5 mg/ml susp. buv. 32 ml\n"
             "Base HT\nSIRET 19852731900075 - RCS Orléans\nN° TVA FR29198527319")
-    assert classify_text(text).doc_type == DocType.INVOICE
+    c = classify_text(text)
+    # it reads more as a prescription (0.83) than as an invoice (0.67), but not by the margin a
+    # prescription needs to outweigh invoice cues
+    assert c.doc_type == DocType.INVOICE and c.scores["prescription"] > c.scores["invoice"] >= 0.5
 
 
 def test_the_lines_page_of_a_long_invoice_joins_its_totals_page():

@@ -1,18 +1,13 @@
 """Invoice fields from words with boxes (fast), plus a few rendered pages through real Tesseract."""
+# One file for the invoice reader, by field (dates, amounts, SIRET, kind): longer than ~300 lines for that.
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from extractors.invoice.fields import (
-    invoice_kind,
-    invoice_score,
-    is_invoice,
-    is_prescription,
-    prescription_score,
-    read_invoice,
-)
+from extractors.invoice.fields import read_invoice
+from extractors.invoice.kind import invoice_kind
 from extractors.invoice.labels import match_labels
 from extractors.invoice.lines import build_lines, digitise
 from extractors.invoice.siret import luhn_ok
@@ -335,7 +330,7 @@ def test_siret_luhn_invalid_is_none_and_ocr_lookalikes_fixed_only_when_valid() -
                               TextSource.OCR)]).siret == ISSUER_SIRET
 
 
-# --- kinds, prescriptions, invoice or not -----------------------------------------------------------
+# --- kind of issuer (invoice or not is the page classifier's: tests/test_classify.py) --------------
 
 
 PHARMACY = ["Pharmacie du Marché", "M. Jean Petit, docteur en pharmacie", "FINESS 690012345",
@@ -344,13 +339,6 @@ PHARMACY = ["Pharmacie du Marché", "M. Jean Petit, docteur en pharmacie", "FINE
 LAB = ["Laboratoire d'Analyses Vétérinaires du Rhône", "Biologie vétérinaire - prélèvement du 10/11/2017",
        "Facture n° L-5521 du 12/11/2017", "Numération formule sanguine 24,00 €", "Biochimie 8 paramètres 42,00 €",
        "Total TTC 66,00 €"]
-PRESCRIPTION = ["Dr Marie Dupont, docteur vétérinaire", "N° Ordre 12345", "ORDONNANCE", "Le 13/11/2017",
-                "Rp/ Clavaseptin 250 mg", "1 comprimé matin et soir pendant 10 jours", "Posologie à respecter",
-                "Ordonnance à renouveler une fois"]
-CARE_SHEET = ["SantéVet", "FEUILLE DE SOINS", "PARTIE ADMINISTRATIVE — à remplir par l'assuré",
-              "PARTIE MÉDICALE — à remplir par le vétérinaire", "PARTIE FINANCIÈRE", "Montant TTC (€)", "Total TTC €",
-              "Joindre obligatoirement la facture du vétérinaire. En cas d'achat en pharmacie ou d'analyses "
-              "de laboratoire, joindre l'ordonnance."]
 
 
 def test_invoice_kinds() -> None:
@@ -363,15 +351,6 @@ def test_invoice_kinds() -> None:
     # A vet invoice selling drugs ("Pharmacie" section) is still the vet's.
     vet_drugs = [*vet_header(), "Facture du 13/11/2017", "Consultation 35,00 €", "Pharmacie", "Metacam 32 ml 21,00 €"]
     assert invoice_kind("\n".join(vet_drugs)) == InvoiceKind.VETERINARY
-
-
-def test_prescription_and_invoice_detection() -> None:
-    pres, pharm, care = page(PRESCRIPTION), page(PHARMACY), page(CARE_SHEET)
-    assert is_prescription([pres]) and not is_invoice([pres])
-    assert is_invoice([pharm]) and not is_prescription([pharm])  # mentions "ordonnance", still an invoice
-    assert not is_invoice([care]) and not is_prescription([care])  # the form prints "Total TTC" and "ordonnance"
-    assert prescription_score("\n".join(PRESCRIPTION)) > 0.8 > prescription_score("\n".join(PHARMACY))
-    assert invoice_score("\n".join(PHARMACY)) > 0.5 > invoice_score("\n".join(PRESCRIPTION))
 
 
 def test_labels_are_data_and_longest_reading_wins() -> None:

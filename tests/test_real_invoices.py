@@ -10,8 +10,10 @@ import csv
 import pytest
 
 from evaluation import real_invoices as real_eval
+from extractors.documents.classify import classify_text
 from extractors.invoice.fields import read_invoice
 from extractors.pages.load import load_file
+from intake.core.records import DocType
 from tests.conftest import REAL_DIR
 
 pytestmark = pytest.mark.skipif(not (REAL_DIR / "truth.csv").exists(), reason="real invoices folder absent")
@@ -32,6 +34,8 @@ def test_pdf_text_layer(name: str, settings) -> None:
     assert facts.total_ttc == t["invoice_total_ttc"]
     assert facts.siret == (t["issuer_siret"] if t["issuer_siret_luhn_ok"] == "yes" else None)
     assert (facts.amount_due or "") == t["amount_due"]
+    # the product's page classifier sees every page of a real invoice as one
+    assert [classify_text(p.text_layer.text).doc_type for p in pages] == [DocType.INVOICE] * len(pages)
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,22 @@
 """Page classification by content, and grouping a file's pages into documents.
 
 Content wins over the upload slot; the slot only breaks the tie for a page
-nothing can be read from. The cue phrases and their weights are data, in
-`extractors.vocab` (shared with the invoice reader).
+nothing can be read from (that fallback is the pipeline's, intake/pipeline/dossier.py). The cue phrases and their weights are data, in
+`extractors.documents.vocab`; the scores they add up to come from `extractors.documents.scores`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from extractors import vocab
-from extractors.invoice.fields import care_sheet_cues, invoice_score, prescription_score
+from extractors.documents import vocab
+from extractors.documents.scores import care_sheet_cues, invoice_score, prescription_score
 from intake.core.records import DocType
 
 
 @dataclass(frozen=True, slots=True)
 class PageClass:
+    """A page's type and the scores that decided it ("care_sheet" raw weight, "invoice" and "prescription" 0..1)."""
+
     doc_type: DocType
     scores: dict[str, float]
 

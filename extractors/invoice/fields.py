@@ -3,26 +3,28 @@
 `read_invoice(pages)` takes the `PageText` of each page of one invoice, in order, whoever
 read them (PDF text layer or Tesseract), and returns `InvoiceFacts`: the invoice date,
 the total incl. VAT, the issuer's SIRET, the kind of issuer, and what came with them.
-`invoice_score` / `prescription_score` / `invoice_kind` read plain text and serve the
-page classifier. All field knowledge (labels, months, VAT rates, vocabularies) lives in
-extractors/vocab.py; docs/invoices.md explains how each field is decided.
+Each field has its module (dates, amounts, siret, kind); this one runs them over one set of
+lines. Deciding whether a page *is* an invoice is not done here but by the page classifier
+(extractors/documents/classify.py). All field knowledge (labels, months, VAT rates,
+vocabularies) lives in extractors/vocab.py; docs/invoices.md explains how each field is decided.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Sequence
 
 from extractors import vocab
 from extractors.invoice.amounts import AMOUNT_LABEL_ROLES, choose_totals, find_amounts, fmt, place_amounts
+from extractors.invoice.cues import page_language
 from extractors.invoice.dates import choose_invoice_date, find_dates
+from extractors.invoice.kind import kind_from, kind_scores
 from extractors.invoice.labels import match_labels
 from extractors.invoice.lines import Line, build_lines, fold
 from extractors.invoice.siret import IDENTITY_ROLES, choose_siret, lines_to_reread
 from intake.core.records import InvoiceFacts, InvoiceKind, PageText, TextSource
 
-_TOKEN = re.compile(r"[a-z0-9]+")
-_MONEY = re.compile(r"\d[\d .]*[,.]\d{2} ?(?:€|eur\b)")
+# Taken as what clean print scores: at or above it OCR costs nothing, below it every field's confidence
+# shrinks in proportion (45, the pipeline's legibility floor min_ocr_confidence, halves them).
 OCR_CONF_FULL = 90.0  # mean Tesseract confidence at which OCR costs a field nothing
 
 
@@ -45,7 +47,7 @@ def read_invoice(pages: Sequence[PageText]) -> InvoiceFacts:
     totals = choose_totals(place_amounts(lines, amounts, amount_hits))
     siret = choose_siret(lines, id_hits)
     scores = kind_scores(text)
-    kind = _kind_from(scores)
+    kind = kind_from(scores)
     top = max(scores.values())
     ocr_factor = _ocr_factor(pages)
     confidence = {
@@ -101,129 +103,3 @@ def invoice_number(lines: Sequence[Line], date_hits: dict[int, list]) -> str | N
                     best = key
                 break
     return best[2] if best else None
-
-
-# --- text cues: kind of issuer, invoice or prescription ------------------------------------
-
-
-def _tokens(text: str) -> list[list[str]]:
-    return [_TOKEN.findall(line) for line in fold(text).split("\n")]
-
-
-@lru_cache(maxsize=32)
-def _phrases(table: tuple[tuple[str, float, str], ...]) -> dict[str, list[tuple[tuple[str, ...], float, str]]]:
-    """First token -> [(phrase tokens, weight, tag)], longest first."""
-    index: dict[str, list[tuple[tuple[str, ...], float, str]]] = {}
-    for phrase, weight, tag in table:
-        toks = tuple(_TOKEN.findall(fold(phrase)))
-        if toks:
-            index.setdefault(toks[0], []).append((toks, weight, tag))
-    for v in index.values():
-        v.sort(key=lambda p: -len(p[0]))
-    return index
-
-
-def _count(text: str, table: tuple[tuple[str, float, str], ...], header_lines: int = 0) -> dict[str, float]:
-    """Sum of cue weights per tag; longest phrase wins, each phrase counted CUE_MAX_REPEATS times at most,
-    phrases in the first `header_lines` lines (the letterhead) counted double."""
-    index = _phrases(table)
-    seen: dict[tuple[str, ...], int] = {}
-    out: dict[str, float] = {}
-    for n, toks in enumerate(_tokens(text)):
-        i = 0
-        while i < len(toks):
-            for ptoks, weight, tag in index.get(toks[i], ()):
-                if tuple(toks[i : i + len(ptoks)]) == ptoks:
-                    seen[ptoks] = seen.get(ptoks, 0) + 1
-                    if seen[ptoks] <= vocab.CUE_MAX_REPEATS:
-                        out[tag] = out.get(tag, 0.0) + weight * (vocab.KIND_HEADER_FACTOR if n < header_lines else 1)
-                    i += len(ptoks)
-                    break
-            else:
-                i += 1
-    return out
-
-
-_KIND_TABLE = tuple((p, w, kind) for kind, items in vocab.KIND_VOCAB.items() for p, w in items)
-
-
-def kind_scores(text: str) -> dict[InvoiceKind, float]:
-    """Weight of each issuer vocabulary in the text (letterhead lines count double)."""
-    raw = _count(text, _KIND_TABLE, vocab.KIND_HEADER_LINES)
-    return {k: raw.get(k.value, 0.0) for k in (InvoiceKind.VETERINARY, InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)}
-
-
-def _kind_from(scores: dict[InvoiceKind, float]) -> InvoiceKind:
-    kind, best = max(scores.items(), key=lambda kv: kv[1])
-    return kind if best >= vocab.KIND_MIN_SCORE else InvoiceKind.OTHER
-
-
-def invoice_kind(text: str) -> InvoiceKind:
-    """veterinary / pharmacy / laboratory from the issuer's vocabulary, else other."""
-    return _kind_from(kind_scores(text))
-
-
-def _doc_table() -> tuple[tuple[str, float, str], ...]:
-    return (
-        tuple((p, w, "invoice") for p, w in vocab.INVOICE_CUES)
-        + tuple((p, w, "prescription") for p, w in vocab.PRESCRIPTION_CUES)
-        + tuple((p, w, "care_sheet") for p, w in vocab.CARE_SHEET_CUES)
-    )
-
-
-_DOC_TABLE = _doc_table()
-
-
-def care_sheet_cues(text: str) -> float:
-    """Raw weight of our form's printed titles ("feuille de soins", "partie médicale"...) in the text."""
-    return _count(text, _DOC_TABLE).get("care_sheet", 0.0)
-
-
-def invoice_score(text: str) -> float:
-    """0..1: how much the text reads like an invoice or receipt (a care sheet scores 0)."""
-    raw = _count(text, _DOC_TABLE)
-    money = min(len(_MONEY.findall(fold(text))), vocab.CUE_MAX_REPEATS) * vocab.INVOICE_MONEY_WEIGHT
-    net = raw.get("invoice", 0.0) + money - raw.get("care_sheet", 0.0)
-    return max(0.0, min(1.0, net / vocab.INVOICE_SCORE_SATURATION))
-
-
-def prescription_score(text: str) -> float:
-    """0..1: how much the text reads like a prescription (ordonnance, Rp, posologie...)."""
-    raw = _count(text, _DOC_TABLE)
-    net = raw.get("prescription", 0.0) - raw.get("care_sheet", 0.0)
-    return max(0.0, min(1.0, net / vocab.PRESCRIPTION_SCORE_SATURATION))
-
-
-def _text(pages: Sequence[PageText]) -> str:
-    return "\n".join(line.text for line in build_lines(pages))
-
-
-def is_invoice(pages: Sequence[PageText]) -> bool:
-    """True when the pages read as an invoice (and more as an invoice than as a prescription)."""
-    text = _text(pages)
-    inv = invoice_score(text)
-    return inv >= vocab.INVOICE_SCORE_THRESHOLD and inv >= prescription_score(text)
-
-
-def is_prescription(pages: Sequence[PageText]) -> bool:
-    """True when the pages read as a prescription rather than an invoice that mentions one."""
-    text = _text(pages)
-    pre = prescription_score(text)
-    return pre >= vocab.PRESCRIPTION_SCORE_THRESHOLD and pre > invoice_score(text)
-
-
-def page_language(text: str) -> str:
-    """'en' when English words clearly outnumber French ones, else 'fr'."""
-    table = tuple((w, 1.0, lang) for lang, words in vocab.LANG_WORDS.items() for w in words)
-    index = _phrases(table)
-    counts = {"fr": 0.0, "en": 0.0}
-    for toks in _tokens(text):
-        i = 0
-        while i < len(toks):
-            for ptoks, weight, tag in index.get(toks[i], ()):
-                if tuple(toks[i : i + len(ptoks)]) == ptoks:
-                    counts[tag] += weight
-                    i += len(ptoks) - 1
-                    break
-            i += 1
-    return "en" if counts["en"] > vocab.LANG_EN_RATIO * counts["fr"] else "fr"

@@ -15,7 +15,9 @@ from extractors import vocab
 from extractors.invoice.lines import Line, compact, fold
 from extractors.vocab import Label
 
-LABEL_MAX_GAP = 1.5  # in line heights: a wider gap between two words is a column break, not one label
+# In line heights: a wider gap between two words is a column break, not one label (a word space is a
+# fraction of a height).
+LABEL_MAX_GAP = 1.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,12 @@ from extractors import vocab
 from intake.core.records import PageText, TextSource, Word
 
 MAX_SKEW = 0.1  # |slope| above this (5.7°) is not skew but a bad estimate: ignore it
-LINE_OVERLAP = 0.5  # two word groups share a line when they overlap this much of the smaller height
-BLOCK_GAP = 3.0  # in line heights: more blank space than this between two lines ends a block / a label's reach
+# Two word groups share a line when they overlap this much of the smaller height: a label and its value
+# far apart still do, the lines above and below at normal spacing do not overlap at all.
+LINE_OVERLAP = 0.5
+# In line heights: more blank space than this between two lines ends a block / a label's reach; well
+# beyond normal line spacing (about half a height), so only a blank line or more breaks a block.
+BLOCK_GAP = 3.0
 _DIGITISABLE = re.compile(r"[0-9%s]{2,}" % re.escape("".join(vocab.OCR_DIGIT_LOOKALIKES)))
 
 

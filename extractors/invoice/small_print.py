@@ -20,10 +20,10 @@ from intake.core.errors import OcrError
 from intake.core.records import InvoiceFacts, PageText, TextSource, Word
 from intake.core.settings import Settings
 
-REREAD_SCALE = 2.0  # enlargement (cubic) before the second reading
-REREAD_PAD = 0.5  # line heights kept above and below the line, and on each side
+REREAD_SCALE = 2.0  # enlargement (cubic) before the second reading: 6-7 pt print reaches a size Tesseract reads
+REREAD_PAD = 0.5  # line heights kept above and below the line, and on each side: ascenders and descenders stay whole
 REREAD_PSM = 6  # one block of text: sparse-text mode splits a dotted number into specks
-REREAD_MAX_LINES = 2  # per invoice
+REREAD_MAX_LINES = 2  # per invoice, labelled lines first: each line is one more OCR call, paid on a miss
 REREAD_CONFIDENCE = 0.9  # a field found on the second look is a little less sure than one found at once
 
 
