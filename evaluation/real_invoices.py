@@ -81,10 +81,11 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
     from extractors.invoice.fields import read_invoice
     from extractors.pages.load import load_file
     from extractors.pages.normalise import normalise_page, ocr_ready
-    from extractors.pages.ocr import ocr_image
+    from extractors.pages.ocr import engine_for
     from extractors.invoice.small_print import reread_siret
 
     settings = Settings(**settings_kw)
+    ocr = engine_for(settings)
     path = Path(folder) / row.file
     t0 = time.perf_counter()
     loaded = load_file(path, path.name, settings)
@@ -105,13 +106,13 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
                 page = normalise_page(page, settings)
                 row.normalised = True
             image = ocr_ready(page.image, page.dpi)
-        texts.append(ocr_image(image, settings))
+        texts.append(ocr.read(image))
         images.append(image)
         row.ocr_pages += 1
     row.text_s = time.perf_counter() - t0
     row.pages = len(texts)
     t0 = time.perf_counter()
-    facts = reread_siret(read_invoice(texts), texts, images.__getitem__, settings)  # as the pipeline does
+    facts = reread_siret(read_invoice(texts), texts, images.__getitem__, ocr)  # as the pipeline does
     row.read_s = time.perf_counter() - t0
     row.got = {
         "date": facts.invoice_date or "",

@@ -8,17 +8,15 @@ field is missing, so a clean invoice costs nothing more.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Callable, Sequence
 
 import cv2
 import numpy as np
 
 from extractors.invoice.fields import read_invoice, siret_lines
-from extractors.pages.ocr import ocr_image
+from extractors.pages.ocr import OcrEngine
 from intake.core.errors import OcrError
 from intake.core.records import InvoiceFacts, PageText, TextSource, Word
-from intake.core.settings import Settings
 
 REREAD_SCALE = 2.0  # enlargement (cubic) before the second reading: 6-7 pt print reaches a size Tesseract reads
 REREAD_PAD = 0.5  # line heights kept above and below the line, and on each side: ascenders and descenders stay whole
@@ -27,8 +25,7 @@ REREAD_MAX_LINES = 2  # per invoice, labelled lines first: each line is one more
 REREAD_CONFIDENCE = 0.9  # a field found on the second look is a little less sure than one found at once
 
 
-def reread_line(image: np.ndarray, text: PageText, box: tuple[int, int, int, int], settings: Settings,
-                cache_dir: Path | None = None) -> PageText:
+def reread_line(image: np.ndarray, text: PageText, box: tuple[int, int, int, int], ocr: OcrEngine) -> PageText:
     """`text` (read from `image`) with the words of the line in `box` replaced by what Tesseract reads
     in that box enlarged. Words of neighbouring lines caught in the margin are left out."""
     x0, y0, x1, y1 = box
@@ -39,7 +36,7 @@ def reread_line(image: np.ndarray, text: PageText, box: tuple[int, int, int, int
     if crop.size == 0:
         return text
     big = cv2.resize(crop, None, fx=REREAD_SCALE, fy=REREAD_SCALE, interpolation=cv2.INTER_CUBIC)
-    found = ocr_image(big, settings, psm=REREAD_PSM, cache_dir=cache_dir).words
+    found = ocr.read(big, psm=REREAD_PSM).words
 
     def on_line(wd: Word) -> bool:
         return x0 <= wd.left + wd.width / 2 <= x1 and y0 <= wd.top + wd.height / 2 <= y1
@@ -59,7 +56,7 @@ def reread_line(image: np.ndarray, text: PageText, box: tuple[int, int, int, int
 
 
 def reread_siret(facts: InvoiceFacts, texts: Sequence[PageText], image_of: Callable[[int], np.ndarray | None],
-                 settings: Settings, cache_dir: Path | None = None) -> InvoiceFacts:
+                 ocr: OcrEngine) -> InvoiceFacts:
     """`facts` with the SIRET a second look found, when the first found none. `image_of(i)`: the image
     `texts[i]` was OCRed from (None for a text layer), asked for only for a page with a line to re-read."""
     if facts.siret is not None:
@@ -72,7 +69,7 @@ def reread_siret(facts: InvoiceFacts, texts: Sequence[PageText], image_of: Calla
         if image is None:
             continue
         try:
-            patched[page] = reread_line(image, patched[page], box, settings, cache_dir)
+            patched[page] = reread_line(image, patched[page], box, ocr)
         except OcrError:
             continue
     if patched == list(texts):

@@ -41,7 +41,7 @@ def invoice_fields(texts: list[PageText], pages: list[Page], reader: Reader) -> 
     def ocr_image_of(i: int) -> np.ndarray | None:  # what the OCR step gave the engine, made again for this page only
         return None if pages[i].image is None else ocr_ready(pages[i].image, pages[i].dpi)
 
-    return reread_siret(read_invoice(texts), texts, ocr_image_of, reader.settings, reader.cache_dir)
+    return reread_siret(read_invoice(texts), texts, ocr_image_of, reader.ocr)
 
 
 def typed_pages(readings: list[PageReading]) -> list[tuple[DocType, list[int]]]:
