@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from intake.core.files import atomic_write
 from intake.core.inbox import MANIFEST, ready_dossiers, safe_id
 
 log = logging.getLogger(__name__)
@@ -249,9 +250,7 @@ def remember(out: Path, name: str, fp: str, decision: str, dossier_id: str) -> N
     """Record that the result saved for folder `name` was made from the upload `fp`."""
     path = _ledger_path(out, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"fingerprint": fp, "decision": decision, "dossier_id": dossier_id}))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps({"fingerprint": fp, "decision": decision, "dossier_id": dossier_id}))
 
 
 def already_decided(out: Path, name: str, fp: str) -> dict | None:
