@@ -1,7 +1,7 @@
 """Prefect orchestration only: one flow clears an inbox, one thin task per dossier.
 
 The work itself is `intake.pipeline.dossier.process_dossier`, a plain function; claiming,
-archiving and crash recovery are `intake.queue.archive`; what the UI shows is
+archiving and crash recovery are `intake.queue`; what the UI shows is
 `flows.artifacts`. The flow claims a dossier only when a worker slot is free, so
 two runs on two workers share an inbox without ever taking the same dossier.
 """
@@ -17,7 +17,9 @@ from prefect.runtime import task_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import dossier_markdown, publish_dossier, publish_run, reused_markdown
-from intake.queue import archive as queue
+from intake.queue.archive import archive as archive_dossier
+from intake.queue.claim import Heartbeat, Owner, claim, claimable, recover, release
+from intake.queue.ledger import already_decided, count_crash, crashes, fingerprint, forget_crashes, remember
 from intake.results.store import RESULTS_DIR, save_result, write_csvs
 from intake.pipeline.dossier import now_iso, process_dossier
 from intake.core.errors import IntakeError
@@ -42,13 +44,13 @@ def _poisoned(claimed: Path, crashes: int) -> DossierResult:
 
 
 def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: Path | None, inbox: Path,
-                   owner: queue.Owner, attempt: int = 1) -> dict[str, str]:
+                   owner: Owner, attempt: int = 1) -> dict[str, str]:
     """Decide one claimed dossier, save its result, then archive it (or give it back to the inbox)."""
     log = get_run_logger()
     name = claimed.name
-    fp = queue.fingerprint(claimed)
+    fp = fingerprint(claimed)
     summary: dict[str, str]
-    entry = queue.already_decided(out, name, fp) if archive_root else None
+    entry = already_decided(out, name, fp) if archive_root else None
     if entry:  # saved by a run killed before it moved the folder: file it, do not read it again
         decision = entry["decision"]
         row = json.loads((out / RESULTS_DIR / f"{safe_id(name)}.json").read_text(encoding="utf-8"))["dossier"]
@@ -56,9 +58,9 @@ def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: P
                    "status_fr": STATUS_FR[Decision(decision)], "note": "déjà décidé"}
         publish_dossier(reused_markdown(entry["dossier_id"], summary), name, f"{decision} (run précédent)")
     else:
-        crashes = queue.crashes(out, name)
-        if crashes >= settings.max_crashes:
-            result = _poisoned(claimed, crashes)
+        crashed = crashes(out, name)
+        if crashed >= settings.max_crashes:
+            result = _poisoned(claimed, crashed)
         else:
             result = process_dossier(claimed, settings, artifacts_root=out / "artifacts",
                                      cache_dir=settings.ocr_cache_dir or out / ".cache" / "ocr")
@@ -70,18 +72,18 @@ def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: P
                      doc.pages_label or "-", doc.doc_type, doc.readability,
                      {True: "legible", False: "illegible", None: "not judged"}[doc.legible])
         save_result(out, result)
-        queue.remember(out, name, fp, str(result.decision), result.dossier_id)
-        queue.forget_crashes(out, name)
+        remember(out, name, fp, str(result.decision), result.dossier_id)
+        forget_crashes(out, name)
         decision = str(result.decision)
         summary = {"dossier_id": result.dossier_id, "decision": decision, "status_fr": STATUS_FR[result.decision],
                    "reasons": "|".join(result.reasons), "documents": str(len(result.documents)),
                    "note": "après erreur" if ReasonCode.PROCESSING_ERROR in result.reasons else ""}
         publish_dossier(dossier_markdown(result), name, f"{decision} — {STATUS_FR[result.decision]}")
     if archive_root is not None:
-        dest = queue.archive(claimed, archive_root, decision, owner)
+        dest = archive_dossier(claimed, archive_root, decision, owner)
         summary["archived_to"] = str(dest.relative_to(archive_root))
     else:
-        queue.release(claimed, inbox)
+        release(claimed, inbox)
     log.info("dossier %s: %s %s%s", name, decision, summary.get("reasons", ""),
              f" -> archive/{summary['archived_to']}" if "archived_to" in summary else "")
     return summary
@@ -89,7 +91,7 @@ def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: P
 
 @task(name="dossier", task_run_name="{folder_name}", retry_delay_seconds=1)  # retries: Settings.infra_retries
 def dossier_task(claimed: str, folder_name: str, out: str, settings: Settings, archive: str | None,
-                 inbox: str, owner: queue.Owner) -> dict[str, str]:
+                 inbox: str, owner: Owner) -> dict[str, str]:
     """Process one claimed dossier; returns the small summary the flow keeps."""
     return handle_dossier(Path(claimed), Path(out), settings, Path(archive) if archive else None, Path(inbox),
                           owner, attempt=task_run.run_count)
@@ -111,13 +113,13 @@ def process_inbox(inbox: str, out: str, archive: str | None = None,
     inbox_p, out_p = Path(inbox), Path(out)
     archive_p = Path(archive) if archive else None
     out_p.mkdir(parents=True, exist_ok=True)
-    owner = queue.Owner.current()
+    owner = Owner.current()
     summaries: list[dict[str, str]] = []
     failed: list[str] = []
-    with queue.Heartbeat(inbox_p, owner):
-        for name in queue.recover(inbox_p, owner, archive_p):
-            logger.warning("dossier %s: interrupted %d time(s) so far", name, queue.count_crash(out_p, name))
-        names = queue.claimable(inbox_p)
+    with Heartbeat(inbox_p, owner):
+        for name in recover(inbox_p, owner, archive_p):
+            logger.warning("dossier %s: interrupted %d time(s) so far", name, count_crash(out_p, name))
+        names = claimable(inbox_p)
         logger.info("inbox: %d dossier(s) ready, %d worker(s)", len(names), settings.workers)
         progress = create_progress_artifact(0.0, key="inbox-progress",
                                             description=f"{len(names)} dossier(s) in the inbox at start")
@@ -133,7 +135,7 @@ def process_inbox(inbox: str, out: str, archive: str | None = None,
                 name = next(pending, None)
                 if name is None:
                     return
-                claimed = queue.claim(inbox_p, name, owner)
+                claimed = claim(inbox_p, name, owner)
                 if claimed is None:
                     seen += 1
                     logger.info("dossier %s: taken by another run", name)
@@ -155,8 +157,8 @@ def process_inbox(inbox: str, out: str, archive: str | None = None,
                     failed.append(name)
                     logger.error("dossier %s: failed (%s), back in the inbox", name, exc.__class__.__name__)
                     if claimed.exists():
-                        queue.count_crash(out_p, name)
-                        queue.release(claimed, inbox_p)
+                        count_crash(out_p, name)
+                        release(claimed, inbox_p)
             update_progress_artifact(progress, 100.0 * seen / max(1, len(names)))
             top_up()
         update_progress_artifact(progress, 100.0)

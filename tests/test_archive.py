@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.queue import archive as queue
+from intake.queue import archive as archiving, claim as claims
 from tests.render import INVOICE_LINES, intake_run, text_pdf, write_dossier
 
 
@@ -22,8 +22,8 @@ def _rows(path: Path) -> list[dict]:
 def _claim_all(inbox: str, names: list[str], barrier, report: str) -> None:
     """Child process: wait until both are ready, then try to claim every dossier."""
     barrier.wait(60)
-    owner = queue.Owner.current()
-    won = [n for n in names if queue.claim(Path(inbox), n, owner) is not None]
+    owner = claims.Owner.current()
+    won = [n for n in names if claims.claim(Path(inbox), n, owner) is not None]
     Path(report).write_text(json.dumps({"owner": owner.name, "won": won}))
 
 
@@ -50,9 +50,9 @@ def test_two_processes_never_claim_the_same_dossier(tmp_path):
     assert sorted(a["won"] + b["won"]) == names
     assert a["won"] and b["won"]  # both really raced
     for rep in (a, b):
-        area = inbox / queue.WORK_DIR / queue.PROCESSING / rep["owner"]
+        area = inbox / claims.WORK_DIR / claims.PROCESSING / rep["owner"]
         assert sorted(p.name for p in area.iterdir()) == sorted(rep["won"])
-    assert queue.claimable(inbox) == []
+    assert claims.claimable(inbox) == []
     assert (inbox / "D-UPLOADING").is_dir()
 
 
@@ -60,43 +60,43 @@ def test_archive_across_filesystems_copies_then_renames(tmp_path):
     shm = Path("/dev/shm")
     if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
         pytest.skip("no second filesystem")
-    owner = queue.Owner.current()
+    owner = claims.Owner.current()
     inbox = tmp_path / "inbox"
     write_dossier(inbox, "D-X")
-    claimed = queue.claim(inbox, "D-X", owner)
+    claimed = claims.claim(inbox, "D-X", owner)
     root = Path(shm / f"intake-archive-{os.getpid()}")
     try:
-        dest = queue.archive(claimed, root, "accept", owner)
+        dest = archiving.archive(claimed, root, "accept", owner)
         assert dest == root / "accept" / "D-X"
         assert (dest / "manifest.json").is_file() and (dest / "feuille.pdf").stat().st_size > 0
         assert not claimed.exists()
         assert not list((root / "accept").glob(".partial-*"))
         again = write_dossier(inbox, "D-X")  # the same id sent again is archived beside, never over
-        assert queue.archive(queue.claim(inbox, again.name, owner), root, "accept", owner).name == "D-X~2"
+        assert archiving.archive(claims.claim(inbox, again.name, owner), root, "accept", owner).name == "D-X~2"
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 def test_recover_returns_claims_of_dead_runs_only(tmp_path):
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
-    me = queue.Owner.current()
-    dead = queue.Owner(me.host, 999_999_999, "1")  # no such process
-    parent = queue.Owner(me.host, os.getppid(), queue._start_ticks(os.getppid()))  # alive
-    remote = queue.Owner("other-host", 42, "7")
+    me = claims.Owner.current()
+    dead = claims.Owner(me.host, 999_999_999, "1")  # no such process
+    parent = claims.Owner(me.host, os.getppid(), claims._start_ticks(os.getppid()))  # alive
+    remote = claims.Owner("other-host", 42, "7")
     for owner, name in ((dead, "D-DEAD"), (parent, "D-LIVE"), (remote, "D-REMOTE")):
         write_dossier(inbox, name)
-        assert queue.claim(inbox, name, owner) is not None
+        assert claims.claim(inbox, name, owner) is not None
     (archive / "accept").mkdir(parents=True)
-    (archive / "accept" / f"{queue.PARTIAL}{dead.name}-D-DEAD").mkdir()  # a half-made copy
-    assert queue.recover(inbox, me, archive) == ["D-DEAD"]
+    (archive / "accept" / f"{archiving.PARTIAL}{dead.name}-D-DEAD").mkdir()  # a half-made copy
+    assert claims.recover(inbox, me, archive) == ["D-DEAD"]
     assert (inbox / "D-DEAD" / "manifest.json").is_file()
     assert not list((archive / "accept").iterdir())
-    assert queue.claimable(inbox) == ["D-DEAD"]
-    remote_area = queue.processing_dir(inbox, remote)
-    old = time.time() - queue.LEASE_S - 5
+    assert claims.claimable(inbox) == ["D-DEAD"]
+    remote_area = claims.processing_dir(inbox, remote)
+    old = time.time() - claims.LEASE_S - 5
     os.utime(remote_area, (old, old))  # its heartbeat stopped: the lease expired
-    assert queue.recover(inbox, me, archive) == ["D-REMOTE"]
-    assert (queue.processing_dir(inbox, parent) / "D-LIVE").is_dir()
+    assert claims.recover(inbox, me, archive) == ["D-REMOTE"]
+    assert (claims.processing_dir(inbox, parent) / "D-LIVE").is_dir()
 
 
 @pytest.mark.flow
@@ -123,7 +123,7 @@ def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, pref
     for name, decision in decided.items():
         assert (archive / decision / name / "manifest.json").is_file()
     assert sorted(p.name for p in inbox.iterdir() if not p.name.startswith(".")) == ["D-UP"]
-    assert not (inbox / queue.WORK_DIR).exists()
+    assert not (inbox / claims.WORK_DIR).exists()
 
     write_dossier(inbox, "D-3", invoice)  # a new one: read, decided, archived
     third = run_inbox(inbox, out, settings, archive=archive)
@@ -188,8 +188,8 @@ def test_a_run_killed_with_sigkill_is_finished_by_the_next(tmp_path, prefect_har
     assert run.poll() is None, run.stdout.read().decode()[-3000:]
     os.killpg(run.pid, signal.SIGKILL)  # the run and everything it started: Prefect's server, tesseract
     run.wait(30)
-    left = queue.claimable(inbox)
-    claimed = list((inbox / queue.WORK_DIR / queue.PROCESSING).glob("*/*"))
+    left = claims.claimable(inbox)
+    claimed = list((inbox / claims.WORK_DIR / claims.PROCESSING).glob("*/*"))
     assert len(left) + len(claimed) > 0 and len(left) < len(names)  # really killed half-way
 
     again = intake_run(inbox, out, archive, env, 2, start_new_session=True)
