@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 
 from intake.core.messages import STATUS_FR
-from intake.core.records import Decision, DocumentResult, DossierResult
+from intake.core.records import Decision, DocumentResult, DossierResult, ReasonCode
 
 PAGE_THUMB_PX = 240  # longest side of a page thumbnail in the artifact
 CROP_PX = 220  # longest side of a zone crop
@@ -143,6 +143,20 @@ def reused_markdown(dossier_id: str, row: dict[str, str]) -> str:
     return (f"# {dossier_id} — `{row.get('decision', '')}`\n\n**Statut portail :** {row.get('status_fr', '')}\n\n"
             f"Décidé lors d'une exécution précédente (interrompue avant l'archivage) : le dossier n'a pas été "
             f"relu, seulement archivé. Motifs : `{row.get('reasons') or '—'}`\n")
+
+
+def result_summary(result: DossierResult) -> dict[str, str]:
+    """What the inbox run keeps of a dossier it decided: one row of its table."""
+    return {"dossier_id": result.dossier_id, "decision": str(result.decision), "status_fr": STATUS_FR[result.decision],
+            "reasons": "|".join(result.reasons), "documents": str(len(result.documents)),
+            "note": "après erreur" if ReasonCode.PROCESSING_ERROR in result.reasons else ""}
+
+
+def reused_summary(entry: dict, row: dict[str, str]) -> dict[str, str]:
+    """The same row for a dossier decided by an earlier run: its ledger entry and its saved dossiers.csv row."""
+    decision = entry["decision"]
+    return {"dossier_id": entry["dossier_id"], "decision": decision, "reasons": row.get("reasons", ""),
+            "status_fr": STATUS_FR[Decision(decision)], "note": "déjà décidé"}
 
 
 def table_rows(summaries: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.queue import archive as archiving, claim as claims
+from intake.queue import archive as archiving, claim as claims, ledger
+from intake.queue.feed import Feed, file_dossier
 from tests.render import INVOICE_LINES, intake_run, text_pdf, write_dossier
 
 
@@ -98,6 +99,36 @@ def test_recover_returns_claims_of_dead_runs_only(tmp_path):
     assert claims.recover(inbox, me, archive) == ["D-REMOTE"]
     assert (claims.processing_dir(inbox, parent) / "D-LIVE").is_dir()
 
+
+
+def test_feed_claims_only_while_a_slot_is_free_and_gives_failures_back(tmp_path):
+    inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
+    for name in ("D-1", "D-2", "D-3", "D-4"):
+        write_dossier(inbox, name)
+    me = claims.Owner.current()
+    feed = Feed(inbox, out, me, slots=2)
+    assert feed.names == ["D-1", "D-2", "D-3", "D-4"]
+    assert claims.claim(inbox, "D-2", claims.Owner("other-host", 42, "7")) is not None  # another run wins D-2
+    took = []
+    for name, claimed in feed.claims():
+        took.append((name, claimed is not None))
+        if claimed is not None:
+            feed.started(name, name, claimed)  # the name stands in for the task's future
+    assert took == [("D-1", True), ("D-2", False), ("D-3", True)]  # two slots: D-4 stays in the inbox
+    assert (inbox / "D-4").is_dir() and feed.progress == 25.0
+    assert list(feed.claims()) == []  # no free slot
+
+    name, claimed = feed.finished("D-1")
+    assert file_dossier(claimed, inbox, archive, "accept", me) == "accept/D-1"
+    name, claimed = feed.finished("D-3")
+    feed.give_back(name, claimed)  # failed after every retry
+    assert (inbox / "D-3" / "manifest.json").is_file() and ledger.crashes(out, "D-3") == 1
+    for name, claimed in feed.claims():  # a slot is free again
+        assert name == "D-4" and claimed is not None
+        feed.started(name, name, claimed)
+    assert feed.progress == 75.0
+    assert file_dossier(feed.finished("D-4")[1], inbox, None, "accept", me) is None  # no archive: back
+    assert (inbox / "D-4").is_dir() and feed.progress == 100.0
 
 @pytest.mark.flow
 def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):

@@ -74,14 +74,22 @@ def document_row(d: DocumentResult) -> dict[str, str]:
     return row
 
 
+def _result_path(out_dir: Path, folder: str) -> Path:
+    return out_dir / RESULTS_DIR / f"{safe_id(folder)}.json"
+
+
 def save_result(out_dir: Path, result: DossierResult) -> Path:
     """Store one dossier's rows as results/<folder>.json (replacing an earlier run's)."""
-    results = out_dir / RESULTS_DIR
-    results.mkdir(parents=True, exist_ok=True)
-    path = results / f"{safe_id(result.folder or result.dossier_id)}.json"
+    path = _result_path(out_dir, result.folder or result.dossier_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"dossier": dossier_row(result), "documents": [document_row(d) for d in result.documents]}
     atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
     return path
+
+
+def saved_dossier_row(out_dir: Path, folder: str) -> dict[str, str]:
+    """The dossiers.csv row saved for the folder `folder` (raises OSError when there is none)."""
+    return json.loads(_result_path(out_dir, folder).read_text(encoding="utf-8"))["dossier"]
 
 
 def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
