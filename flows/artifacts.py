@@ -18,10 +18,11 @@ import cv2
 from intake.core.messages import STATUS_FR
 from intake.core.records import Decision, DocumentResult, DossierResult, ReasonCode
 
-PAGE_THUMB_PX = 240  # longest side of a page thumbnail in the artifact
-CROP_PX = 220  # longest side of a zone crop
-JPEG_QUALITY = 70
-MAX_CROPS = 6  # per document: the zones that decided first
+# The pictures' size budget: with these a care sheet + invoice dossier's page measured 32 KB (docs/operations.md).
+PAGE_THUMB_PX = 240  # longest side of a page thumbnail: enough to recognise the page, not to read it
+CROP_PX = 220  # longest side of a zone crop: enough to see whether a stamp or a signature is there
+JPEG_QUALITY = 70  # of the embedded JPEGs: size before fidelity (the originals stay in the dossier's folder)
+MAX_CROPS = 6  # per document: the zones that decided first; more would only grow the page
 # Which crop shows the evidence for a reason (zone ids of extractors/care_sheet/feuille_de_soins/layout.json).
 ZONES_OF_REASON = {
     "VET_STAMP_MISSING": ("vet_stamp_signature",),
@@ -30,7 +31,7 @@ ZONES_OF_REASON = {
     "MEDICAL_SECTION_INCOMPLETE": ("motif_accident", "motif_maladie", "motif_prevention", "diagnosis"),
     "CARE_SHEET_UNDATED": ("owner_date", "vet_date"),
 }
-_KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")
+_KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")  # what Prefect refuses in an artifact key
 
 
 def artifact_key(prefix: str, text: str) -> str:

@@ -16,6 +16,7 @@ from intake.core.inbox import safe_id
 from intake.core.messages import STATUS_FR
 from intake.core.records import DocType, DocumentResult, DossierResult
 
+# The analysts' columns: the contract's (§3) in its order, then ours at the end, so their spreadsheets keep working.
 DOSSIER_COLUMNS = ["dossier_id", "decision", "status_fr", "reasons", "message_fr", "processed_at",
                    # extensions
                    "folder", "evidence"]
@@ -26,7 +27,7 @@ DOCUMENT_COLUMNS = ["dossier_id", "file", "pages", "doc_type", "readability", "o
                     "capture", "legible", "readability_defects", "care_sheet_dated",
                     "invoice_number", "invoice_total_ht", "invoice_tva", "invoice_amount_due",
                     "qr_matches_manifest", "error", "identified_by"]
-RESULTS_DIR = "results"
+RESULTS_DIR = "results"  # <out>/results/<folder>.json: one file per dossier, so a re-run replaces, never adds
 
 
 def _b(value: bool | None) -> str:
