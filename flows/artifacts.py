@@ -16,12 +16,13 @@ from pathlib import Path
 import cv2
 
 from intake.core.messages import STATUS_FR
-from intake.core.records import Decision, DocumentResult, DossierResult
+from intake.core.records import Decision, DocumentResult, DossierResult, ReasonCode
 
-PAGE_THUMB_PX = 240  # longest side of a page thumbnail in the artifact
-CROP_PX = 220  # longest side of a zone crop
-JPEG_QUALITY = 70
-MAX_CROPS = 6  # per document: the zones that decided first
+# The pictures' size budget: with these a care sheet + invoice dossier's page measured 32 KB (docs/operations.md).
+PAGE_THUMB_PX = 240  # longest side of a page thumbnail: enough to recognise the page, not to read it
+CROP_PX = 220  # longest side of a zone crop: enough to see whether a stamp or a signature is there
+JPEG_QUALITY = 70  # of the embedded JPEGs: size before fidelity (the originals stay in the dossier's folder)
+MAX_CROPS = 6  # per document: the zones that decided first; more would only grow the page
 # Which crop shows the evidence for a reason (zone ids of extractors/care_sheet/feuille_de_soins/layout.json).
 ZONES_OF_REASON = {
     "VET_STAMP_MISSING": ("vet_stamp_signature",),
@@ -30,7 +31,7 @@ ZONES_OF_REASON = {
     "MEDICAL_SECTION_INCOMPLETE": ("motif_accident", "motif_maladie", "motif_prevention", "diagnosis"),
     "CARE_SHEET_UNDATED": ("owner_date", "vet_date"),
 }
-_KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")
+_KEY_UNSAFE = re.compile(r"[^a-z0-9-]+")  # what Prefect refuses in an artifact key
 
 
 def artifact_key(prefix: str, text: str) -> str:
@@ -143,6 +144,20 @@ def reused_markdown(dossier_id: str, row: dict[str, str]) -> str:
     return (f"# {dossier_id} — `{row.get('decision', '')}`\n\n**Statut portail :** {row.get('status_fr', '')}\n\n"
             f"Décidé lors d'une exécution précédente (interrompue avant l'archivage) : le dossier n'a pas été "
             f"relu, seulement archivé. Motifs : `{row.get('reasons') or '—'}`\n")
+
+
+def result_summary(result: DossierResult) -> dict[str, str]:
+    """What the inbox run keeps of a dossier it decided: one row of its table."""
+    return {"dossier_id": result.dossier_id, "decision": str(result.decision), "status_fr": STATUS_FR[result.decision],
+            "reasons": "|".join(result.reasons), "documents": str(len(result.documents)),
+            "note": "après erreur" if ReasonCode.PROCESSING_ERROR in result.reasons else ""}
+
+
+def reused_summary(entry: dict, row: dict[str, str]) -> dict[str, str]:
+    """The same row for a dossier decided by an earlier run: its ledger entry and its saved dossiers.csv row."""
+    decision = entry["decision"]
+    return {"dossier_id": entry["dossier_id"], "decision": decision, "reasons": row.get("reasons", ""),
+            "status_fr": STATUS_FR[Decision(decision)], "note": "déjà décidé"}
 
 
 def table_rows(summaries: list[dict[str, str]]) -> list[dict[str, str]]:

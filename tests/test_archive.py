@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.queue import archive as queue
+from intake.queue import archive as archiving, claim as claims, ledger
+from intake.queue.feed import Feed, file_dossier
 from tests.render import INVOICE_LINES, intake_run, text_pdf, write_dossier
 
 
@@ -22,8 +23,8 @@ def _rows(path: Path) -> list[dict]:
 def _claim_all(inbox: str, names: list[str], barrier, report: str) -> None:
     """Child process: wait until both are ready, then try to claim every dossier."""
     barrier.wait(60)
-    owner = queue.Owner.current()
-    won = [n for n in names if queue.claim(Path(inbox), n, owner) is not None]
+    owner = claims.Owner.current()
+    won = [n for n in names if claims.claim(Path(inbox), n, owner) is not None]
     Path(report).write_text(json.dumps({"owner": owner.name, "won": won}))
 
 
@@ -50,9 +51,9 @@ def test_two_processes_never_claim_the_same_dossier(tmp_path):
     assert sorted(a["won"] + b["won"]) == names
     assert a["won"] and b["won"]  # both really raced
     for rep in (a, b):
-        area = inbox / queue.WORK_DIR / queue.PROCESSING / rep["owner"]
+        area = inbox / claims.WORK_DIR / claims.PROCESSING / rep["owner"]
         assert sorted(p.name for p in area.iterdir()) == sorted(rep["won"])
-    assert queue.claimable(inbox) == []
+    assert claims.claimable(inbox) == []
     assert (inbox / "D-UPLOADING").is_dir()
 
 
@@ -60,44 +61,74 @@ def test_archive_across_filesystems_copies_then_renames(tmp_path):
     shm = Path("/dev/shm")
     if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
         pytest.skip("no second filesystem")
-    owner = queue.Owner.current()
+    owner = claims.Owner.current()
     inbox = tmp_path / "inbox"
     write_dossier(inbox, "D-X")
-    claimed = queue.claim(inbox, "D-X", owner)
+    claimed = claims.claim(inbox, "D-X", owner)
     root = Path(shm / f"intake-archive-{os.getpid()}")
     try:
-        dest = queue.archive(claimed, root, "accept", owner)
+        dest = archiving.archive(claimed, root, "accept", owner)
         assert dest == root / "accept" / "D-X"
         assert (dest / "manifest.json").is_file() and (dest / "feuille.pdf").stat().st_size > 0
         assert not claimed.exists()
         assert not list((root / "accept").glob(".partial-*"))
         again = write_dossier(inbox, "D-X")  # the same id sent again is archived beside, never over
-        assert queue.archive(queue.claim(inbox, again.name, owner), root, "accept", owner).name == "D-X~2"
+        assert archiving.archive(claims.claim(inbox, again.name, owner), root, "accept", owner).name == "D-X~2"
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 def test_recover_returns_claims_of_dead_runs_only(tmp_path):
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
-    me = queue.Owner.current()
-    dead = queue.Owner(me.host, 999_999_999, "1")  # no such process
-    parent = queue.Owner(me.host, os.getppid(), queue._start_ticks(os.getppid()))  # alive
-    remote = queue.Owner("other-host", 42, "7")
+    me = claims.Owner.current()
+    dead = claims.Owner(me.host, 999_999_999, "1")  # no such process
+    parent = claims.Owner(me.host, os.getppid(), claims._start_ticks(os.getppid()))  # alive
+    remote = claims.Owner("other-host", 42, "7")
     for owner, name in ((dead, "D-DEAD"), (parent, "D-LIVE"), (remote, "D-REMOTE")):
         write_dossier(inbox, name)
-        assert queue.claim(inbox, name, owner) is not None
+        assert claims.claim(inbox, name, owner) is not None
     (archive / "accept").mkdir(parents=True)
-    (archive / "accept" / f"{queue.PARTIAL}{dead.name}-D-DEAD").mkdir()  # a half-made copy
-    assert queue.recover(inbox, me, archive) == ["D-DEAD"]
+    (archive / "accept" / f"{archiving.PARTIAL}{dead.name}-D-DEAD").mkdir()  # a half-made copy
+    assert claims.recover(inbox, me, archive) == ["D-DEAD"]
     assert (inbox / "D-DEAD" / "manifest.json").is_file()
     assert not list((archive / "accept").iterdir())
-    assert queue.claimable(inbox) == ["D-DEAD"]
-    remote_area = queue.processing_dir(inbox, remote)
-    old = time.time() - queue.LEASE_S - 5
+    assert claims.claimable(inbox) == ["D-DEAD"]
+    remote_area = claims.processing_dir(inbox, remote)
+    old = time.time() - claims.LEASE_S - 5
     os.utime(remote_area, (old, old))  # its heartbeat stopped: the lease expired
-    assert queue.recover(inbox, me, archive) == ["D-REMOTE"]
-    assert (queue.processing_dir(inbox, parent) / "D-LIVE").is_dir()
+    assert claims.recover(inbox, me, archive) == ["D-REMOTE"]
+    assert (claims.processing_dir(inbox, parent) / "D-LIVE").is_dir()
 
+
+
+def test_feed_claims_only_while_a_slot_is_free_and_gives_failures_back(tmp_path):
+    inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
+    for name in ("D-1", "D-2", "D-3", "D-4"):
+        write_dossier(inbox, name)
+    me = claims.Owner.current()
+    feed = Feed(inbox, out, me, slots=2)
+    assert feed.names == ["D-1", "D-2", "D-3", "D-4"]
+    assert claims.claim(inbox, "D-2", claims.Owner("other-host", 42, "7")) is not None  # another run wins D-2
+    took = []
+    for name, claimed in feed.claims():
+        took.append((name, claimed is not None))
+        if claimed is not None:
+            feed.started(name, name, claimed)  # the name stands in for the task's future
+    assert took == [("D-1", True), ("D-2", False), ("D-3", True)]  # two slots: D-4 stays in the inbox
+    assert (inbox / "D-4").is_dir() and feed.progress == 25.0
+    assert list(feed.claims()) == []  # no free slot
+
+    name, claimed = feed.finished("D-1")
+    assert file_dossier(claimed, inbox, archive, "accept", me) == "accept/D-1"
+    name, claimed = feed.finished("D-3")
+    feed.give_back(name, claimed)  # failed after every retry
+    assert (inbox / "D-3" / "manifest.json").is_file() and ledger.crashes(out, "D-3") == 1
+    for name, claimed in feed.claims():  # a slot is free again
+        assert name == "D-4" and claimed is not None
+        feed.started(name, name, claimed)
+    assert feed.progress == 75.0
+    assert file_dossier(feed.finished("D-4")[1], inbox, None, "accept", me) is None  # no archive: back
+    assert (inbox / "D-4").is_dir() and feed.progress == 100.0
 
 @pytest.mark.flow
 def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):
@@ -123,7 +154,7 @@ def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, pref
     for name, decision in decided.items():
         assert (archive / decision / name / "manifest.json").is_file()
     assert sorted(p.name for p in inbox.iterdir() if not p.name.startswith(".")) == ["D-UP"]
-    assert not (inbox / queue.WORK_DIR).exists()
+    assert not (inbox / claims.WORK_DIR).exists()
 
     write_dossier(inbox, "D-3", invoice)  # a new one: read, decided, archived
     third = run_inbox(inbox, out, settings, archive=archive)
@@ -188,8 +219,8 @@ def test_a_run_killed_with_sigkill_is_finished_by_the_next(tmp_path, prefect_har
     assert run.poll() is None, run.stdout.read().decode()[-3000:]
     os.killpg(run.pid, signal.SIGKILL)  # the run and everything it started: Prefect's server, tesseract
     run.wait(30)
-    left = queue.claimable(inbox)
-    claimed = list((inbox / queue.WORK_DIR / queue.PROCESSING).glob("*/*"))
+    left = claims.claimable(inbox)
+    claimed = list((inbox / claims.WORK_DIR / claims.PROCESSING).glob("*/*"))
     assert len(left) + len(claimed) > 0 and len(left) < len(names)  # really killed half-way
 
     again = intake_run(inbox, out, archive, env, 2, start_new_session=True)

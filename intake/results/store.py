@@ -7,14 +7,16 @@ run killed half-way and started again, therefore writes each dossier once.
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from pathlib import Path
 
+from intake.core.files import atomic_write
 from intake.core.inbox import safe_id
 from intake.core.messages import STATUS_FR
 from intake.core.records import DocType, DocumentResult, DossierResult
 
+# The analysts' columns: the contract's (§3) in its order, then ours at the end, so their spreadsheets keep working.
 DOSSIER_COLUMNS = ["dossier_id", "decision", "status_fr", "reasons", "message_fr", "processed_at",
                    # extensions
                    "folder", "evidence"]
@@ -25,7 +27,7 @@ DOCUMENT_COLUMNS = ["dossier_id", "file", "pages", "doc_type", "readability", "o
                     "capture", "legible", "readability_defects", "care_sheet_dated",
                     "invoice_number", "invoice_total_ht", "invoice_tva", "invoice_amount_due",
                     "qr_matches_manifest", "error", "identified_by"]
-RESULTS_DIR = "results"
+RESULTS_DIR = "results"  # <out>/results/<folder>.json: one file per dossier, so a re-run replaces, never adds
 
 
 def _b(value: bool | None) -> str:
@@ -73,20 +75,31 @@ def document_row(d: DocumentResult) -> dict[str, str]:
     return row
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _result_path(out_dir: Path, folder: str) -> Path:
+    return out_dir / RESULTS_DIR / f"{safe_id(folder)}.json"
 
 
 def save_result(out_dir: Path, result: DossierResult) -> Path:
     """Store one dossier's rows as results/<folder>.json (replacing an earlier run's)."""
-    results = out_dir / RESULTS_DIR
-    results.mkdir(parents=True, exist_ok=True)
-    path = results / f"{safe_id(result.folder or result.dossier_id)}.json"
+    path = _result_path(out_dir, result.folder or result.dossier_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"dossier": dossier_row(result), "documents": [document_row(d) for d in result.documents]}
-    _atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
+    atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
     return path
+
+
+def saved_dossier_row(out_dir: Path, folder: str) -> dict[str, str]:
+    """The dossiers.csv row saved for the folder `folder` (raises OSError when there is none)."""
+    return json.loads(_result_path(out_dir, folder).read_text(encoding="utf-8"))["dossier"]
+
+
+def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
+    """The CSV file's text: the csv module's default dialect, rows ended by \\r\\n, unknown keys ignored."""
+    buf = io.StringIO(newline="")  # keep the csv module's \r\n as written; atomic_write(newline="") too
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def write_csvs(out_dir: Path) -> tuple[Path, Path]:
@@ -99,12 +112,5 @@ def write_csvs(out_dir: Path) -> tuple[Path, Path]:
     paths = []
     for name, columns, rows in (("dossiers.csv", DOSSIER_COLUMNS, dossiers),
                                 ("documents.csv", DOCUMENT_COLUMNS, documents)):
-        target = out_dir / name
-        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, target)
-        paths.append(target)
+        paths.append(atomic_write(out_dir / name, _csv_text(columns, rows), newline=""))
     return paths[0], paths[1]
