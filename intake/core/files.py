@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -13,7 +13,9 @@ def atomic_write(path: Path, data: str | bytes, *, encoding: str = "utf-8", newl
     file is removed when the write fails (a full disk, say) and the error is raised.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    # mode 0o666 less the umask, as a plain open() gives (tempfile.mkstemp would make it owner-only)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         if isinstance(data, bytes):
             with os.fdopen(fd, "wb") as fh:
