@@ -175,20 +175,22 @@ def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, pre
     for name in ("D-FLAKY", "D-BROKEN", "D-FINE"):
         write_dossier(inbox, name, invoice)
     calls: dict[str, int] = {}
-    real = intake.pipeline.dossier._process
+    real = intake.pipeline.dossier.read_file
 
-    def failing(manifest, *args, **kw):  # out of memory on a page, as numpy reports it
-        calls[manifest.dossier_id] = calls.get(manifest.dossier_id, 0) + 1
-        if manifest.dossier_id == "D-BROKEN" or (manifest.dossier_id == "D-FLAKY" and calls["D-FLAKY"] == 1):
+    def failing(ctx, n, entry):  # out of memory on a page, as numpy reports it
+        dossier_id = ctx.manifest.dossier_id
+        if n == 1:  # one attempt at the dossier
+            calls[dossier_id] = calls.get(dossier_id, 0) + 1
+        if dossier_id == "D-BROKEN" or (dossier_id == "D-FLAKY" and calls["D-FLAKY"] == 1):
             raise MemoryError("Unable to allocate 2.1 GiB for an array")
-        return real(manifest, *args, **kw)
+        return real(ctx, n, entry)
 
-    monkeypatch.setattr(intake.pipeline.dossier, "_process", failing)
+    monkeypatch.setattr(intake.pipeline.dossier, "read_file", failing)
     settings = Settings(workers=2)
     summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings, archive=tmp_path / "arch")}
     assert calls == {"D-FLAKY": 2, "D-BROKEN": settings.infra_retries + 1, "D-FINE": 1}
     assert "PROCESSING_ERROR" not in summaries["D-FLAKY"]["reasons"]
-    assert summaries["D-BROKEN"]["reasons"] == "PROCESSING_ERROR"
+    assert summaries["D-BROKEN"]["reasons"] == "PROCESSING_ERROR"  # the files it broke on are not "missing"
     assert summaries["D-BROKEN"]["decision"] == "illegible"
     rows = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
     assert "MemoryError" in rows["D-BROKEN"]["evidence"]

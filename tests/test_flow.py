@@ -155,28 +155,30 @@ def test_a_page_whose_orientation_was_a_guess_is_turned_back_when_ocr_reads_it_b
 
     from extractors.pages.normalise import UNSURE_ORIENTATION
     from extractors.pages.ocr import ocr_image
-    from intake.pipeline.dossier import _half_turn_if_better
+    from intake.pipeline.context import Reader
+    from intake.pipeline.page import half_turn_if_better
     from intake.core.records import Capture, Page
 
     upside_down = cv2.rotate(text_page(INVOICE_LINES), cv2.ROTATE_180)
     page = Page("facture.jpg", 1, upside_down, 200.0, Capture.IMAGE, steps=(UNSURE_ORIENTATION,))
     unsure = ocr_image(upside_down, settings)
-    turned, text = _half_turn_if_better(page, unsure, settings, None)
+    turned, text = half_turn_if_better(page, unsure, Reader.create(settings))
     assert turned.steps[-1] == "rotate_180_ocr" and text.mean_conf > unsure.mean_conf + 10
     assert "Total TTC" in text.text
     upright = Page("facture.jpg", 1, text_page(INVOICE_LINES), 200.0, Capture.IMAGE, steps=(UNSURE_ORIENTATION,))
-    kept, _ = _half_turn_if_better(upright, ocr_image(upright.image, settings), settings, None)
+    kept, _ = half_turn_if_better(upright, ocr_image(upright.image, settings), Reader.create(settings))
     assert kept is upright  # an upright page is left as it is
 
 
 def test_pages_of_one_file_are_read_side_by_side_in_page_order(settings):
-    from intake.pipeline.dossier import read_pages
+    from intake.pipeline.context import Reader
+    from intake.pipeline.page import read_pages
     from intake.core.records import Capture, Page
 
     pages = [Page("facture.png", n, text_page([f"Page {n}", *INVOICE_LINES[: 2 + n]]), 200.0, Capture.IMAGE)
              for n in (1, 2, 3)]
-    side_by_side = read_pages(pages, "invoice", settings, None)  # settings.workers == 2
-    one_by_one = read_pages(pages, "invoice", settings.model_copy(update={"workers": 1}), None)
+    side_by_side = read_pages(pages, "invoice", Reader.create(settings))  # settings.workers == 2
+    one_by_one = read_pages(pages, "invoice", Reader.create(settings.model_copy(update={"workers": 1})))
     assert [r.page.number for r in side_by_side] == [1, 2, 3]
     assert [r.text.text for r in side_by_side] == [r.text.text for r in one_by_one]
     assert all(f"Page {n}" in r.text.text for n, r in zip((1, 2, 3), side_by_side))
@@ -188,12 +190,13 @@ def test_a_page_unreadable_by_its_pixels_is_ocred_in_layout_mode_not_sparse_text
     import cv2
     import numpy as np
 
-    from intake.pipeline.dossier import read_page
+    from intake.pipeline.context import Reader
+    from intake.pipeline.page import read_page
     from intake.core.records import Capture, Page
 
     rng = np.random.default_rng(0)
     image = cv2.GaussianBlur(text_page(INVOICE_LINES * 3, dpi=300).astype(np.float32), (0, 0), 5) * 0.25
     image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
-    reading = read_page(Page("facture.jpg", 1, image, 300.0, Capture.IMAGE), "invoice", settings, None)
+    reading = read_page(Page("facture.jpg", 1, image, 300.0, Capture.IMAGE), "invoice", Reader.create(settings))
     assert not reading.legible and reading.readability.score < settings.readability_threshold
     assert len(reading.text.words) < 30  # sparse text found ~90 "words" of noise on this page

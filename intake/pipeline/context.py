@@ -42,7 +42,9 @@ class DossierContext:
     manifest: Manifest | None = None
     documents: list[DocumentResult] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why): files no reader opens
-    machine_findings: list[Finding] = field(default_factory=list)  # our own failures, per document
+    machine_findings: list[Finding] = field(default_factory=list)  # our own failures, per file
+    # the files our machinery broke on, typed by their slot: no rule may call them missing or illegible
+    broken: list[DocumentResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     decision: Decision | None = None
 

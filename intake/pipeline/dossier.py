@@ -22,7 +22,7 @@ from intake.core.settings import Settings
 from intake.pipeline.context import DossierContext, Reader, now_iso
 from intake.pipeline.document import build_document, by_elimination, typed_pages
 from intake.pipeline.manifest import read_manifest
-from intake.pipeline.page import read_pages
+from intake.pipeline.page import SLOT_TYPES, read_pages
 from validators.rules import DossierFacts, decide, evaluate
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,10 @@ def read_files(ctx: DossierContext) -> None:
             log.error("dossier %s f%d: processing error\n%s", ctx.manifest.dossier_id, n, traceback.format_exc())
             ctx.machine_findings.append(Finding(ReasonCode.PROCESSING_ERROR, message_fr(ReasonCode.PROCESSING_ERROR),
                                                 f"fichier {n}: {exc.__class__.__name__}"))
-            ctx.documents.append(DocumentResult(ctx.manifest.dossier_id, entry.file, (), DocType.OTHER,
-                                                illegible_why=("erreur de traitement",)))
+            broken = DocumentResult(ctx.manifest.dossier_id, entry.file, (), SLOT_TYPES.get(entry.slot, DocType.OTHER),
+                                    illegible_why=("erreur de traitement",))
+            ctx.documents.append(broken)
+            ctx.broken.append(broken)
     if len(ctx.manifest.documents) > limit:
         ctx.unreadable.append(("…", f"plus de {limit} fichiers : les suivants sont ignorés"))
 
@@ -71,7 +73,7 @@ def eliminate(ctx: DossierContext) -> None:
 
 
 def check(ctx: DossierContext) -> None:
-    readable = tuple(d for d in ctx.documents if d.pages)
+    readable = tuple(d for d in ctx.documents if d.pages) + tuple(ctx.broken)  # broken: legible None, no fields
     facts = DossierFacts(ctx.manifest.dossier_id, readable, tuple(ctx.unreadable), ctx.manifest.problems)
     ctx.findings = evaluate(facts) + ctx.machine_findings
 
