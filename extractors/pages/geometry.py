@@ -34,16 +34,41 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
 
 
-def paper_background(image: np.ndarray) -> np.ndarray:
-    """The paper's brightness under the print (same shape/channels as `image`, float32 >= 1)."""
+def paper_level(image: np.ndarray, *, work_px: int | None = None, shrink: int | None = None,
+                dilate_px: int, close_px: int = 0, box_px: int = 0, sigma: float = 0.0,
+                valid: np.ndarray | None = None, floor: float) -> np.ndarray:
+    """The paper's brightness under the print: the one recipe every caller that flattens the lighting uses.
+
+    `image` (grey or BGR, uint8) is shrunk to `work_px` on its long side (never enlarged) or, with
+    `shrink`, each side floor-divided by it; there a `dilate_px` square max filter wipes out the dark
+    print narrower than it, an optional `close_px` closing (`close_px` 0: none) removes what is left while
+    following a shadow's edge, and a `box_px` box blur or a Gaussian of `sigma` (0: none) smooths it; it is
+    then brought back to full size (bilinear). Pixels outside `valid` (bool, image-shaped) count as black,
+    not paper. Out: float32, same shape and channels as `image`, at least `floor` (the caller divides by it).
+    """
     h, w = image.shape[:2]
-    s = min(1.0, BACKGROUND_WORK_PX / max(h, w))
-    small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    k = cv2.getStructuringElement(cv2.MORPH_RECT, (BACKGROUND_KERNEL_PX, BACKGROUND_KERNEL_PX))
-    bg = cv2.dilate(small, k)  # dark print is narrower than the kernel: only paper survives
-    bg = cv2.blur(bg, (BACKGROUND_KERNEL_PX, BACKGROUND_KERNEL_PX))
+    if shrink is not None:
+        size = (max(1, w // shrink), max(1, h // shrink))
+    else:
+        s = min(1.0, work_px / max(h, w))
+        size = (max(1, round(w * s)), max(1, round(h * s)))
+    src = image if valid is None else cv2.bitwise_and(image, image, mask=valid.astype(np.uint8))
+    bg = cv2.dilate(cv2.resize(src, size, interpolation=cv2.INTER_AREA), np.ones((dilate_px, dilate_px), np.uint8))
+    if close_px:
+        bg = cv2.morphologyEx(bg, cv2.MORPH_CLOSE, np.ones((close_px, close_px), np.uint8))
+    if box_px:
+        bg = cv2.blur(bg, (box_px, box_px))
+    if sigma:
+        bg = cv2.GaussianBlur(bg, (0, 0), sigma)
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    return np.maximum(bg, 1.0)
+    return np.maximum(bg, floor)
+
+
+def paper_background(image: np.ndarray) -> np.ndarray:
+    """The paper's brightness under the print of a page image (grey or BGR uint8; `paper_level` at
+    BACKGROUND_WORK_PX): float32, same shape and channels as `image`, >= 1."""
+    return paper_level(image, work_px=BACKGROUND_WORK_PX, dilate_px=BACKGROUND_KERNEL_PX,
+                       box_px=BACKGROUND_KERNEL_PX, floor=1.0)
 
 
 def flat(image: np.ndarray) -> np.ndarray:
