@@ -15,18 +15,22 @@ from scipy.spatial import cKDTree
 # --- algorithm internals (tuned on the real captures and rendered pages; see docs/readability.md)
 BACKGROUND_WORK_PX = 256  # long side at which the paper's brightness is estimated (text vanishes)
 BACKGROUND_KERNEL_PX = 9  # max-filter at that scale, ~1 cm on A4: wider than any text stroke or bar
-INK_LEVEL_PERCENTILE = 1.0  # darkest share of pixels taken as "the ink level"
-MIN_INK_DEPTH = 0.12  # ink must be this much darker than paper (fraction of paper level)
+INK_LEVEL_PERCENTILE = 1.0  # darkest share of pixels taken as "the ink level" (print covers some 1 % of a page)
+MIN_INK_DEPTH = 0.12  # ink must be this much darker than paper (fraction of paper level; ~30 grey levels on
+# white paper, far beyond paper grain): else the page is blank or flat and has no ink
 ANALYSIS_MAX_PX = 1600  # long side for orientation / skew analysis (~140 dpi on A4)
-CHAR_MIN_H, CHAR_MAX_H = 4, 80  # character-like components, in analysis pixels
-CHAR_MIN_AREA = 8
+CHAR_MIN_H, CHAR_MAX_H = 4, 80  # character-like components, in analysis pixels (0.7-15 mm at ~140 dpi: from
+# small print to a title's capitals)
+CHAR_MIN_AREA = 8  # px: smaller marks are specks of noise or dust, not characters
 CHAR_MAX_ASPECT = 6.0  # wider (or taller) than this: a rule or a table line, not a character
 LINE_MIN_CHARS = 4  # a text line needs this many characters to vote on skew / up-down
 ALIGN_TOLERANCE = 0.12  # of the x-height: a character edge this close to the line's median edge is "on" it
 LAYOUT_FULL_CHARS = 300  # fewer characters than this (blurred, tiny, sparse page): confidence scaled down
-UPRIGHT_FULL_MARGIN = 0.1  # (baseline - topline alignment) / total at which up/down is taken as certain
+UPRIGHT_FULL_MARGIN = 0.1  # (baseline - topline alignment) / total at which up/down is taken as certain (upright
+# pages show ~25 % more baseline- than topline-aligned characters, a margin of ~0.12; docs/readability.md)
 SKEW_AGREE_DEG = 2.0  # a text line within this of the median tilt agrees with it...
-SKEW_MIN_LINES = 8  # ...and fewer lines than this are too few to say a page is tilted (skew_support 0)
+SKEW_MIN_LINES = 8  # ...and fewer lines than this are too few to say a page is tilted (skew_support 0; the
+# generated x-rays and pet photos show 7 lines or fewer)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
