@@ -1,6 +1,7 @@
-"""Page geometry from pixels alone: ink, text components and lines, orientation, skew, rotations.
+"""Page geometry from pixels alone: paper level, ink, text components and lines, orientation, skew, rotations.
 
 Plain functions over numpy images; no Tesseract here (normalise.py decides when to ask OSD).
+`paper_level` is the one way the lighting is flattened (the care-sheet reader uses it too).
 The sheet in a photo is found in sheet.py.
 Every transform is a 3x3 matrix in pixels so that callers can compose and keep them.
 """
@@ -109,6 +110,7 @@ class Components:
 
     @property
     def centres(self) -> np.ndarray:
+        """(n, 2) float: the centre (x, y) of each box."""
         return self.boxes[:, :2] + self.boxes[:, 2:] / 2.0
 
 
@@ -285,6 +287,7 @@ def edge_colour(image: np.ndarray) -> tuple[float, ...]:
 def rotate_small(image: np.ndarray, angle_deg: float, expand: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Rotate counter-clockwise by a small angle about the centre, corners filled with `edge_colour`; same size,
     or with `expand` large enough to keep the whole image (a steep turn would cut its corners off).
+    Returns (image, 3x3 matrix old px -> new px).
 
     Cubic: a bilinear rotation softens small print enough to cost Tesseract ~10% of the words.
     """

@@ -6,8 +6,6 @@ exception out of `load_file`.
 """
 from __future__ import annotations
 
-
-import io
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -220,10 +218,3 @@ def _page_layer(page, dpi: float, settings: Settings) -> PageText | None:
     words.sort(key=lambda w: (w.line, w.left))
     width, height = int(page.width * scale), int(page.height * scale)
     return PageText(tuple(words), TextSource.TEXT_LAYER, width, height)
-
-
-def image_to_png_bytes(image: np.ndarray) -> bytes:
-    """Encode a BGR page image as PNG bytes (thumbnails, crops)."""
-    buf = io.BytesIO()
-    Image.fromarray(image[:, :, ::-1] if image.ndim == 3 else image).save(buf, format="PNG")
-    return buf.getvalue()
