@@ -383,3 +383,71 @@ def test_up_or_down_is_as_sure_on_a_short_note_as_its_characters_allow():
     layout = geometry.text_layout(note)
     assert layout.skew_support == 0.0
     assert layout.rotation == 0 and layout.confidence >= Settings().orientation_min_confidence
+
+
+# --- the one paper-flattening recipe (geometry.paper_level) and its three callers --------------------------
+# The golden sums pin each caller's output on the shadowed blank form bit for bit: they are the outputs the
+# three separate implementations gave before they became calls of paper_level (commit "geometry.paper_level").
+
+
+@pytest.fixture(scope="module")
+def shadowed_form(form) -> tuple[np.ndarray, np.ndarray]:
+    """The blank form under warm light fading to 45 % across it, and the mask of its bare paper."""
+    w = form.shape[1]
+    shade = np.linspace(1.0, 0.45, w, dtype=np.float32)[None, :, None] * np.float32([0.8, 0.92, 1.0])
+    return np.clip(form * shade, 0, 255).astype(np.uint8), geometry.to_grey(form) > 240
+
+
+def _halves(paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = np.arange(paper.shape[1])
+    return paper & (x < paper.shape[1] // 4), paper & (x > 3 * paper.shape[1] // 4)
+
+
+def test_the_page_flattening_brings_shadowed_paper_to_one_and_keeps_ink_dark(form, shadowed_form):
+    shot, paper = shadowed_form
+    grey = geometry.to_grey(shot)
+    lit, shaded = _halves(paper)
+    assert np.median(grey[lit]) - np.median(grey[shaded]) > 90  # the shadow is real
+    bg = geometry.paper_background(grey)
+    assert bg.dtype == np.float32 and bg.shape == grey.shape and bg.min() >= 1.0
+    f = geometry.flat(grey)
+    assert abs(np.median(f[lit]) - 1.0) < 0.03 and abs(np.median(f[shaded]) - 1.0) < 0.03
+    assert np.median(f[geometry.to_grey(form) < 60]) < 0.2
+    assert float(bg.sum(dtype=np.float64)) == 379101343.0  # golden
+    assert geometry.paper_background(shot).shape == shot.shape  # colour in, colour out
+
+
+def test_the_care_sheet_light_flattening_evens_the_paper_and_keeps_the_fiducials_black(shadowed_form):
+    from extractors.care_sheet import form as care_form
+
+    shot, paper = shadowed_form
+    flat = care_form._flatten_light(geometry.to_grey(shot))
+    lit, shaded = _halves(paper)
+    assert abs(float(np.median(flat[lit])) - float(np.median(flat[shaded]))) <= 3
+    assert np.percentile(flat[paper], 1) >= 225 and np.percentile(flat[paper], 99) <= 235  # paper at 235
+    for zone in ("fiducial_top_left", "fiducial_bottom_right"):  # the lit and the shaded corner
+        x0, y0, x1, y1 = care_form.zone_px(zone, margin_mm=-1)
+        assert flat[y0:y1, x0:x1].max() < care_form.FIDUCIAL_DARK_MAX
+    assert int(flat.sum(dtype=np.int64)) == 464171737  # golden
+
+
+def test_the_ink_white_balance_whitens_tinted_shaded_paper_and_ignores_what_lies_outside_the_photo(shadowed_form):
+    from extractors.care_sheet import ink
+
+    shot, paper = shadowed_form
+    lit, shaded = _halves(paper)
+    balanced = ink.white_balance(shot)
+    assert (np.median(balanced[lit], axis=0) >= 250).all() and (np.median(balanced[shaded], axis=0) >= 250).all()
+    assert int(balanced.sum(dtype=np.int64)) == 1541892741  # golden
+    # A bright table beyond the photo's edge must not lend its level to the paper beside it.
+    w = shot.shape[1]
+    on_table = shot.copy()
+    on_table[:, w - 200 :] = 255
+    valid = np.ones(shot.shape[:2], bool)
+    valid[:, w - 200 :] = False
+    with_valid, without = ink.white_balance(on_table, valid), ink.white_balance(on_table)
+    for d in (1, 3, 6):
+        col = w - 200 - d
+        assert (np.median(with_valid[paper[:, col], col], axis=0) >= 250).all()
+        assert (np.median(without[paper[:, col], col], axis=0) < 200).all()
+    assert int(with_valid.sum(dtype=np.int64)) == 1555623112  # golden

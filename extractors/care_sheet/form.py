@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from extractors.pages.geometry import paper_level
 from intake.core.settings import FORM_DIR
 
 FORM_DPI = 150.0  # the blank PNG's resolution: the frame every check works in
@@ -128,11 +129,8 @@ def landmarks() -> np.ndarray:
 
 def _flatten_light(grey: np.ndarray) -> np.ndarray:
     """Divide by the paper's brightness (a max filter at 1/8 scale): shadows and gradients go away."""
-    small = cv2.resize(grey, (max(1, grey.shape[1] // 8), max(1, grey.shape[0] // 8)), interpolation=cv2.INTER_AREA)
-    bg = cv2.dilate(small, np.ones((7, 7), np.uint8))
-    bg = cv2.GaussianBlur(bg, (0, 0), 2)
-    bg = cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    return np.clip(grey.astype(np.float32) * 235.0 / np.maximum(bg, 20), 0, 255).astype(np.uint8)
+    bg = paper_level(grey, shrink=8, dilate_px=7, sigma=2.0, floor=20.0)
+    return np.clip(grey.astype(np.float32) * 235.0 / bg, 0, 255).astype(np.uint8)
 
 
 def find_fiducials(grey: np.ndarray) -> list[tuple[float, float, float]]:

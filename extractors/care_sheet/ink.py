@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from extractors.care_sheet.form import PX_PER_MM, blank
+from extractors.pages.geometry import paper_level
 
 INK_MIN = 30  # darkness (0-255) above the blank's for a pixel to be ink (paper noise stays under ~15)
 FAINT_CHROMA_MIN = 14  # chroma (Lab) of a faint coloured stroke (white-balanced paper stays under ~6)
@@ -53,16 +54,10 @@ def white_balance(bgr: np.ndarray, valid: np.ndarray | None = None) -> np.ndarra
 
     Pixels outside `valid` (beyond the photo's edge) do not count as paper.
     """
-    h, w = bgr.shape[:2]
-    src = bgr if valid is None else cv2.bitwise_and(bgr, bgr, mask=valid.astype(np.uint8))
-    small = cv2.resize(src, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    k = np.ones((PAPER_KERNEL_PX, PAPER_KERNEL_PX), np.uint8)
     # a closing, not a plain max filter: it removes strokes yet follows a shadow's edge instead of
     # lending the bright side's level to the dark side
-    paper = cv2.morphologyEx(cv2.dilate(small, np.ones((3, 3), np.uint8)), cv2.MORPH_CLOSE, k)
-    paper = cv2.GaussianBlur(paper, (0, 0), 1.0)
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.divide(bgr, np.maximum(paper, 30), scale=255)
+    paper = paper_level(bgr, shrink=4, dilate_px=3, close_px=PAPER_KERNEL_PX, sigma=1.0, valid=valid, floor=30.0)
+    return cv2.divide(bgr, paper.astype(np.uint8), scale=255)
 
 
 def ink_map(form_image: np.ndarray, valid: np.ndarray) -> InkMap:

@@ -1,6 +1,7 @@
-"""Page geometry from pixels alone: ink, text components and lines, orientation, skew, rotations.
+"""Page geometry from pixels alone: paper level, ink, text components and lines, orientation, skew, rotations.
 
 Plain functions over numpy images; no Tesseract here (normalise.py decides when to ask OSD).
+`paper_level` is the one way the lighting is flattened (the care-sheet reader uses it too).
 The sheet in a photo is found in sheet.py.
 Every transform is a 3x3 matrix in pixels so that callers can compose and keep them.
 """
@@ -15,18 +16,22 @@ from scipy.spatial import cKDTree
 # --- algorithm internals (tuned on the real captures and rendered pages; see docs/readability.md)
 BACKGROUND_WORK_PX = 256  # long side at which the paper's brightness is estimated (text vanishes)
 BACKGROUND_KERNEL_PX = 9  # max-filter at that scale, ~1 cm on A4: wider than any text stroke or bar
-INK_LEVEL_PERCENTILE = 1.0  # darkest share of pixels taken as "the ink level"
-MIN_INK_DEPTH = 0.12  # ink must be this much darker than paper (fraction of paper level)
+INK_LEVEL_PERCENTILE = 1.0  # darkest share of pixels taken as "the ink level" (print covers some 1 % of a page)
+MIN_INK_DEPTH = 0.12  # ink must be this much darker than paper (fraction of paper level; ~30 grey levels on
+# white paper, far beyond paper grain): else the page is blank or flat and has no ink
 ANALYSIS_MAX_PX = 1600  # long side for orientation / skew analysis (~140 dpi on A4)
-CHAR_MIN_H, CHAR_MAX_H = 4, 80  # character-like components, in analysis pixels
-CHAR_MIN_AREA = 8
+CHAR_MIN_H, CHAR_MAX_H = 4, 80  # character-like components, in analysis pixels (0.7-15 mm at ~140 dpi: from
+# small print to a title's capitals)
+CHAR_MIN_AREA = 8  # px: smaller marks are specks of noise or dust, not characters
 CHAR_MAX_ASPECT = 6.0  # wider (or taller) than this: a rule or a table line, not a character
 LINE_MIN_CHARS = 4  # a text line needs this many characters to vote on skew / up-down
 ALIGN_TOLERANCE = 0.12  # of the x-height: a character edge this close to the line's median edge is "on" it
 LAYOUT_FULL_CHARS = 300  # fewer characters than this (blurred, tiny, sparse page): confidence scaled down
-UPRIGHT_FULL_MARGIN = 0.1  # (baseline - topline alignment) / total at which up/down is taken as certain
+UPRIGHT_FULL_MARGIN = 0.1  # (baseline - topline alignment) / total at which up/down is taken as certain (upright
+# pages show ~25 % more baseline- than topline-aligned characters, a margin of ~0.12; docs/readability.md)
 SKEW_AGREE_DEG = 2.0  # a text line within this of the median tilt agrees with it...
-SKEW_MIN_LINES = 8  # ...and fewer lines than this are too few to say a page is tilted (skew_support 0)
+SKEW_MIN_LINES = 8  # ...and fewer lines than this are too few to say a page is tilted (skew_support 0; the
+# generated x-rays and pet photos show 7 lines or fewer)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -34,16 +39,41 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
 
 
-def paper_background(image: np.ndarray) -> np.ndarray:
-    """The paper's brightness under the print (same shape/channels as `image`, float32 >= 1)."""
+def paper_level(image: np.ndarray, *, work_px: int | None = None, shrink: int | None = None,
+                dilate_px: int, close_px: int = 0, box_px: int = 0, sigma: float = 0.0,
+                valid: np.ndarray | None = None, floor: float) -> np.ndarray:
+    """The paper's brightness under the print: the one recipe every caller that flattens the lighting uses.
+
+    `image` (grey or BGR, uint8) is shrunk to `work_px` on its long side (never enlarged) or, with
+    `shrink`, each side floor-divided by it; there a `dilate_px` square max filter wipes out the dark
+    print narrower than it, an optional `close_px` closing (`close_px` 0: none) removes what is left while
+    following a shadow's edge, and a `box_px` box blur or a Gaussian of `sigma` (0: none) smooths it; it is
+    then brought back to full size (bilinear). Pixels outside `valid` (bool, image-shaped) count as black,
+    not paper. Out: float32, same shape and channels as `image`, at least `floor` (the caller divides by it).
+    """
     h, w = image.shape[:2]
-    s = min(1.0, BACKGROUND_WORK_PX / max(h, w))
-    small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    k = cv2.getStructuringElement(cv2.MORPH_RECT, (BACKGROUND_KERNEL_PX, BACKGROUND_KERNEL_PX))
-    bg = cv2.dilate(small, k)  # dark print is narrower than the kernel: only paper survives
-    bg = cv2.blur(bg, (BACKGROUND_KERNEL_PX, BACKGROUND_KERNEL_PX))
+    if shrink is not None:
+        size = (max(1, w // shrink), max(1, h // shrink))
+    else:
+        s = min(1.0, work_px / max(h, w))
+        size = (max(1, round(w * s)), max(1, round(h * s)))
+    src = image if valid is None else cv2.bitwise_and(image, image, mask=valid.astype(np.uint8))
+    bg = cv2.dilate(cv2.resize(src, size, interpolation=cv2.INTER_AREA), np.ones((dilate_px, dilate_px), np.uint8))
+    if close_px:
+        bg = cv2.morphologyEx(bg, cv2.MORPH_CLOSE, np.ones((close_px, close_px), np.uint8))
+    if box_px:
+        bg = cv2.blur(bg, (box_px, box_px))
+    if sigma:
+        bg = cv2.GaussianBlur(bg, (0, 0), sigma)
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    return np.maximum(bg, 1.0)
+    return np.maximum(bg, floor)
+
+
+def paper_background(image: np.ndarray) -> np.ndarray:
+    """The paper's brightness under the print of a page image (grey or BGR uint8; `paper_level` at
+    BACKGROUND_WORK_PX): float32, same shape and channels as `image`, >= 1."""
+    return paper_level(image, work_px=BACKGROUND_WORK_PX, dilate_px=BACKGROUND_KERNEL_PX,
+                       box_px=BACKGROUND_KERNEL_PX, floor=1.0)
 
 
 def flat(image: np.ndarray) -> np.ndarray:
@@ -80,6 +110,7 @@ class Components:
 
     @property
     def centres(self) -> np.ndarray:
+        """(n, 2) float: the centre (x, y) of each box."""
         return self.boxes[:, :2] + self.boxes[:, 2:] / 2.0
 
 
@@ -256,6 +287,7 @@ def edge_colour(image: np.ndarray) -> tuple[float, ...]:
 def rotate_small(image: np.ndarray, angle_deg: float, expand: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Rotate counter-clockwise by a small angle about the centre, corners filled with `edge_colour`; same size,
     or with `expand` large enough to keep the whole image (a steep turn would cut its corners off).
+    Returns (image, 3x3 matrix old px -> new px).
 
     Cubic: a bilinear rotation softens small print enough to cost Tesseract ~10% of the words.
     """

@@ -6,8 +6,6 @@ exception out of `load_file`.
 """
 from __future__ import annotations
 
-
-import io
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -27,12 +25,20 @@ from intake.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-A4_LONG_SIDE_IN = 11.69
+A4_LONG_SIDE_IN = 11.69  # 297 mm: an image without a believable DPI is taken for an A4 page filling the frame
+STATED_DPI_RANGE = (72, 1200)  # a DPI an image states is believed within this range (scanners, phones, renders)...
+PLACEHOLDER_DPI = 72  # ...except 72 (to 1 dpi), what many tools write when they know nothing of the size
+PDF_TAIL_BYTES = 2048  # a complete PDF ends with %%EOF within these last bytes (readers look in the last 1024)
+SAME_LINE_SHARE = 0.5  # a text-layer word whose top is within this share of a word's height of the line's top
+# is on that line (the next line starts a full line height lower)
+# A text-layer word made of these characters is a real word; a layer of too few of them is garbage (bad fonts)
 _WORDLIKE = re.compile(r"^[\w\-.,:;/€$%'’()°+*&@#«»\"!?=<>\[\]|]+$")
 
 
 @dataclass(slots=True)
 class LoadedFile:
+    """One uploaded file as loaded: its sniffed kind and pages, or the reason it could not be read."""
+
     file: str  # name as uploaded
     kind: str  # "pdf" / "jpeg" / "png" / "unknown"
     pages: list[Page] = field(default_factory=list)
@@ -106,7 +112,8 @@ def _load_image(path: Path, name: str, settings: Settings) -> list[Page]:
 def _image_dpi(img: Image.Image) -> float:
     """The DPI the file states when plausible, else what an A4 page filling the frame would have."""
     stated = img.info.get("dpi")
-    if stated and 72 <= float(stated[0]) <= 1200 and abs(float(stated[0]) - 72) > 1:
+    lo, hi = STATED_DPI_RANGE
+    if stated and lo <= float(stated[0]) <= hi and abs(float(stated[0]) - PLACEHOLDER_DPI) > 1:
         return float(stated[0])
     return max(img.size) / A4_LONG_SIDE_IN
 
@@ -117,7 +124,7 @@ def _image_dpi(img: Image.Image) -> float:
 def _check_pdf(path: Path, settings: Settings) -> int:
     """Validate a PDF before rendering it; return its page count."""
     with path.open("rb") as fh:
-        fh.seek(max(0, path.stat().st_size - 2048))
+        fh.seek(max(0, path.stat().st_size - PDF_TAIL_BYTES))
         if b"%%EOF" not in fh.read():
             raise UnreadableFile("PDF incomplet (le transfert semble interrompu)")
     try:
@@ -195,7 +202,7 @@ def _page_layer(page, dpi: float, settings: Settings) -> PageText | None:
     line, line_top, line_h = -1, None, 0.0
     for w in sorted(raw, key=lambda w: w["top"]):
         h = w["bottom"] - w["top"]
-        if line_top is None or abs(w["top"] - line_top) > 0.5 * max(h, line_h):
+        if line_top is None or abs(w["top"] - line_top) > SAME_LINE_SHARE * max(h, line_h):
             line, line_top, line_h = line + 1, w["top"], h
         words.append(
             Word(
@@ -211,10 +218,3 @@ def _page_layer(page, dpi: float, settings: Settings) -> PageText | None:
     words.sort(key=lambda w: (w.line, w.left))
     width, height = int(page.width * scale), int(page.height * scale)
     return PageText(tuple(words), TextSource.TEXT_LAYER, width, height)
-
-
-def image_to_png_bytes(image: np.ndarray) -> bytes:
-    """Encode a BGR page image as PNG bytes (thumbnails, crops)."""
-    buf = io.BytesIO()
-    Image.fromarray(image[:, :, ::-1] if image.ndim == 3 else image).save(buf, format="PNG")
-    return buf.getvalue()

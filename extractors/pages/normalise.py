@@ -23,9 +23,10 @@ log = logging.getLogger(__name__)
 MM_PER_INCH = 25.4
 A4_LONG_MM = 297.0
 A4_SHORT_MM = 210.0
-MIN_SIDE_PX = 64  # smaller images are left alone: nothing to normalise
-OSD_MAX_PX = 1600  # OSD sees a copy this size at most (cost grows with pixels)
-STRETCH_INK_PERCENTILE = 0.2  # ocr_ready maps this darkest share of pixels to black
+MIN_SIDE_PX = 64  # smaller images are left alone: too few pixels for a sheet, a text line or a tilt to show
+OSD_MAX_PX = 1600  # OSD sees a copy this size at most (cost grows with pixels; docs/readability.md, OSD bench)
+STRETCH_INK_PERCENTILE = 0.2  # ocr_ready maps this darkest share of pixels to black (sparse small print covers
+# well under 1 % of a page: a higher share would land on paper)
 MAX_STRETCH = 25.0  # ...but never multiplies contrast by more (a blank page stays a blank page)
 # Ruling (table borders, boxes round the totals) hides whole table columns from Tesseract's page
 # layout analysis: ruled cells read as a picture and their amounts vanish. A rule is a straight run of
@@ -34,7 +35,8 @@ MAX_STRETCH = 25.0  # ...but never multiplies contrast by more (a blank page sta
 # a phone); it is painted paper-white before OCR. docs/invoices.md, "What Tesseract is given".
 RULE_MIN_MM = 10.0
 RULE_MAX_MM = 0.8
-RULE_INK_LEVEL = 180  # grey level (of the stretched image) under which a pixel may belong to a rule
+RULE_INK_LEVEL = 180  # grey level (of the stretched image: paper 255, print near 0) under which a pixel may
+# belong to a rule, so that a thin rule's lighter, blurred pixels are taken in too
 RULE_MAX_DENSITY = 0.5  # ...and only where ink covers less than this of the RULE_DENSITY_MM square around
 RULE_DENSITY_MM = 4.0  # (a rule runs over paper; a filled band is not a rule)
 # White print on a dark band (letterheads, table headers): the band is turned dark-on-light before
@@ -48,9 +50,11 @@ INVERSE_LIGHT = 0.75
 INVERSE_MIN_MM = 4.0
 INVERSE_MIN_FILL = 0.5
 INVERSE_MIN_HOLES = 3
-INVERSE_FILL_MM = 3.0  # the white print's strokes inside a band are closed over at this size
+INVERSE_FILL_MM = 3.0  # the white print's strokes inside a band are closed over at this size (wider than a
+# letter's stroke, so the whole band is inverted, print included)
 
-UNSURE_ORIENTATION = "orientation_unsure"
+UNSURE_ORIENTATION = "orientation_unsure"  # the step that tells OCR to check up/down (intake.pipeline.dossier)
+BLACK_PAGE_PAPER = 32  # lift_inverted: paper (95th percentile grey) under this is a black page, no bands to find
 
 
 def orientation(image: np.ndarray, settings: Settings) -> tuple[int, str, geometry.Layout]:
@@ -201,7 +205,7 @@ def ocr_ready(image: np.ndarray, dpi: float | None = None) -> np.ndarray:
 def lift_inverted(grey: np.ndarray, dpi: float) -> np.ndarray:
     """The grey page with each dark band that holds light print inverted (see INVERSE_*)."""
     paper = float(np.percentile(grey[::4, ::4], 95))
-    if paper < 32:
+    if paper < BLACK_PAGE_PAPER:
         return grey  # a black page: nothing to tell bands from
     dark = (grey < INVERSE_DARK * paper).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)

@@ -8,10 +8,13 @@ import cv2
 import numpy as np
 
 # --- algorithm internals (tuned on shared/real/invoices/captures; see docs/readability.md)
-SHEET_WORK_PX = 512  # long side at which the sheet is looked for in a photo
+SHEET_WORK_PX = 512  # long side at which the sheet is looked for in a photo (its outline is the largest
+# feature there; a work pixel is ~0.6 mm of a sheet filling the frame, and the sides are refitted on the contour)
 SHEET_CLOSE_PX = 7  # closing at that scale wipes text off the sheet, keeps its outline
 SHEET_MIN_AREA, SHEET_MAX_AREA = 0.2, 0.93  # of the frame: smaller is not the page, larger is a scan
 SHEET_MIN_CONTRAST = 18.0  # grey levels between the sheet and what surrounds it
+SHEET_SEED = (0.4, 0.6)  # the middle fifth of the frame both ways is taken for paper (a photo centres its sheet)
+SHEET_HULL_SHARE = 0.95  # the four corners must keep this share of the outline's hull: a clear quadrilateral
 SHEET_BORDER_PX = 3  # a corner this close to the frame (work scale) means the sheet runs out of the photo
 # A rectangle photographed from any sensible viewpoint: opposite sides within this length ratio, corners
 # within this many degrees of square. A watershed that followed a shadow instead of the paper's edge
@@ -92,46 +95,10 @@ def find_sheet(image: np.ndarray) -> np.ndarray | None:
         small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (SHEET_CLOSE_PX, SHEET_CLOSE_PX))
     clean = cv2.GaussianBlur(cv2.morphologyEx(small, cv2.MORPH_CLOSE, k), (0, 0), 1.0)
-    grad = cv2.morphologyEx(clean, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).max(axis=2)
-    sh, sw = grad.shape
-    markers = np.zeros((sh, sw), np.int32)
-    markers[[1, 2, -3, -2], :] = 1  # watershed ignores the outermost pixel row
-    markers[:, [1, 2, -3, -2]] = 1
-    markers[int(sh * 0.4) : int(sh * 0.6), int(sw * 0.4) : int(sw * 0.6)] = 2
-    cv2.watershed(cv2.cvtColor(grad, cv2.COLOR_GRAY2BGR), markers)
-    region = (markers == 2).astype(np.uint8)
-    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    if not contours:
+    region = _paper_region(clean)
+    quad = _region_quad(region)
+    if quad is None or not _stands_out(clean, region, k):
         return None
-    contour = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(contour) / (sh * sw)
-    if not SHEET_MIN_AREA <= area <= SHEET_MAX_AREA:
-        return None
-    hull = cv2.convexHull(contour)
-    peri = cv2.arcLength(hull, True)
-    quad = None
-    for eps in np.linspace(0.005, 0.05, 10):
-        approx = cv2.approxPolyDP(hull, eps * peri, True)
-        if len(approx) == 4:
-            quad = order_corners(approx)
-            break
-        if len(approx) < 4:
-            return None
-    if quad is None or cv2.contourArea(quad) < 0.95 * cv2.contourArea(hull):
-        return None
-    quad = _refine_sides(contour, quad)
-    if not plausible_sheet(quad):
-        return None
-    if np.any(quad < SHEET_BORDER_PX) or np.any(quad[:, 0] > sw - 1 - SHEET_BORDER_PX) \
-            or np.any(quad[:, 1] > sh - 1 - SHEET_BORDER_PX):
-        return None  # the sheet runs out of the frame: its corners are not where the quad says
-    grey = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY)
-    inside = cv2.erode(region, k) > 0
-    outside = cv2.dilate(region, k, iterations=2) == 0
-    if inside.sum() == 0 or outside.sum() == 0:
-        return None
-    if abs(float(np.median(grey[inside])) - float(np.median(grey[outside]))) < SHEET_MIN_CONTRAST:
-        return None  # no real difference between "sheet" and "background": not a photo of a sheet
     for _ in range(EXTEND_PASSES):  # beyond a band there may be another band, then the paper's edge
         wider = extend_to_edges(small, quad)
         if not plausible_sheet(wider) or np.abs(wider - quad).max() < 1:
@@ -141,6 +108,63 @@ def find_sheet(image: np.ndarray) -> np.ndarray | None:
         return None  # a side that runs across the paper: the watershed cut through the sheet
     quad = quad + (quad.mean(axis=0) - quad) * SHEET_INSET * 2
     return quad / s
+
+
+def _paper_region(clean: np.ndarray) -> np.ndarray:
+    """uint8 0/1 mask of what the watershed grows from the centre of the text-free BGR copy `clean`
+    (the paper), against what grows from the frame's border (the background)."""
+    grad = cv2.morphologyEx(clean, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).max(axis=2)
+    sh, sw = grad.shape
+    markers = np.zeros((sh, sw), np.int32)
+    markers[[1, 2, -3, -2], :] = 1  # watershed ignores the outermost pixel row
+    markers[:, [1, 2, -3, -2]] = 1
+    lo, hi = SHEET_SEED
+    markers[int(sh * lo) : int(sh * hi), int(sw * lo) : int(sw * hi)] = 2
+    cv2.watershed(cv2.cvtColor(grad, cv2.COLOR_GRAY2BGR), markers)
+    return (markers == 2).astype(np.uint8)
+
+
+def _region_quad(region: np.ndarray) -> np.ndarray | None:
+    """The quadrilateral (TL, TR, BR, BL, work px) outlining `region`, its sides refitted on the contour;
+    None when the region is too small or too large, not a clear plausible quadrilateral, or touches the frame."""
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return None
+    sh, sw = region.shape
+    contour = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(contour) / (sh * sw)
+    if not SHEET_MIN_AREA <= area <= SHEET_MAX_AREA:
+        return None
+    hull = cv2.convexHull(contour)
+    peri = cv2.arcLength(hull, True)
+    quad = None
+    for eps in np.linspace(0.005, 0.05, 10):  # simplify ever more until four corners are left
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            quad = order_corners(approx)
+            break
+        if len(approx) < 4:
+            return None
+    if quad is None or cv2.contourArea(quad) < SHEET_HULL_SHARE * cv2.contourArea(hull):
+        return None
+    quad = _refine_sides(contour, quad)
+    if not plausible_sheet(quad):
+        return None
+    if np.any(quad < SHEET_BORDER_PX) or np.any(quad[:, 0] > sw - 1 - SHEET_BORDER_PX) \
+            or np.any(quad[:, 1] > sh - 1 - SHEET_BORDER_PX):
+        return None  # the sheet runs out of the frame: its corners are not where the quad says
+    return quad
+
+
+def _stands_out(clean: np.ndarray, region: np.ndarray, k: np.ndarray) -> bool:
+    """Whether the region's inside differs from what surrounds it by SHEET_MIN_CONTRAST grey levels
+    (medians a closing kernel `k` away from its outline): else it is no photo of a sheet."""
+    grey = cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY)
+    inside = cv2.erode(region, k) > 0
+    outside = cv2.dilate(region, k, iterations=2) == 0
+    if inside.sum() == 0 or outside.sum() == 0:
+        return False
+    return abs(float(np.median(grey[inside])) - float(np.median(grey[outside]))) >= SHEET_MIN_CONTRAST
 
 
 def extend_to_edges(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
