@@ -104,6 +104,7 @@ def rule_dated(facts: CareSheetFacts) -> list[Finding]:
     return []
 
 
+# run in this order on every legible care sheet by validators.rules.care_sheet_checks
 CARE_SHEET_RULES: list[Callable[[CareSheetFacts], list[Finding]]] = [
     rule_located,
     rule_vet_stamp,
@@ -112,8 +113,3 @@ CARE_SHEET_RULES: list[Callable[[CareSheetFacts], list[Finding]]] = [
     rule_medical_section,
     rule_dated,
 ]
-
-
-def check_care_sheet(facts: CareSheetFacts) -> list[Finding]:
-    """All care-sheet findings, in rule order."""
-    return [f for rule in CARE_SHEET_RULES for f in rule(facts)]
