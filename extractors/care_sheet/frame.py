@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from extractors.care_sheet.ink import blobs
-from extractors.care_sheet.form import PX_PER_MM
+from extractors.care_sheet.layout import PX_PER_MM
 
 FRAME_MIN_SIDE_MM = 8.0  # a frame is at least this big both ways
 FRAME_HULL_COVER = 0.8  # share of its convex hull's outline a frame inks (a signature: far less)

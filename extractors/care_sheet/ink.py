@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from extractors.care_sheet.form import PX_PER_MM, blank
+from extractors.care_sheet.layout import PX_PER_MM, blank
 
 INK_MIN = 30  # darkness (0-255) above the blank's for a pixel to be ink (paper noise stays under ~15)
 FAINT_CHROMA_MIN = 14  # chroma (Lab) of a faint coloured stroke (white-balanced paper stays under ~6)

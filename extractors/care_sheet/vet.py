@@ -28,7 +28,7 @@ import numpy as np
 from extractors.care_sheet.ink import InkMap, blobs, crop, stroke_mm
 from extractors.care_sheet.frame import (SIDE_BAND_MM, SIDE_MIN_MM, ellipse_frames, hull_frames, long_line_angle,
                                          smooth_remnants, straight_sides)
-from extractors.care_sheet.form import PX_PER_MM, zones
+from extractors.care_sheet.layout import PX_PER_MM, zones
 
 SEARCH_MARGIN_MM = (6.0, 6.0, 12.0, 8.0)  # left, top, right, bottom: stamps spill out of the box
 NEUTRAL_RATIO = 0.08  # chroma / darkness below this: black or grey ink
