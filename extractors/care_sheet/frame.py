@@ -166,6 +166,20 @@ def ellipse_frames(mask: np.ndarray, blind: np.ndarray) -> tuple[np.ndarray, lis
     return (band > 0) & mask, found
 
 
+def all_frames(mask: np.ndarray, blind: np.ndarray) -> tuple[np.ndarray, list[str], bool]:
+    """Closed frames, then rings/ovals, then closed frames again (a ring found may free an inner frame):
+    (band, descriptions, whether a ring or oval was found)."""
+    band = np.zeros(mask.shape, bool)
+    found: list[str] = []
+    ring = False
+    for finder in (hull_frames, ellipse_frames, hull_frames):
+        b, f = finder(mask & ~band, blind)
+        band |= b
+        found += f
+        ring |= finder is ellipse_frames and bool(f)
+    return band, found, ring
+
+
 def smooth_remnants(mask: np.ndarray) -> tuple[np.ndarray, int]:
     """Components that are a straight stroke or an arc of a large ellipse (frame leftovers, not handwriting)."""
     parts, labels = blobs(mask, min_mm=1.5)
