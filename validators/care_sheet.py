@@ -24,6 +24,7 @@ DECISIVE = {
     "owner_date": "date de l'assuré",
     "vet_date": "date du vétérinaire",
 }
+# the crop (extractors.care_sheet.crops) that shows each flag's zone, named in the evidence
 CROP_OF = {
     "vet_stamp": "vet_stamp_signature", "vet_signature": "vet_stamp_signature", "owner_signature": "owner_signature",
     "motif_ticked": "motif", "diagnosis_written": "diagnosis", "owner_date": "owner_date", "vet_date": "vet_date",

@@ -22,20 +22,22 @@ from extractors.care_sheet.layout import PX_PER_MM, blank_grey, zone_px, zones
 
 WORK_LONG_SIDE_PX = 2000  # a page is registered at about the form's resolution (A4 long side = 1754 px)
 
-# --- tunable thresholds (measured by bench/calibrate_care_sheet.py; see docs/care_sheet.md) ---------------
-FIDUCIAL_DARK_MAX = 110  # grey level (after flattening the lighting) below which a pixel can be a fiducial
-FIDUCIAL_FILL_MIN = 0.82  # component area / its min-area rectangle: a solid square
+# --- tunable thresholds (bench/calibrate_care_sheet.py reports how registration fares; docs/care_sheet.md) --
+FIDUCIAL_DARK_MAX = 110  # grey level below which a pixel can be a fiducial (flattened paper is 235; squares print black)
+FIDUCIAL_FILL_MIN = 0.82  # component area / its min-area rectangle: a solid square fills it (blur rounds its corners)
 FIDUCIAL_ASPECT_MAX = 1.6  # longer / shorter side (perspective squashes squares)
-FIDUCIAL_SIZE_RATIO = (0.5, 2.0)  # measured / expected area of a fiducial under the candidate homography
-LANDMARK_HALF_MM = 3.0  # landmark template: a square of 2x this side
-LANDMARK_SEARCH_MM = 4.0  # how far a landmark may be from where the first estimate puts it
-LANDMARK_NCC_MIN = 0.5  # normalised correlation for a landmark to count as found
-LANDMARK_INLIER_MM = 0.8  # RANSAC tolerance of the refined homography
-REGISTER_MIN_LANDMARKS = 15  # inlier landmarks needed to trust a registration
-REGISTER_MIN_SHARE = 0.35  # inliers / landmarks in view
-REGISTER_MAX_ERROR_MM = 1.0  # RMS landmark residual above which the fit is rejected
-ORB_MIN_INLIERS = 25  # feature-matching fallback: RANSAC inliers needed
-ORB_FEATURES = 4000
+FIDUCIAL_SIDE_MM = 6.0  # the printed fiducial squares' side (layout.json: 6 x 6 mm)
+FIDUCIAL_SIZE_RATIO = (0.5, 2.0)  # measured / expected fiducial area under a candidate homography (blur, ink spread)
+LANDMARK_HALF_MM = 3.0  # landmark template: a square of 2x this side (6 mm: a box corner, a bar end, a few letters)
+LANDMARK_SEARCH_MM = 4.0  # how far a landmark may be from where the first estimate (fiducials or ORB) puts it ...
+LANDMARK_FINE_SEARCH_MM = 1.5  # ... and from where the first refinement puts it (the second, fine pass)
+LANDMARK_NCC_MIN = 0.5  # normalised correlation for a landmark to count as found (RANSAC then drops false matches)
+LANDMARK_INLIER_MM = 0.8  # RANSAC tolerance of the refined homography (a good fit leaves ~0.05 mm RMS on the bench)
+REGISTER_MIN_LANDMARKS = 15  # inlier landmarks needed to trust a registration (of ~190; any 4 points fit a homography)
+REGISTER_MIN_SHARE = 0.35  # inliers / landmarks in view (another document matches few of our form's printed points)
+REGISTER_MAX_ERROR_MM = 1.0  # RMS landmark residual above which the fit is rejected (good fits: ~0.05 mm on the bench)
+ORB_MIN_INLIERS = 25  # feature-matching fallback: RANSAC inliers needed (well above the 4 any homography fits)
+ORB_FEATURES = 4000  # ORB keypoints at half scale, on the blank and on the page (how it was chosen is not recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ def find_fiducials(grey: np.ndarray) -> list[tuple[float, float, float]]:
 def _fiducial_hypotheses(cands: list[tuple[float, float, float]]) -> list[np.ndarray]:
     """Homographies (work px -> form px) from every 4 candidates forming a plausible corner set, best first."""
     dst = _fiducial_centres_px().astype(np.float32)
-    side = 6.0 * PX_PER_MM
+    side = FIDUCIAL_SIDE_MM * PX_PER_MM
     scored = []
     for quad in itertools.combinations(cands[:12], 4):
         p = np.array([q[:2] for q in quad], np.float32)
@@ -223,7 +225,7 @@ def _subpixel(res: np.ndarray, x: int, y: int) -> tuple[float, float]:
 def _refine(grey: np.ndarray, H: np.ndarray):
     """Re-fit H on the landmarks found around where H puts them (twice: coarse, then fine)."""
     stats = (0, 0, math.inf)
-    for search in (LANDMARK_SEARCH_MM, 1.5):
+    for search in (LANDMARK_SEARCH_MM, LANDMARK_FINE_SEARCH_MM):
         form_pts, work_pts, in_view = _match_landmarks(grey, H, search)
         if len(form_pts) < REGISTER_MIN_LANDMARKS:
             return H, (len(form_pts), in_view, math.inf)

@@ -14,7 +14,7 @@ from extractors.care_sheet.layout import mm_box, zone_px, zones
 QR_PREFIX = "SVFS1"  # the payload format our pre-filled sheets print: SVFS1|contract|animal
 QR_MIN_INK = 0.15  # share of the QR box inked before a decode is tried (a QR code is about half black)
 QR_INSET_MM = 1.0  # that share is measured this far inside the box's printed border
-QR_SEARCH_MARGIN_MM = 4.0  # decoded with this margin around qr_box: a QR decoder needs the whole code and its quiet zone
+QR_SEARCH_MARGIN_MM = 4.0  # decoded this much around qr_box: a decoder needs the whole code and its quiet zone
 
 
 def _norm(s: str | None) -> str:

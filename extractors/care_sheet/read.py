@@ -29,25 +29,25 @@ from intake.core.settings import Settings
 log = logging.getLogger(__name__)
 
 # --- tunable thresholds (bench/calibrate_care_sheet.py measures them; docs/care_sheet.md) -----------------
-ZONE_MIN_VISIBLE = 0.95  # share of a zone the page image must cover for its flag to be decided
-TICK_INSET_MM = 0.4  # measure a checkbox inside its printed square, this far in
+ZONE_MIN_VISIBLE = 0.95  # share of a zone the page image must cover for its flag to be decided (less: unseen, not empty)
+TICK_INSET_MM = 0.4  # measure a checkbox inside its printed square, this far in (clear of the square's line and its residue)
 TICK_MIN_FILL = 0.12  # share of the box's inside inked: ticked (a filled box, a thick pen) ...
 TICK_REACH_MM = 2.5  # ... or a stroke: followed this far around the printed square (a tick overflows its box)
 TICK_MIN_STROKE = 0.9  # stroke length (skeleton, mm) in that window / the box's side: a tick, whatever the pen
 TICK_MIN_INSIDE = 0.03  # ... that inks at least this share of the box's inside (a mark beside the box is not a tick)
-TICK_EDGE_MM = 1.2  # a thin piece parallel to the square, this close to it, ...
+TICK_EDGE_MM = 1.2  # a thin piece parallel to the square, this close to it (the square's line misregistered), ...
 TICK_RESIDUE_THICK_MM = 0.7  # ... and at most this thick: registration residue, not a tick
 DIAGNOSIS_MIN_MM2 = 5.5  # ink on the diagnosis lines (mm², dust left out): written (a short word ~7, a stray mark ~1-2)
 DATE_MIN_MM2 = 5.0  # ink in a date comb: filled (two digits make ~8 mm², a stray mark ~1)
 DATE_MARGIN_MM = 0.6  # the comb is read this much wider: handwritten digits overflow their cells
 CELL_INSET_MM = 0.5  # for the note only: a comb cell counts as written with ink this far inside its border ...
 CELL_MIN_MM2 = 0.3  # ... of at least this area (more than a speck of registration residue)
-OWNER_SIGNATURE_MIN_MM2 = 9.0  # ink in the owner's writing area ...
-OWNER_SIGNATURE_MIN_SPAN_MM = 5.0  # ... spread over at least this width
+OWNER_SIGNATURE_MIN_MM2 = 9.0  # ink in the owner's writing area (bench, 12 calib sheets: blank ~0, signed ≥ 27) ...
+OWNER_SIGNATURE_MIN_SPAN_MM = 5.0  # ... spread over at least this width (a blot or a dot is not a signature)
 OWNER_SIGNATURE_INSET_MM = 0.6  # the writing area is read this far inside its printed frame
-LAYOUT_SHARE_FULL = 0.8  # landmark share at which looks_like_care_sheet reaches 1.0
+LAYOUT_SHARE_FULL = 0.8  # landmark share at which looks_like_care_sheet reaches 1.0 (how it was chosen is not recorded)
 
-MOTIF_ZONES = ("motif_accident", "motif_maladie", "motif_prevention")
+MOTIF_ZONES = ("motif_accident", "motif_maladie", "motif_prevention")  # the form's three motif boxes (layout.json)
 FLAGS = ("motif_ticked", "diagnosis_written", "owner_date", "vet_date", "owner_signature", "vet_stamp",
          "vet_signature")  # the flags a zone decides, in the order of their notes
 

@@ -22,7 +22,7 @@ from extractors.care_sheet.ink import blobs
 from extractors.care_sheet.layout import PX_PER_MM
 
 GLYPH_H_MM = (0.8, 4.2)  # height of a printed stamp glyph (or inked-together word), in the stamp's frame
-GLYPH_MAX_W_MM = 22.0
+GLYPH_MAX_W_MM = 22.0  # ... and at most this wide (inked-together words; a longer piece is a frame line or a stroke)
 ARC_WORD_MAX_MM = 12.0  # a word along a round stamp's ring, at any angle: this long at most ...
 ARC_WORD_THICK_MM = 3.2  # ... and this thick
 LINE_MIN_GLYPHS = 4  # a text line: at least this many glyphs ...
