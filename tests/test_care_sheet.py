@@ -251,7 +251,7 @@ def _stamp_with_lines(signed: bool, seed: int):
     import numpy as np
 
     from extractors.care_sheet.vet import search_box
-    from extractors.care_sheet.form import PX_PER_MM
+    from extractors.care_sheet.layout import PX_PER_MM
 
     x0, y0, x1, y1 = search_box()
     mm = lambda v: int(round(v * PX_PER_MM))  # noqa: E731
