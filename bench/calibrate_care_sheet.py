@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from care_sheet_synth import CAPTURES, make_page  # noqa: E402
 
 from extractors.care_sheet.read import Measures, read_care_sheet  # noqa: E402
-from extractors.care_sheet.form import PX_PER_MM  # noqa: E402
+from extractors.care_sheet.layout import PX_PER_MM  # noqa: E402
 from intake.core.records import Capture, Page  # noqa: E402
 from intake.core.settings import Settings  # noqa: E402
 

@@ -10,9 +10,11 @@ import pytest
 
 from extractors.care_sheet.read import Measures, read_care_sheet
 from intake.pipeline.dossier import read_page
-from intake.core.records import Capture, CareSheetFacts, DocType, Page, ReasonCode
+from intake.core.records import (Capture, CareSheetFacts, DocType, DocumentResult, Finding, InvoiceFacts,
+                                InvoiceKind, Page, ReasonCode)
 from intake.core.settings import REPO_ROOT
-from validators.care_sheet import CARE_SHEET_RULES, check_care_sheet
+from validators.care_sheet import CARE_SHEET_RULES
+from validators.rules import DossierFacts, evaluate
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 from care_sheet_synth import Scenario, StampSpec, capture, render_sheet, rng_for  # noqa: E402
@@ -28,8 +30,17 @@ def read(sc: Scenario, kind: str = "scan_colour", seed: int = 0, settings=None, 
     return read_care_sheet(page, settings, **kw)
 
 
+def dossier_findings(facts: CareSheetFacts) -> list[Finding]:
+    """What the product's dossier rules (`validators.rules.evaluate`) find on a dossier holding this
+    one legible care sheet and a veterinary invoice (so that no other document is missing)."""
+    sheet = DocumentResult("D", "fs.jpg", (1,), DocType.CARE_SHEET, legible=True, care_sheet=facts)
+    invoice = DocumentResult("D", "facture.pdf", (1,), DocType.INVOICE, legible=True,
+                             invoice=InvoiceFacts(kind=InvoiceKind.VETERINARY))
+    return evaluate(DossierFacts("D", (sheet, invoice)))
+
+
 def codes(facts: CareSheetFacts) -> set[ReasonCode]:
-    return {f.code for f in check_care_sheet(facts)}
+    return {f.code for f in dossier_findings(facts)}
 
 
 def test_complete_sheet_has_no_finding(settings, tmp_path):
@@ -48,7 +59,7 @@ def test_complete_sheet_has_no_finding(settings, tmp_path):
 def test_empty_vet_box(settings):
     facts = read(EMPTY_BOX, "scan_grey", 2, settings)
     assert (facts.vet_stamp, facts.vet_signature) == (False, False)
-    found = {f.code: f for f in check_care_sheet(facts)}
+    found = {f.code: f for f in dossier_findings(facts)}
     assert set(found) == {ReasonCode.VET_STAMP_MISSING, ReasonCode.VET_SIGNATURE_MISSING}
     assert "ligne(s) de texte" in found[ReasonCode.VET_STAMP_MISSING].evidence
     assert found[ReasonCode.VET_STAMP_MISSING].message_fr.startswith("Le cachet du vétérinaire")
@@ -123,7 +134,7 @@ def test_a_vet_box_cut_off_a_crooked_scan_is_unseen_not_empty(settings):
     assert reading.doc_type == DocType.CARE_SHEET and reading.legible
     facts = read_care_sheet(reading.page, settings)
     assert facts.vet_stamp is None
-    found = check_care_sheet(facts)
+    found = dossier_findings(facts)
     assert [f.code for f in found] == [ReasonCode.CARE_SHEET_ILLEGIBLE]
     assert "cachet du vétérinaire" in found[0].message_fr
 
@@ -133,7 +144,7 @@ def test_motif_ticked_or_not(settings):
         assert read(replace(FULL, motif=motif, motif_box="motif_accident"), "scan_grey", 8, settings).motif_ticked
     facts = read(replace(FULL, motif=None), "scan_grey", 8, settings)
     assert facts.motif_ticked is False and facts.medical_section_complete is False
-    found = [f for f in check_care_sheet(facts) if f.code == ReasonCode.MEDICAL_SECTION_INCOMPLETE]
+    found = [f for f in dossier_findings(facts) if f.code == ReasonCode.MEDICAL_SECTION_INCOMPLETE]
     assert len(found) == 1 and "motif de la consultation non coché" in found[0].message_fr
 
 
@@ -187,7 +198,7 @@ def test_zone_cut_off_the_photo(settings):
     facts = read_care_sheet(page, settings)
     assert facts.registered and facts.vet_stamp is None and facts.vet_signature is None
     assert facts.owner_signature is True  # the top of the sheet is still read
-    found = check_care_sheet(facts)
+    found = dossier_findings(facts)
     assert [f.code for f in found] == [ReasonCode.CARE_SHEET_ILLEGIBLE]
     assert "cachet du vétérinaire" in found[0].message_fr
 
@@ -240,7 +251,7 @@ def _stamp_with_lines(signed: bool, seed: int):
     import numpy as np
 
     from extractors.care_sheet.vet import search_box
-    from extractors.care_sheet.form import PX_PER_MM
+    from extractors.care_sheet.layout import PX_PER_MM
 
     x0, y0, x1, y1 = search_box()
     mm = lambda v: int(round(v * PX_PER_MM))  # noqa: E731

@@ -1,4 +1,4 @@
-"""Registration of real rendered care sheets onto the blank form (extractors/care_sheet/form.py)."""
+"""Registration of real rendered care sheets onto the blank form (extractors/care_sheet/form.py, layout.py)."""
 from __future__ import annotations
 
 import sys
@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from extractors.care_sheet import form
+from extractors.care_sheet import form, layout
 from extractors.care_sheet.read import looks_like_care_sheet
 from intake.core.settings import REPO_ROOT
 from tests.render import INVOICE_LINES, text_page
@@ -22,7 +22,7 @@ def true_error_mm(form_to_image: np.ndarray, homography: np.ndarray) -> float:
     xs, ys = np.meshgrid(np.linspace(10, 200, 8), np.linspace(10, 287, 10))
     p = np.stack([xs.ravel(), ys.ravel()], 1).reshape(-1, 1, 2)
     back = cv2.perspectiveTransform(cv2.perspectiveTransform(p, form_to_image), homography)
-    return float(np.linalg.norm(back.reshape(-1, 2) / form.PX_PER_MM - p.reshape(-1, 2), axis=1).max())
+    return float(np.linalg.norm(back.reshape(-1, 2) / layout.PX_PER_MM - p.reshape(-1, 2), axis=1).max())
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +31,9 @@ def sheet() -> np.ndarray:
 
 
 def test_zones_map_mm_to_form_pixels():
-    x0, y0, x1, y1 = form.zone_px("vet_stamp_signature")
+    x0, y0, x1, y1 = layout.zone_px("vet_stamp_signature")
     assert (x0, y1) == (round(114.0 * 150 / 25.4), round(281.2 * 150 / 25.4))
-    assert form.blank().shape[:2] == (1754, 1241)
+    assert layout.blank().shape[:2] == (1754, 1241)
     assert len(form.landmarks()) > 100  # printed points spread over the page
 
 
@@ -44,7 +44,7 @@ def test_register_captures(sheet, kind, tolerance_mm):
     assert reg.ok and reg.method == "fiducials"
     assert true_error_mm(cap.form_to_image, reg.homography) < tolerance_mm
     assert reg.error_mm < 0.3  # the estimate (landmark residual) is honest too
-    assert reg.form_image.shape[:2] == form.blank().shape[:2]
+    assert reg.form_image.shape[:2] == layout.blank().shape[:2]
 
 
 def test_register_upside_down_scan(sheet):

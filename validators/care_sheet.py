@@ -24,6 +24,7 @@ DECISIVE = {
     "owner_date": "date de l'assuré",
     "vet_date": "date du vétérinaire",
 }
+# the crop (extractors.care_sheet.crops) that shows each flag's zone, named in the evidence
 CROP_OF = {
     "vet_stamp": "vet_stamp_signature", "vet_signature": "vet_stamp_signature", "owner_signature": "owner_signature",
     "motif_ticked": "motif", "diagnosis_written": "diagnosis", "owner_date": "owner_date", "vet_date": "vet_date",
@@ -104,6 +105,7 @@ def rule_dated(facts: CareSheetFacts) -> list[Finding]:
     return []
 
 
+# run in this order on every legible care sheet by validators.rules.care_sheet_checks
 CARE_SHEET_RULES: list[Callable[[CareSheetFacts], list[Finding]]] = [
     rule_located,
     rule_vet_stamp,
@@ -112,8 +114,3 @@ CARE_SHEET_RULES: list[Callable[[CareSheetFacts], list[Finding]]] = [
     rule_medical_section,
     rule_dated,
 ]
-
-
-def check_care_sheet(facts: CareSheetFacts) -> list[Finding]:
-    """All care-sheet findings, in rule order."""
-    return [f for rule in CARE_SHEET_RULES for f in rule(facts)]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from intake.core.messages import IMPLIES, message_fr
 from intake.core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
+from validators.care_sheet import CARE_SHEET_RULES
 
 SUPPORTING_KINDS = (InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)
 
@@ -103,10 +104,6 @@ def prescription_missing(facts: DossierFacts) -> list[Finding]:
 
 def care_sheet_checks(facts: DossierFacts) -> list[Finding]:
     """Stamp, signatures, date, medical section: on every legible care sheet."""
-    try:
-        from validators.care_sheet import CARE_SHEET_RULES  # the care-sheet rules live with their detectors
-    except ImportError:  # until the care-sheet detectors land, nothing fires on a guess
-        return []
     findings: list[Finding] = []
     for doc in facts.of_type(DocType.CARE_SHEET):
         if doc.legible is False or doc.care_sheet is None:

@@ -1,10 +1,10 @@
-"""Our care-sheet form: its zones (layout.json, mm) in pixels, and registering a page onto the blank.
+"""Registering a page onto our blank care-sheet form.
 
-Everything downstream works in the *form frame*: the blank form's own picture
-(extractors/care_sheet/feuille_de_soins/feuille_de_soins_blank.png, 150 dpi). `register(image)` finds the
+Everything downstream works in the *form frame* (extractors.care_sheet.layout:
+the blank form's own picture, 150 dpi). `register(image)` finds the
 homography page -> form frame from the four solid fiducial squares (or, when
 they are not all visible, from ORB feature matches against the blank), refines
-it on ~100 printed landmarks (box corners, bars, captions) by template matching,
+it on ~190 printed landmarks (box corners, bars, captions) by template matching,
 and warps the page into the form frame, where each zone is a fixed rectangle.
 """
 from __future__ import annotations
@@ -12,34 +12,33 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import json
 import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from extractors.care_sheet.layout import PX_PER_MM, blank_grey, zone_px, zones
 from extractors.pages.geometry import paper_level
-from intake.core.settings import FORM_DIR
 
-FORM_DPI = 150.0  # the blank PNG's resolution: the frame every check works in
-PX_PER_MM = FORM_DPI / 25.4
 WORK_LONG_SIDE_PX = 2000  # a page is registered at about the form's resolution (A4 long side = 1754 px)
 
-# --- tunable thresholds (measured by bench/calibrate_care_sheet.py; see docs/care_sheet.md) ---------------
-FIDUCIAL_DARK_MAX = 110  # grey level (after flattening the lighting) below which a pixel can be a fiducial
-FIDUCIAL_FILL_MIN = 0.82  # component area / its min-area rectangle: a solid square
+# --- tunable thresholds (bench/calibrate_care_sheet.py reports how registration fares; docs/care_sheet.md) --
+FIDUCIAL_DARK_MAX = 110  # grey level below which a pixel can be a fiducial (flattened paper is 235; squares print black)
+FIDUCIAL_FILL_MIN = 0.82  # component area / its min-area rectangle: a solid square fills it (blur rounds its corners)
 FIDUCIAL_ASPECT_MAX = 1.6  # longer / shorter side (perspective squashes squares)
-FIDUCIAL_SIZE_RATIO = (0.5, 2.0)  # measured / expected area of a fiducial under the candidate homography
-LANDMARK_HALF_MM = 3.0  # landmark template: a square of 2x this side
-LANDMARK_SEARCH_MM = 4.0  # how far a landmark may be from where the first estimate puts it
-LANDMARK_NCC_MIN = 0.5  # normalised correlation for a landmark to count as found
-LANDMARK_INLIER_MM = 0.8  # RANSAC tolerance of the refined homography
-REGISTER_MIN_LANDMARKS = 15  # inlier landmarks needed to trust a registration
-REGISTER_MIN_SHARE = 0.35  # inliers / landmarks in view
-REGISTER_MAX_ERROR_MM = 1.0  # RMS landmark residual above which the fit is rejected
-ORB_MIN_INLIERS = 25  # feature-matching fallback: RANSAC inliers needed
-ORB_FEATURES = 4000
+FIDUCIAL_SIDE_MM = 6.0  # the printed fiducial squares' side (layout.json: 6 x 6 mm)
+FIDUCIAL_SIZE_RATIO = (0.5, 2.0)  # measured / expected fiducial area under a candidate homography (blur, ink spread)
+LANDMARK_HALF_MM = 3.0  # landmark template: a square of 2x this side (6 mm: a box corner, a bar end, a few letters)
+LANDMARK_SEARCH_MM = 4.0  # how far a landmark may be from where the first estimate (fiducials or ORB) puts it ...
+LANDMARK_FINE_SEARCH_MM = 1.5  # ... and from where the first refinement puts it (the second, fine pass)
+LANDMARK_NCC_MIN = 0.5  # normalised correlation for a landmark to count as found (RANSAC then drops false matches)
+LANDMARK_INLIER_MM = 0.8  # RANSAC tolerance of the refined homography (a good fit leaves ~0.05 mm RMS on the bench)
+REGISTER_MIN_LANDMARKS = 15  # inlier landmarks needed to trust a registration (of ~190; any 4 points fit a homography)
+REGISTER_MIN_SHARE = 0.35  # inliers / landmarks in view (another document matches few of our form's printed points)
+REGISTER_MAX_ERROR_MM = 1.0  # RMS landmark residual above which the fit is rejected (good fits: ~0.05 mm on the bench)
+ORB_MIN_INLIERS = 25  # feature-matching fallback: RANSAC inliers needed (well above the 4 any homography fits)
+ORB_FEATURES = 4000  # ORB keypoints at half scale, on the blank and on the page (how it was chosen is not recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,43 +56,6 @@ class Registration:
     note: str = ""
 
 
-# --- the layout ------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def zones() -> dict[str, dict]:
-    """The zones of layout.json by id (bbox and friends in mm from the top-left corner)."""
-    data = json.loads((FORM_DIR / "layout.json").read_text(encoding="utf-8"))
-    return {z["id"]: z for z in data["zones"]}
-
-
-def mm_box(box_mm, margin_mm: float = 0.0) -> tuple[int, int, int, int]:
-    """A box [x0, y0, x1, y1] in mm -> form-frame pixels (x0, y0, x1, y1), grown by `margin_mm` (negative shrinks)."""
-    x0, y0, x1, y1 = box_mm
-    m = margin_mm
-    return (int(round((x0 - m) * PX_PER_MM)), int(round((y0 - m) * PX_PER_MM)),
-            int(round((x1 + m) * PX_PER_MM)), int(round((y1 + m) * PX_PER_MM)))
-
-
-def zone_px(zone_id: str, key: str = "bbox", margin_mm: float = 0.0) -> tuple[int, int, int, int]:
-    """A zone's box (or its `writing_area`, ...) in form-frame pixels."""
-    return mm_box(zones()[zone_id][key], margin_mm)
-
-
-@functools.lru_cache(maxsize=1)
-def blank() -> np.ndarray:
-    """The blank form in the form frame, BGR uint8."""
-    img = cv2.imread(str(FORM_DIR / "feuille_de_soins_blank.png"), cv2.IMREAD_COLOR)
-    if img is None:  # pragma: no cover - the file ships with the repo
-        raise FileNotFoundError(FORM_DIR / "feuille_de_soins_blank.png")
-    return img
-
-
-@functools.lru_cache(maxsize=1)
-def _blank_grey() -> np.ndarray:
-    return cv2.cvtColor(blank(), cv2.COLOR_BGR2GRAY)
-
-
 def _fiducial_centres_px() -> np.ndarray:
     """TL, TR, BR, BL fiducial centres in form px (clockwise, as image corners go)."""
     order = ("fiducial_top_left", "fiducial_top_right", "fiducial_bottom_right", "fiducial_bottom_left")
@@ -104,7 +66,7 @@ def _fiducial_centres_px() -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def landmarks() -> np.ndarray:
     """Printed points of the blank that a template match finds unambiguously within the search window (form px)."""
-    g = _blank_grey()
+    g = blank_grey()
     r, s = int(LANDMARK_HALF_MM * PX_PER_MM), int(LANDMARK_SEARCH_MM * PX_PER_MM)
     pts = cv2.goodFeaturesToTrack(g, maxCorners=600, qualityLevel=0.02, minDistance=int(7 * PX_PER_MM))
     skip = [zone_px("qr_box", margin_mm=1)]  # pre-filled sheets print a QR code there
@@ -157,7 +119,7 @@ def find_fiducials(grey: np.ndarray) -> list[tuple[float, float, float]]:
 def _fiducial_hypotheses(cands: list[tuple[float, float, float]]) -> list[np.ndarray]:
     """Homographies (work px -> form px) from every 4 candidates forming a plausible corner set, best first."""
     dst = _fiducial_centres_px().astype(np.float32)
-    side = 6.0 * PX_PER_MM
+    side = FIDUCIAL_SIDE_MM * PX_PER_MM
     scored = []
     for quad in itertools.combinations(cands[:12], 4):
         p = np.array([q[:2] for q in quad], np.float32)
@@ -189,7 +151,7 @@ def _fiducial_hypotheses(cands: list[tuple[float, float, float]]) -> list[np.nda
 @functools.lru_cache(maxsize=1)
 def _orb_blank():
     orb = cv2.ORB_create(nfeatures=ORB_FEATURES, fastThreshold=12)
-    kp, des = orb.detectAndCompute(cv2.resize(_blank_grey(), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), None)
+    kp, des = orb.detectAndCompute(cv2.resize(blank_grey(), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), None)
     return np.float32([k.pt for k in kp]) * 2, des
 
 
@@ -215,7 +177,7 @@ def _feature_hypothesis(grey: np.ndarray) -> np.ndarray | None:
 def _similarity(grey: np.ndarray, H: np.ndarray) -> float:
     """Correlation of the page warped by H with the blank, at 1/4 scale: tells an upside-down guess from the right one."""
     q = np.diag([0.25, 0.25, 1.0])
-    bsmall = cv2.resize(_blank_grey(), None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    bsmall = cv2.resize(blank_grey(), None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
     w = cv2.warpPerspective(grey, q @ H, (bsmall.shape[1], bsmall.shape[0]), flags=cv2.INTER_AREA,
                             borderValue=255)
     return float(cv2.matchTemplate(w, bsmall, cv2.TM_CCOEFF_NORMED)[0, 0])
@@ -223,7 +185,7 @@ def _similarity(grey: np.ndarray, H: np.ndarray) -> float:
 
 def _match_landmarks(grey: np.ndarray, H: np.ndarray, search_mm: float):
     """Template-match the landmarks in the page warped by H: (form px, where found in work px, in-view count)."""
-    g = _blank_grey()
+    g = blank_grey()
     r, s = int(LANDMARK_HALF_MM * PX_PER_MM), int(search_mm * PX_PER_MM)
     fh, fw = g.shape
     warped = cv2.warpPerspective(grey, H, (fw, fh), flags=cv2.INTER_LINEAR, borderValue=0)
@@ -261,7 +223,7 @@ def _subpixel(res: np.ndarray, x: int, y: int) -> tuple[float, float]:
 def _refine(grey: np.ndarray, H: np.ndarray):
     """Re-fit H on the landmarks found around where H puts them (twice: coarse, then fine)."""
     stats = (0, 0, math.inf)
-    for search in (LANDMARK_SEARCH_MM, 1.5):
+    for search in (LANDMARK_SEARCH_MM, LANDMARK_FINE_SEARCH_MM):
         form_pts, work_pts, in_view = _match_landmarks(grey, H, search)
         if len(form_pts) < REGISTER_MIN_LANDMARKS:
             return H, (len(form_pts), in_view, math.inf)
@@ -305,7 +267,7 @@ def register(image: np.ndarray) -> Registration:
     if not ok:
         return Registration(False, method, None, error, n_in, share, None, None,
                             f"repérage rejeté: {n_in}/{in_view} repères, erreur {error} mm")
-    fh, fw = _blank_grey().shape
+    fh, fw = blank_grey().shape
     form_image = cv2.warpPerspective(work, H, (fw, fh), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
     valid = cv2.warpPerspective(np.full(grey.shape, 255, np.uint8), H, (fw, fh), flags=cv2.INTER_NEAREST) > 0
     full = H @ np.diag([scale, scale, 1.0])

@@ -2,6 +2,7 @@
 
 Each finder returns (band, descriptions): `band` is the ink it attributes to a
 frame (bool, same shape as the mask), so the signature search can ignore it.
+`all_frames` runs the closed-frame and ring finders in turn.
 """
 from __future__ import annotations
 
@@ -9,26 +10,26 @@ import cv2
 import numpy as np
 
 from extractors.care_sheet.ink import blobs
-from extractors.care_sheet.form import PX_PER_MM
+from extractors.care_sheet.layout import PX_PER_MM
 
 FRAME_MIN_SIDE_MM = 8.0  # a frame is at least this big both ways
 FRAME_HULL_COVER = 0.8  # share of its convex hull's outline a frame inks (a signature: far less)
 FRAME_BAND_MM = 1.3  # frame stroke plus slack, measured inwards from the hull
 ELLIPSE_MIN_AXIS_MM = 16.0  # round/oval stamps (inner rings included); smaller ellipses are signature loops
-ROUND_MAX_RATIO = 1.25  # an ellipse this close to a circle, and at least ROUND_MIN_MM wide, is a round stamp:
-ROUND_MIN_MM = 20.0
+ROUND_MAX_RATIO = 1.25  # an ellipse this close to a circle, and at least ROUND_MIN_MM wide, is a round stamp ...
+ROUND_MIN_MM = 20.0  # ... whose ring has text set around inside it (too small a ring has no room for a text ring)
 ARC_TEXT_MM = 5.0  # the ink this deep inside its ring (the text set around) belongs to the stamp
-ELLIPSE_MAX_AXIS_MM = 75.0
+ELLIPSE_MAX_AXIS_MM = 75.0  # the vet box is 79 mm wide: a larger ellipse is not a stamp inside it
 ELLIPSE_MIN_COVER = 0.75  # share of the visible perimeter that must be inked
 ELLIPSE_MIN_VISIBLE = 0.5  # share of the perimeter that must be visible (not under print, not off the page)
-ELLIPSE_BAND_MM = 0.8
+ELLIPSE_BAND_MM = 0.8  # half width of the band set aside along a ring found (its line and the fit's slack)
 SIDE_MIN_MM = 15.0  # a straight frame side along the text direction (across it: FRAME_MIN_SIDE_MM)
-SIDE_TILT_DEG = 4.0
-SIDE_BAND_MM = 0.6
+SIDE_TILT_DEG = 4.0  # a side lies within this of the text direction (searched in 1.5° steps) or of its normal
+SIDE_BAND_MM = 0.6  # half width of the band set aside along a side found (its line and blur)
 SIDE_CLEAR_MM = 0.8  # a frame side has blank paper this far on both sides (a row of letters does not)
-SIDE_CLEAR_SHARE = 0.6
+SIDE_CLEAR_SHARE = 0.6  # ... along this share of its length (letters touch a row's sides almost everywhere)
 SIDE_FILL_MIN = 0.8  # and is inked along this share of its length (gaps between letters are not)
-RANSAC_TRIES = 150
+RANSAC_TRIES = 150  # random 5-point ellipse fits per pass, on top of one per component (how it was chosen is not recorded)
 REMNANT_TOL_MM = 0.6  # a frame leftover lies this close to a line or a large ellipse (90 % of its ink)
 
 
@@ -164,6 +165,20 @@ def ellipse_frames(mask: np.ndarray, blind: np.ndarray) -> tuple[np.ndarray, lis
             cv2.ellipse(ring, ((cx, cy), (d1 - depth, d2 - depth), ang), 0, -1)
             band |= ring
     return (band > 0) & mask, found
+
+
+def all_frames(mask: np.ndarray, blind: np.ndarray) -> tuple[np.ndarray, list[str], bool]:
+    """Closed frames, then rings/ovals, then closed frames again (a ring found may free an inner frame):
+    (band, descriptions, whether a ring or oval was found)."""
+    band = np.zeros(mask.shape, bool)
+    found: list[str] = []
+    ring = False
+    for finder in (hull_frames, ellipse_frames, hull_frames):
+        b, f = finder(mask & ~band, blind)
+        band |= b
+        found += f
+        ring |= finder is ellipse_frames and bool(f)
+    return band, found, ring
 
 
 def smooth_remnants(mask: np.ndarray) -> tuple[np.ndarray, int]:

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from extractors.care_sheet.form import PX_PER_MM, blank
+from extractors.care_sheet.layout import PX_PER_MM, blank
 from extractors.pages.geometry import paper_level
 
 INK_MIN = 30  # darkness (0-255) above the blank's for a pixel to be ink (paper noise stays under ~15)
 FAINT_CHROMA_MIN = 14  # chroma (Lab) of a faint coloured stroke (white-balanced paper stays under ~6)
 FAINT_INK_MIN = 14  # ... and its darkness above the blank's
 PAPER_KERNEL_PX = 7  # at 1/4 scale (about 4.7 mm): wider than any pen or stamp stroke
-BLANK_SPREAD_PX = 3  # the blank's print is widened by this radius before comparing
+BLANK_SPREAD_PX = 3  # the blank's print is widened by this radius (±0.5 mm: registration residue and blur) before comparing
 SKELETON_STEP_PX = 1.1  # mean length of one skeleton pixel of a stroke at any angle
 SPECK_MAX_MM = 0.9  # an ink component whose bounding box is smaller than this on both sides is dust
 
@@ -99,12 +99,6 @@ def blobs(mask: np.ndarray, min_mm: float = SPECK_MAX_MM) -> tuple[list[Blob], n
         out.append(Blob(x, y, w, h, a))
         keep[i] = len(out)
     return out, keep[lab]
-
-
-def ink_mm2(mask: np.ndarray) -> float:
-    """Ink area of a mask in mm², dust left out."""
-    bl, _ = blobs(mask)
-    return sum(b.area for b in bl) / PX_PER_MM**2
 
 
 def crop(a: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

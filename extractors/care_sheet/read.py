@@ -9,18 +9,19 @@ operator, and the crops of the zones that decided go to `crops_dir`.
 from __future__ import annotations
 
 import logging
-import re
 import time
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from extractors.care_sheet.crops import write_crops
+from extractors.care_sheet.form import Registration, register_cached
 from extractors.care_sheet.ink import InkMap, blobs, crop, ink_map, stroke_mm, visible_share
+from extractors.care_sheet.layout import PX_PER_MM, diagnosis_box, mm_box, zone_px, zones
+from extractors.care_sheet.qr import qr_on_sheet
 from extractors.care_sheet.vet import VetBoxReading, read_vet_box
-from extractors.care_sheet.form import PX_PER_MM, Registration, mm_box, register_cached, zone_px, zones
 from extractors.pages.normalise import footprint
 from intake.core.records import CareSheetFacts, Page
 from intake.core.settings import Settings
@@ -28,25 +29,27 @@ from intake.core.settings import Settings
 log = logging.getLogger(__name__)
 
 # --- tunable thresholds (bench/calibrate_care_sheet.py measures them; docs/care_sheet.md) -----------------
-ZONE_MIN_VISIBLE = 0.95  # share of a zone the page image must cover for its flag to be decided
-TICK_INSET_MM = 0.4  # measure a checkbox inside its printed square, this far in
+ZONE_MIN_VISIBLE = 0.95  # share of a zone the page image must cover for its flag to be decided (less: unseen, not empty)
+TICK_INSET_MM = 0.4  # measure a checkbox inside its printed square, this far in (clear of the square's line and its residue)
 TICK_MIN_FILL = 0.12  # share of the box's inside inked: ticked (a filled box, a thick pen) ...
 TICK_REACH_MM = 2.5  # ... or a stroke: followed this far around the printed square (a tick overflows its box)
 TICK_MIN_STROKE = 0.9  # stroke length (skeleton, mm) in that window / the box's side: a tick, whatever the pen
 TICK_MIN_INSIDE = 0.03  # ... that inks at least this share of the box's inside (a mark beside the box is not a tick)
-TICK_EDGE_MM = 1.2  # a thin piece parallel to the square, this close to it, ...
+TICK_EDGE_MM = 1.2  # a thin piece parallel to the square, this close to it (the square's line misregistered), ...
 TICK_RESIDUE_THICK_MM = 0.7  # ... and at most this thick: registration residue, not a tick
 DIAGNOSIS_MIN_MM2 = 5.5  # ink on the diagnosis lines (mm², dust left out): written (a short word ~7, a stray mark ~1-2)
 DATE_MIN_MM2 = 5.0  # ink in a date comb: filled (two digits make ~8 mm², a stray mark ~1)
-OWNER_SIGNATURE_MIN_MM2 = 9.0  # ink in the owner's writing area ...
-OWNER_SIGNATURE_MIN_SPAN_MM = 5.0  # ... spread over at least this width
-LAYOUT_SHARE_FULL = 0.8  # landmark share at which looks_like_care_sheet reaches 1.0
-QR_PREFIX = "SVFS1"
-QR_MIN_INK = 0.15  # share of the QR box inked before a decode is tried (a QR code is about half black)
-CROP_MARGIN_MM = 2.0
+DATE_MARGIN_MM = 0.6  # the comb is read this much wider: handwritten digits overflow their cells
+CELL_INSET_MM = 0.5  # for the note only: a comb cell counts as written with ink this far inside its border ...
+CELL_MIN_MM2 = 0.3  # ... of at least this area (more than a speck of registration residue)
+OWNER_SIGNATURE_MIN_MM2 = 9.0  # ink in the owner's writing area (bench, 12 calib sheets: blank ~0, signed ≥ 27) ...
+OWNER_SIGNATURE_MIN_SPAN_MM = 5.0  # ... spread over at least this width (a blot or a dot is not a signature)
+OWNER_SIGNATURE_INSET_MM = 0.6  # the writing area is read this far inside its printed frame
+LAYOUT_SHARE_FULL = 0.8  # landmark share at which looks_like_care_sheet reaches 1.0 (how it was chosen is not recorded)
 
-MOTIF_ZONES = ("motif_accident", "motif_maladie", "motif_prevention")
-MOTIF_ROW_MM = (56.0, 135.0, 150.0, 143.0)  # the three boxes and their labels, for the crop
+MOTIF_ZONES = ("motif_accident", "motif_maladie", "motif_prevention")  # the form's three motif boxes (layout.json)
+FLAGS = ("motif_ticked", "diagnosis_written", "owner_date", "vet_date", "owner_signature", "vet_stamp",
+         "vet_signature")  # the flags a zone decides, in the order of their notes
 
 
 @dataclass
@@ -86,7 +89,8 @@ def _captured_only(reg: Registration, page: Page) -> Registration:
 def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | None = None,
                     expected_animal: str | None = None, crops_dir: Path | None = None,
                     measures: Measures | None = None) -> CareSheetFacts:
-    """Register the page on the blank form and check each zone; see the module docstring."""
+    """A page of our form -> its CareSheetFacts (the QR code compared with the manifest's contract and
+    animal, when given); see the module docstring. `measures`, when given, receives every measurement."""
     m = measures if measures is not None else Measures()
     t0 = time.perf_counter()
     reg = register_cached(page.image)
@@ -100,71 +104,22 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
     ink = ink_map(reg.form_image, reg.valid)
     notes = [f"registration: {reg.method}, {reg.landmarks} repères, erreur {reg.error_mm:.2f} mm"]
     flags: dict[str, bool | None] = {}
-
-    def visible(box) -> bool:
-        return visible_share(reg.valid, box) >= ZONE_MIN_VISIBLE
-
-    # medical part: a motif ticked and the diagnosis written
-    boxes = {z: zone_px(z, margin_mm=-TICK_INSET_MM) for z in MOTIF_ZONES}
-    if all(visible(b) for b in boxes.values()):
-        for z, b in boxes.items():
-            seen = ~crop(ink.blind, b)
-            m.tick_fill[z] = float((crop(ink.ink, b) & seen).sum() / max(1, seen.sum()))
-            m.tick_stroke[z] = _tick_stroke(ink, z)
-        ticked = [z for z in MOTIF_ZONES if m.tick_fill[z] >= TICK_MIN_FILL
-                  or (m.tick_stroke[z] >= TICK_MIN_STROKE and m.tick_fill[z] >= TICK_MIN_INSIDE)]
-        flags["motif_ticked"] = bool(ticked)
-        notes.append("motif_ticked: encre dans les cases " + ", ".join(
-            f"{z.split('_')[1]} {m.tick_fill[z]:.0%} (trait {m.tick_stroke[z]:.1f} côtés)" for z in MOTIF_ZONES)
-            + f" (cochée dès {TICK_MIN_FILL:.0%}, ou un trait de {TICK_MIN_STROKE} côté avec "
-              f"{TICK_MIN_INSIDE:.0%} dans la case)")
-    diag = mm_box(_diagnosis_box())
-    if visible(diag):
-        m.diagnosis_mm2, span = _ink_and_span(ink, diag)
-        flags["diagnosis_written"] = m.diagnosis_mm2 >= DIAGNOSIS_MIN_MM2
-        notes.append(f"diagnosis_written: {m.diagnosis_mm2:.1f} mm² d'écriture sur {span:.0f} mm des lignes "
-                     f"du diagnostic (seuil {DIAGNOSIS_MIN_MM2} mm²)")
+    for name, value, note in [*_read_medical(ink, m), *_read_dates(ink, m), *_read_owner_signature(ink, m)]:
+        flags[name] = value
+        notes.append(note)
     if flags.get("motif_ticked") is not None and flags.get("diagnosis_written") is not None:
         flags["medical_section_complete"] = flags["motif_ticked"] and flags["diagnosis_written"]
-
-    # dates: owner's or vet's comb
-    for z, attr in (("owner_date", "owner_date_mm2"), ("vet_date", "vet_date_mm2")):
-        b = zone_px(z, margin_mm=0.6)
-        if visible(b):
-            mm2, _ = _ink_and_span(ink, b)
-            setattr(m, attr, mm2)
-            flags[z] = mm2 >= DATE_MIN_MM2
-            notes.append(f"{z}: {mm2:.1f} mm² d'encre dans les cases de la date, "
-                         f"{_cells_inked(ink, z)}/8 cases (seuil {DATE_MIN_MM2} mm²)")
-
-    # owner's signature
-    b = zone_px("owner_signature", "writing_area", margin_mm=-0.6)
-    if visible(b):
-        m.owner_sig_mm2, m.owner_sig_span_mm = _ink_and_span(ink, b)
-        flags["owner_signature"] = (m.owner_sig_mm2 >= OWNER_SIGNATURE_MIN_MM2
-                                    and m.owner_sig_span_mm >= OWNER_SIGNATURE_MIN_SPAN_MM)
-        notes.append(f"owner_signature: {m.owner_sig_mm2:.1f} mm² d'encre dans le cadre, sur {m.owner_sig_span_mm:.0f} mm "
-                     f"(seuils {OWNER_SIGNATURE_MIN_MM2} mm², {OWNER_SIGNATURE_MIN_SPAN_MM} mm)")
     t2 = time.perf_counter()
-
-    # the vet box: stamp and signature, separately
-    if visible(zone_px("vet_stamp_signature")):
-        m.vet = read_vet_box(ink)
-        flags["vet_stamp"], flags["vet_signature"] = m.vet.stamp, m.vet.signature
-        notes += [f"vet_stamp: {m.vet.stamp_evidence}", f"vet_signature: {m.vet.signature_evidence}"]
+    for name, value, note in _read_vet(ink, m):
+        flags[name] = value
+        notes.append(note)
     t3 = time.perf_counter()
 
-    qr_payload, qr_match, qr_note = None, None, ""
-    qr_box = zone_px("qr_box", margin_mm=-1.0)
-    if crop(ink.ink, qr_box).mean() >= QR_MIN_INK:  # the blank box is empty: no QR code to look for
-        qr_payload, qr_match, qr_note = read_qr(page.image, reg, expected_contract, expected_animal)
+    qr_payload, qr_match, qr_note = qr_on_sheet(page.image, reg, ink, expected_contract, expected_animal)
     if qr_note:
         notes.append(f"qr: {qr_note}")
-    for name in ("motif_ticked", "diagnosis_written", "owner_date", "vet_date", "owner_signature",
-                 "vet_stamp", "vet_signature"):
-        if name not in flags:
-            notes.append(f"{name}: zone hors de l'image, non vérifiée")
-    crops = _write_crops(ink, m.vet, crops_dir) if crops_dir is not None else {}
+    notes += [f"{name}: zone hors de l'image, non vérifiée" for name in FLAGS if name not in flags]
+    crops = write_crops(ink, m.vet, crops_dir) if crops_dir is not None else {}
     t4 = time.perf_counter()
     m.timings_ms.update(zones=(t2 - t1) * 1000, vet_box=(t3 - t2) * 1000, qr_crops=(t4 - t3) * 1000,
                         total=(t4 - t0) * 1000)
@@ -175,6 +130,71 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         owner_date=flags.get("owner_date"), vet_date=flags.get("vet_date"),
         registered=True, registration_error_mm=reg.error_mm, qr_payload=qr_payload, qr_matches_manifest=qr_match,
         crops=crops, notes=tuple(notes))
+
+
+# --- the zones: each reader returns (flag, value, note) for the flags whose zone the picture shows ----------
+
+
+def _visible(ink: InkMap, box) -> bool:
+    return visible_share(ink.valid, box) >= ZONE_MIN_VISIBLE
+
+
+def _read_medical(ink: InkMap, m: Measures) -> list[tuple[str, bool, str]]:
+    """The medical part: a motif box ticked, the diagnosis written."""
+    out = []
+    boxes = {z: zone_px(z, margin_mm=-TICK_INSET_MM) for z in MOTIF_ZONES}
+    if all(_visible(ink, b) for b in boxes.values()):
+        for z, b in boxes.items():
+            seen = ~crop(ink.blind, b)
+            m.tick_fill[z] = float((crop(ink.ink, b) & seen).sum() / max(1, seen.sum()))
+            m.tick_stroke[z] = _tick_stroke(ink, z)
+        ticked = [z for z in MOTIF_ZONES if m.tick_fill[z] >= TICK_MIN_FILL
+                  or (m.tick_stroke[z] >= TICK_MIN_STROKE and m.tick_fill[z] >= TICK_MIN_INSIDE)]
+        out.append(("motif_ticked", bool(ticked), "motif_ticked: encre dans les cases " + ", ".join(
+            f"{z.split('_')[1]} {m.tick_fill[z]:.0%} (trait {m.tick_stroke[z]:.1f} côtés)" for z in MOTIF_ZONES)
+            + f" (cochée dès {TICK_MIN_FILL:.0%}, ou un trait de {TICK_MIN_STROKE} côté avec "
+              f"{TICK_MIN_INSIDE:.0%} dans la case)"))
+    diag = mm_box(diagnosis_box())
+    if _visible(ink, diag):
+        m.diagnosis_mm2, span = _ink_and_span(ink, diag)
+        out.append(("diagnosis_written", m.diagnosis_mm2 >= DIAGNOSIS_MIN_MM2,
+                    f"diagnosis_written: {m.diagnosis_mm2:.1f} mm² d'écriture sur {span:.0f} mm des lignes "
+                    f"du diagnostic (seuil {DIAGNOSIS_MIN_MM2} mm²)"))
+    return out
+
+
+def _read_dates(ink: InkMap, m: Measures) -> list[tuple[str, bool, str]]:
+    """The owner's and the vet's date combs: filled or not."""
+    out = []
+    for z, attr in (("owner_date", "owner_date_mm2"), ("vet_date", "vet_date_mm2")):
+        b = zone_px(z, margin_mm=DATE_MARGIN_MM)
+        if _visible(ink, b):
+            mm2, _ = _ink_and_span(ink, b)
+            setattr(m, attr, mm2)
+            out.append((z, mm2 >= DATE_MIN_MM2, f"{z}: {mm2:.1f} mm² d'encre dans les cases de la date, "
+                                                f"{_cells_inked(ink, z)}/8 cases (seuil {DATE_MIN_MM2} mm²)"))
+    return out
+
+
+def _read_owner_signature(ink: InkMap, m: Measures) -> list[tuple[str, bool, str]]:
+    """The owner's signature: enough ink, spread wide enough, in the writing area."""
+    b = zone_px("owner_signature", "writing_area", margin_mm=-OWNER_SIGNATURE_INSET_MM)
+    if not _visible(ink, b):
+        return []
+    m.owner_sig_mm2, m.owner_sig_span_mm = _ink_and_span(ink, b)
+    signed = m.owner_sig_mm2 >= OWNER_SIGNATURE_MIN_MM2 and m.owner_sig_span_mm >= OWNER_SIGNATURE_MIN_SPAN_MM
+    return [("owner_signature", signed,
+             f"owner_signature: {m.owner_sig_mm2:.1f} mm² d'encre dans le cadre, sur {m.owner_sig_span_mm:.0f} mm "
+             f"(seuils {OWNER_SIGNATURE_MIN_MM2} mm², {OWNER_SIGNATURE_MIN_SPAN_MM} mm)")]
+
+
+def _read_vet(ink: InkMap, m: Measures) -> list[tuple[str, bool, str]]:
+    """The vet box: stamp and signature, separately (extractors.care_sheet.vet)."""
+    if not _visible(ink, zone_px("vet_stamp_signature")):
+        return []
+    m.vet = read_vet_box(ink)
+    return [("vet_stamp", m.vet.stamp, f"vet_stamp: {m.vet.stamp_evidence}"),
+            ("vet_signature", m.vet.signature, f"vet_signature: {m.vet.signature_evidence}")]
 
 
 def _tick_stroke(ink: InkMap, zone_id: str) -> float:
@@ -205,11 +225,6 @@ def _tick_stroke(ink: InkMap, zone_id: str) -> float:
     return stroke_mm(keep) / side if keep.any() else 0.0
 
 
-def _diagnosis_box() -> list[float]:
-    x0, y0, x1, y1 = zones()["diagnosis"]["bbox"]
-    return [x0, y0, x1, y1 + 0.6]  # descenders of the last line
-
-
 def _ink_and_span(ink: InkMap, box) -> tuple[float, float]:
     """Ink area (mm², dust left out) in a box, and the horizontal span it covers (mm)."""
     parts, _ = blobs(crop(ink.ink, box))
@@ -221,91 +236,4 @@ def _ink_and_span(ink: InkMap, box) -> tuple[float, float]:
 
 def _cells_inked(ink: InkMap, zone_id: str) -> int:
     cells = zones()[zone_id]["cells"]
-    return sum(crop(ink.ink, mm_box(c, -0.5)).sum() >= 0.3 * PX_PER_MM**2 for c in cells)
-
-
-# --- QR code of pre-filled sheets --------------------------------------------------------------------------
-
-
-def _norm(s: str | None) -> str:
-    s = unicodedata.normalize("NFKD", s or "").encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Z0-9]", "", s.upper())
-
-
-def read_qr(image: np.ndarray, reg: Registration, expected_contract: str | None,
-            expected_animal: str | None) -> tuple[str | None, bool | None, str]:
-    """Decode the QR code in `qr_box` (payload SVFS1|contract|animal) and compare it with the manifest."""
-    corners = np.array([[x, y] for x in (0, 2) for y in (1, 3)], int)
-    box = mm_box(zones()["qr_box"]["bbox"], 4.0)
-    pts = np.float64([[box[i], box[j]] for i, j in corners]).reshape(-1, 1, 2)
-    inv = np.linalg.inv(reg.homography)
-    src = cv2.perspectiveTransform(pts, inv).reshape(-1, 2)
-    x0, y0 = np.floor(src.min(0)).astype(int)
-    x1, y1 = np.ceil(src.max(0)).astype(int)
-    h, w = image.shape[:2]
-    candidates = [image[max(0, y0):min(h, y1), max(0, x0):min(w, x1)], crop(reg.form_image, box)]
-    det = cv2.QRCodeDetector()
-    payload = None
-    for c in candidates:
-        if c.size == 0:
-            continue
-        for scale in (1.0, 2.0):
-            img = c if scale == 1.0 else cv2.resize(c, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-            try:
-                text, _, _ = det.detectAndDecode(img)
-            except cv2.error:
-                text = ""
-            if text:
-                payload = text
-                break
-        if payload:
-            break
-    if payload is None:
-        return None, None, ""
-    parts = payload.split("|")
-    if len(parts) != 3 or parts[0] != QR_PREFIX:
-        return payload, None, f"QR code lu mais pas au format {QR_PREFIX}|contrat|animal: {payload!r}"
-    checks = []
-    if expected_contract:
-        checks.append(("contrat", parts[1], expected_contract))
-    if expected_animal:
-        checks.append(("animal", parts[2], expected_animal))
-    if not checks:
-        return payload, None, f"QR code {payload!r}, rien à comparer dans le manifeste"
-    bad = [f"{what} {got!r} sur la feuille, {want!r} dans le manifeste" for what, got, want in checks
-           if _norm(got) != _norm(want)]
-    if bad:
-        return payload, False, "feuille pré-remplie pour un autre dossier ? " + "; ".join(bad)
-    return payload, True, f"QR code {payload!r} conforme au manifeste"
-
-
-# --- crops for the operator ------------------------------------------------------------------------------
-
-
-def _write_crops(ink: InkMap, vet: VetBoxReading | None, crops_dir: Path) -> dict[str, str]:
-    """Small PNGs of the zones that decide the findings (form frame, white-balanced), and the vet box analysis."""
-    crops_dir.mkdir(parents=True, exist_ok=True)
-    boxes = {
-        "motif": mm_box(MOTIF_ROW_MM, CROP_MARGIN_MM),
-        "diagnosis": mm_box(_diagnosis_box(), CROP_MARGIN_MM),
-        "owner_date": zone_px("owner_date", margin_mm=CROP_MARGIN_MM),
-        "owner_signature": zone_px("owner_signature", margin_mm=CROP_MARGIN_MM),
-        "vet_date": zone_px("vet_date", margin_mm=CROP_MARGIN_MM),
-        "vet_stamp_signature": vet.box if vet else zone_px("vet_stamp_signature", margin_mm=CROP_MARGIN_MM),
-    }
-    out = {}
-    for name, box in boxes.items():
-        path = crops_dir / f"{name}.png"
-        cv2.imwrite(str(path), crop(ink.balanced, box))
-        out[name] = str(path)
-    if vet is not None:
-        # what the reading saw: green = explained by the stamp (frame, text), red = the signature's ink
-        view = crop(ink.balanced, vet.box).copy()
-        for layer in vet.signature_layers:
-            view[layer.explained] = (40, 160, 40)
-            if layer.signature:
-                view[layer.unexplained] = (40, 40, 220)
-        path = crops_dir / "vet_stamp_signature_analyse.png"
-        cv2.imwrite(str(path), view)
-        out["vet_stamp_signature_analyse"] = str(path)
-    return out
+    return sum(crop(ink.ink, mm_box(c, -CELL_INSET_MM)).sum() >= CELL_MIN_MM2 * PX_PER_MM**2 for c in cells)
