@@ -35,7 +35,7 @@ from bench.calibrate_readability import FONTS, render_source  # noqa: E402
 from extractors.pages import geometry, sheet  # noqa: E402
 from extractors.pages.load import load_file  # noqa: E402
 from extractors.pages.normalise import normalise_page, ocr_ready, orientation  # noqa: E402
-from extractors.pages.ocr import detect_orientation, ocr_image  # noqa: E402
+from extractors.pages.ocr import engine_for, ocr_image  # noqa: E402
 from extractors.pages.readability import score_readability  # noqa: E402
 from intake.core.settings import Settings  # noqa: E402
 
@@ -93,13 +93,13 @@ def orientation_case(args: tuple) -> dict:
     out["policy"], out["policy_osd"], out["t_policy"] = rot == truth, how == "osd", cpu_now() - t
     if with_osd:
         t = cpu_now()
-        osd = detect_orientation(turned, SETTINGS)
+        osd = engine_for(SETTINGS).orientation(turned)
         out["osd"], out["t_osd"] = (osd is not None and osd[0] % 360 == truth), cpu_now() - t
         h, w = turned.shape[:2]
         s = min(1.0, 1600 / max(h, w))
         small = cv2.resize(turned, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
         t = cpu_now()
-        osd = detect_orientation(small, SETTINGS)
+        osd = engine_for(SETTINGS).orientation(small)
         out["osd_small"], out["t_osd_small"] = (osd is not None and osd[0] % 360 == truth), cpu_now() - t
     return out
 

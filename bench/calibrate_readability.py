@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractors.pages.load import load_file  # noqa: E402
-from intake.pipeline import stages  # noqa: E402
+from intake.pipeline.page import page_readability  # noqa: E402
 from extractors.pages.normalise import normalise_page, ocr_ready  # noqa: E402
 from extractors.pages.ocr import ocr_image  # noqa: E402
 from intake.core.errors import OcrError  # noqa: E402
@@ -303,9 +303,9 @@ def run_one(task: tuple) -> dict:
     settings = Settings(ocr_cache_dir=None, ocr_timeout_s=OCR_TIMEOUT_S, ocr_retries=0)
     page, h, truth, label, t_norm = _prepare(task, settings)
     t1 = cpu_now()
-    r = stages.readability(page, settings)  # as the pipeline does: native pixels (the warp's enlargement is not blur)
+    r = page_readability(page, settings)  # as the pipeline does: native pixels (the warp's enlargement is not blur)
     t2 = cpu_now()
-    # OCR the way the pipeline does (intake.pipeline.dossier.read_page): sparse text above the threshold,
+    # OCR the way the pipeline does (intake.pipeline.page.read_page): sparse text above the threshold,
     # layout analysis below it
     psm = settings.ocr_psm if r.score >= settings.readability_threshold else settings.ocr_psm_unreadable
     try:
@@ -326,7 +326,7 @@ def measure_one(task: tuple) -> dict:
     settings = Settings(ocr_cache_dir=None)
     page, _, _, label, _ = _prepare(task, settings)
     t1 = cpu_now()
-    r = stages.readability(page, settings)
+    r = page_readability(page, settings)
     t2 = cpu_now()
     return {"source": _source_name(key), "family": family, "degradation": label, "seed": seed,
             "score": r.score, "defects": "|".join(r.defects), "t_readability": round(t2 - t1, 3),

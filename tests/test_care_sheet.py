@@ -9,7 +9,8 @@ import cv2
 import pytest
 
 from extractors.care_sheet.read import Measures, read_care_sheet
-from intake.pipeline.dossier import read_page
+from intake.pipeline.context import Reader
+from intake.pipeline.page import read_page
 from intake.core.records import (Capture, CareSheetFacts, DocType, DocumentResult, Finding, InvoiceFacts,
                                 InvoiceKind, Page, ReasonCode)
 from intake.core.settings import REPO_ROOT
@@ -121,7 +122,7 @@ def crooked_scan(tilt: float, shift: float = 0.0):
 def test_a_sheet_scanned_crooked_is_our_form_and_reads_whole(settings):
     """Laid 11 degrees crooked, its margins cut by the frame: tilts over 5 degrees were not undone and
     the sheet was called illegible, 'document coupé'. On our form a cut is judged by the zones it hides."""
-    reading = read_page(crooked_scan(11.0), "care_sheet", settings, None)
+    reading = read_page(crooked_scan(11.0), "care_sheet", Reader.create(settings))
     assert (reading.doc_type, reading.identified_by, reading.legible) == (DocType.CARE_SHEET, "layout", True)
     facts = read_care_sheet(reading.page, settings)
     assert facts.registered and codes(facts) == set()
@@ -130,7 +131,7 @@ def test_a_sheet_scanned_crooked_is_our_form_and_reads_whole(settings):
 def test_a_vet_box_cut_off_a_crooked_scan_is_unseen_not_empty(settings):
     """Turned back upright, the corner the scanner did not capture is filled with paper: read as such,
     the vet box was 'empty' (VET_STAMP_MISSING). It is a part of the sheet the image does not show."""
-    reading = read_page(crooked_scan(-11.0, 0.1), "care_sheet", settings, None)
+    reading = read_page(crooked_scan(-11.0, 0.1), "care_sheet", Reader.create(settings))
     assert reading.doc_type == DocType.CARE_SHEET and reading.legible
     facts = read_care_sheet(reading.page, settings)
     assert facts.vet_stamp is None

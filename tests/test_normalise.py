@@ -12,6 +12,8 @@ from extractors.pages import geometry, sheet
 from extractors.pages.load import load_file
 from extractors.pages.normalise import normalise_page, ocr_ready
 from extractors.pages.ocr import ocr_image
+from intake.pipeline.document import invoice_fields
+from intake.pipeline.context import Reader
 from intake.core.records import Capture, Page
 from intake.core.settings import REPO_ROOT, Settings
 
@@ -225,10 +227,10 @@ def test_a_scanned_invoice_with_a_ruled_table_gives_its_total(settings):
     """A generated clinic invoice, scanned: Tesseract's layout analysis (psm 3) took its ruled table for
     a picture and read no amount at all; ruled lines erased and sparse-text OCR, the total is read."""
     from extractors.invoice.fields import read_invoice
-    from intake.pipeline.dossier import read_page
+    from intake.pipeline.page import read_page
 
     page = load_file(REPO_ROOT / "tests" / "data" / "ruled_scan.jpg", "facture.jpg", settings).pages[0]
-    reading = read_page(page, "invoice", settings, None)
+    reading = read_page(page, "invoice", Reader.create(settings))
     facts = read_invoice([reading.text])
     assert (facts.total_ttc, facts.total_ht, facts.invoice_date) == ("346.24", "288.53", "2017-03-06")
 
@@ -236,14 +238,13 @@ def test_a_scanned_invoice_with_a_ruled_table_gives_its_total(settings):
 def test_a_siret_in_small_print_misread_on_the_page_is_read_on_a_second_look(settings):
     """A generated clinic invoice scanned at 150 dpi: the page's OCR reads its footer's SIRET as
     'SIRET 189 999 345 Sos' (no valid SIRET); the pipeline OCRs that line again, enlarged, and reads it."""
-    from intake.pipeline import stages
     from extractors.invoice.fields import read_invoice
-    from intake.pipeline.dossier import read_page
+    from intake.pipeline.page import read_page
 
     page = load_file(REPO_ROOT / "tests" / "data" / "small_print_siret_scan.jpg", "scan.jpg", settings).pages[0]
-    reading = read_page(page, "invoice", settings, None)
+    reading = read_page(page, "invoice", Reader.create(settings))
     assert read_invoice([reading.text]).siret is None  # the first reading: no valid SIRET on the page
-    facts = stages.read_invoice([reading.text], [reading.page], settings)
+    facts = invoice_fields([reading.text], [reading.page], Reader.create(settings))
     assert facts.siret == "18999934500094"
     assert 0 < facts.confidence["siret"] < 1
 

@@ -76,16 +76,38 @@ def test_the_engine_reads_what_pytesseract_reads_and_sets_no_environment_of_ours
     assert subprocess.run([sys.executable, "-c", probe], env=env).returncode == 0
 
 
-def test_a_missing_tesseract_is_an_ocr_error_not_a_crash(settings):
+def test_a_missing_tesseract_or_its_french_is_the_machines_failure_not_the_pages(settings, tmp_path):
+    """No page is 'illisible' because the engine is gone: InfrastructureError, which stops the run."""
     from dataclasses import replace
 
     import pytest
 
     from extractors.pages.ocr import Tesseract
-    from intake.core.errors import OcrError
+    from intake.core.errors import InfrastructureError
 
     engine = replace(Tesseract.from_settings(settings.model_copy(update={"ocr_cache_dir": None})),
                      command="/nonexistent/tesseract", retries=0)
-    with pytest.raises(OcrError):
+    for call in (engine.read, engine.orientation):
+        with pytest.raises(InfrastructureError):
+            call(text_page(INVOICE_LINES))
+    no_data = replace(engine, command="tesseract", languages="zzz")  # a language with no .traineddata
+    with pytest.raises(InfrastructureError, match="language data"):
+        no_data.read(text_page(INVOICE_LINES))
+
+
+def test_a_tesseract_killed_mid_page_is_the_machines_failure(settings, tmp_path):
+    """A tesseract killed on every try (the OOM killer, an operator) stops the run, it is no page's fault."""
+    from dataclasses import replace
+
+    import pytest
+
+    from extractors.pages.ocr import Tesseract
+    from intake.core.errors import InfrastructureError
+
+    killer = tmp_path / "tesseract"
+    killer.write_text("#!/bin/sh\nkill -9 $$\n")
+    killer.chmod(0o755)
+    engine = replace(Tesseract.from_settings(settings.model_copy(update={"ocr_cache_dir": None})),
+                     command=str(killer), retries=1)
+    with pytest.raises(InfrastructureError, match="signal 9"):
         engine.read(text_page(INVOICE_LINES))
-    assert engine.orientation(text_page(INVOICE_LINES)) is None

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from extractors.pages.load import load_file
 from extractors.pages.normalise import normalise_page
 from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
+from intake.pipeline.context import Reader
 from intake.core.records import Capture, Page
 from intake.core.settings import REPO_ROOT, Settings
 
@@ -98,7 +99,8 @@ def test_cut_page_names_cut_off(page, settings):
 def test_print_cut_by_a_crooked_scan_is_still_cut_once_turned_back(page, settings):
     """Laid crooked and cut through its lines by the scanner's frame, then turned back upright on a
     wider canvas: the cut edge is inside the image, and it is still where the print stops."""
-    from intake.pipeline.stages import normalise, readability
+    from extractors.pages.normalise import normalise_page as normalise
+    from intake.pipeline.page import page_readability as readability
 
     h, w = page.shape[:2]
     cut = page[:, : int(w * 0.6)]  # the right of every line is gone...
@@ -116,7 +118,8 @@ def test_the_corners_a_deskew_uncovers_draw_no_print_along_the_capture_edge(sett
     (fresh draw seed 61). The uncovered corners were filled with the paper's colour: the table along
     them then read as 13 characters cut by the capture's edge, 'document coupé'. They take the colour
     of the image's own edge (here the table), so the capture's edge draws nothing."""
-    from intake.pipeline.stages import normalise, readability
+    from extractors.pages.normalise import normalise_page as normalise
+    from intake.pipeline.page import page_readability as readability
 
     path = REPO_ROOT / "tests" / "data" / "invoice_photo_unwarped_on_table.jpg"
     turned = normalise(load_file(path, path.name, settings).pages[0], settings)
@@ -183,8 +186,8 @@ def test_small_sharp_phone_photo_is_not_blurred_by_the_warps_enlargement(setting
 
     import cv2
 
-    from intake.pipeline import stages
-    from extractors.pages.normalise import enlargement
+    from extractors.pages.normalise import enlargement, normalise_page
+    from intake.pipeline.page import page_readability
     from intake.core.records import Capture, Page
     from intake.core.settings import REPO_ROOT
 
@@ -196,9 +199,9 @@ def test_small_sharp_phone_photo_is_not_blurred_by_the_warps_enlargement(setting
     h, w = cap.image.shape[:2]
     small = cv2.resize(cap.image, (1100, round(h * 1100 / w)), interpolation=cv2.INTER_AREA)
     small = cv2.imdecode(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])[1], cv2.IMREAD_COLOR)
-    page = stages.normalise(Page("fs.jpg", 1, small, cap.dpi * 1100 / w, Capture.IMAGE), settings)
+    page = normalise_page(Page("fs.jpg", 1, small, cap.dpi * 1100 / w, Capture.IMAGE), settings)
     assert "perspective" in page.steps and enlargement(page) > 1.3
-    r = stages.readability(page, settings)
+    r = page_readability(page, settings)
     assert r.score >= settings.readability_threshold, r
 
 
@@ -252,7 +255,7 @@ def test_a_low_resolution_photo_of_our_form_is_judged_on_what_was_written_not_it
     read are large: the care sheet stays legible (its zones are read by pixels, not OCR)."""
     import cv2
 
-    from intake.pipeline.dossier import read_page
+    from intake.pipeline.page import read_page
     from intake.core.records import Capture, Page
     from tests.render import filled_care_sheet
 
@@ -261,7 +264,7 @@ def test_a_low_resolution_photo_of_our_form_is_judged_on_what_was_written_not_it
     h, w = big.shape[:2]
     small = cv2.resize(big, (850, round(h * 850 / w)), interpolation=cv2.INTER_AREA)
     small = cv2.imdecode(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])[1], cv2.IMREAD_COLOR)
-    reading = read_page(Page("fs.jpg", 1, small, 100.0, Capture.IMAGE), "care_sheet", settings, None)
+    reading = read_page(Page("fs.jpg", 1, small, 100.0, Capture.IMAGE), "care_sheet", Reader.create(settings))
     assert reading.doc_type == "care_sheet" and reading.legible, reading.readability
 
 

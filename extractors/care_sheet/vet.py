@@ -87,14 +87,6 @@ def search_box() -> tuple[int, int, int, int]:
             int((x1 + mr) * PX_PER_MM), int((y1 + mb) * PX_PER_MM))
 
 
-def search_box() -> tuple[int, int, int, int]:
-    """The vet box's writing area grown by SEARCH_MARGIN_MM, form px."""
-    x0, y0, x1, y1 = zones()["vet_stamp_signature"]["writing_area"]
-    ml, mt, mr, mb = SEARCH_MARGIN_MM
-    return (int((x0 - ml) * PX_PER_MM), int((y0 - mt) * PX_PER_MM),
-            int((x1 + mr) * PX_PER_MM), int((y1 + mb) * PX_PER_MM))
-
-
 def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReading:
     """Stamp model (frame, text lines) and unexplained ink of one layer (bool mask of the search box)."""
     _, labels = blobs(mask)

@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from extractors.pages import geometry, sheet
-from extractors.pages.ocr import detect_orientation
+from extractors.pages.ocr import OcrEngine, engine_for
+from intake.core.errors import InfrastructureError
 from intake.core.records import Capture, Page
 from intake.core.settings import Settings
 
@@ -57,7 +58,8 @@ UNSURE_ORIENTATION = "orientation_unsure"  # the step that tells OCR to check up
 BLACK_PAGE_PAPER = 32  # lift_inverted: paper (95th percentile grey) under this is a black page, no bands to find
 
 
-def orientation(image: np.ndarray, settings: Settings) -> tuple[int, str, geometry.Layout]:
+def orientation(image: np.ndarray, settings: Settings,
+                ocr: OcrEngine | None = None) -> tuple[int, str, geometry.Layout]:
     """(degrees clockwise that make the page upright, method that decided: "text"/"osd", text layout).
 
     The own text-line method decides when sure. Otherwise Tesseract OSD is asked, on a small copy;
@@ -74,7 +76,7 @@ def orientation(image: np.ndarray, settings: Settings) -> tuple[int, str, geomet
     h, w = turned.shape[:2]
     s = min(1.0, OSD_MAX_PX / max(h, w))
     small = cv2.resize(turned, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else turned
-    osd = detect_orientation(small, settings)
+    osd = (ocr or engine_for(settings)).orientation(small)
     if osd is None or osd[1] < settings.osd_min_confidence:
         # Neither is sure: keep the page as uploaded (most are upright once EXIF is applied), turned only
         # by the quarter we are sure the lines need. Up or down is then settled by OCR (UNSURE_ORIENTATION).
@@ -84,21 +86,24 @@ def orientation(image: np.ndarray, settings: Settings) -> tuple[int, str, geomet
     return (base + osd[0]) % 360, "osd", layout
 
 
-def normalise_page(page: Page, settings: Settings) -> Page:
+def normalise_page(page: Page, settings: Settings, ocr: OcrEngine | None = None) -> Page:
     """A new Page, upright and flat: image (colour), transform (loaded px -> new px), steps, dpi.
 
-    Text-layer PDF pages come back unchanged. Never raises: on any failure the input page is returned.
+    `ocr`: the engine asked for the orientation when the text lines do not tell (default: the one
+    `settings` names). Text-layer PDF pages come back unchanged. Never raises: on any failure the input page is returned.
     """
     if page.capture == Capture.PDF_TEXT:
         return page
     try:
-        return _normalise(page, settings)
+        return _normalise(page, settings, ocr)
+    except InfrastructureError:  # the machine, not the page: the run stops (never "normalisation failed")
+        raise
     except Exception:  # normalisation is an improvement, never a reason to lose the page
         log.exception("%s: normalisation failed, page kept as loaded", page.ref)
         return page
 
 
-def _normalise(page: Page, settings: Settings) -> Page:
+def _normalise(page: Page, settings: Settings, ocr: OcrEngine | None) -> Page:
     img = page.image
     if img is None or img.ndim not in (2, 3) or min(img.shape[:2]) < MIN_SIDE_PX:
         return page
@@ -119,7 +124,7 @@ def _normalise(page: Page, settings: Settings) -> Page:
         else:  # not A4: keep the loader's estimate, scaled like the pixels
             dpi = page.dpi * float(np.sqrt(w * h / max(cv2.contourArea(np.float32(quad)), 1.0)))
 
-    rotation, how, layout = orientation(img, settings)
+    rotation, how, layout = orientation(img, settings, ocr)
     if rotation:
         img, m = geometry.rotate_quarter(img, rotation)
         transform = m @ transform

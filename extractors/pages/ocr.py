@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from pytesseract.pytesseract import file_to_dict, osd_to_dict
 
-from intake.core.errors import OcrError
+from intake.core.errors import InfrastructureError, OcrError
 from intake.core.files import atomic_write
 from intake.core.records import PageText, TextSource, Word
 from intake.core.settings import Settings
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # Tesseract reads the page from a file. A PNG costs ~0.3 s of zlib per 200-dpi page (a fifth of
 # the OCR's own time); an uncompressed PGM in RAM costs ~2 ms.
 _TMP_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+# What tesseract prints when a language's .traineddata is not installed (4.x and 5.x)
+MISSING_DATA_CUES = ("Failed loading language", "Error opening data file")
 CACHE_VERSION = "v1"  # part of every cache key: bump it when what a cached reading means changes
 
 
@@ -179,16 +181,23 @@ class Tesseract:
         return {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
     def _run(self, path: str, args: list[str]) -> str:
-        """One tesseract process on `path`, its standard output; raises OcrError on a failure."""
+        """One tesseract process on `path`, its standard output. Raises OcrError when this image could
+        not be read (a timeout, an error exit), InfrastructureError when no image can be: the command
+        or its language data is missing, or the process was killed (out of memory, an operator)."""
         try:
             done = subprocess.run([self.command, path, "stdout", *args], env=self.env(), stdin=subprocess.DEVNULL,
                                   capture_output=True, timeout=self.timeout_s)
         except subprocess.TimeoutExpired as exc:
             raise OcrError(f"tesseract timed out after {self.timeout_s:g} s") from exc
         except OSError as exc:  # not installed, not executable
-            raise OcrError(f"tesseract could not start: {exc.__class__.__name__}") from exc
+            raise InfrastructureError(f"tesseract could not start ({exc.__class__.__name__}: {exc.strerror})") from exc
+        err = done.stderr.decode(errors="replace")
+        if done.returncode < 0:
+            raise InfrastructureError(f"tesseract killed by signal {-done.returncode}")
+        if done.returncode != 0 and any(cue in err for cue in MISSING_DATA_CUES):
+            raise InfrastructureError(f"tesseract language data missing ({self.languages})")
         if done.returncode != 0:
-            raise OcrError(f"tesseract exited {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
+            raise OcrError(f"tesseract exited {done.returncode}: {err[-300:]}")
         return done.stdout.decode("utf-8", errors="replace")
 
     def _prepared(self, image: np.ndarray) -> tuple[np.ndarray, float]:
@@ -213,15 +222,22 @@ class Tesseract:
             return PageText(_shift(cached, x0, y0, scale), TextSource.OCR, full_w, full_h)
         args = ["-l", self.languages, "-c", "tessedit_create_tsv=1", "--psm", str(psm), "--oem", "1"]
         last: OcrError | None = None
+        last_infra: InfrastructureError | None = None
         for attempt in range(self.retries + 1):
             try:
                 with _image_file(grey) as path, tesseract_slots(self.processes):
                     tsv = self._run(path, args)
                 break
+            except InfrastructureError as exc:
+                last_infra = exc
+                log.warning("tesseract attempt %d failed: %s", attempt + 1, exc)
             except (OcrError, OSError) as exc:
+                last_infra = None
                 last = exc if isinstance(exc, OcrError) else OcrError(str(exc))
                 log.warning("tesseract attempt %d failed: %s", attempt + 1, exc)
         else:
+            if last_infra is not None:  # the last try too: this machine cannot OCR now
+                raise last_infra
             raise OcrError(f"Tesseract failed: {last}")
         local = _parse(file_to_dict(tsv, "\t", -1))  # in the (scaled, cropped) image's pixels
         _Cache.put(cache_file, local)
@@ -249,8 +265,3 @@ def ocr_image(image: np.ndarray, settings: Settings, *, region: tuple[int, int, 
               psm: int | None = None, cache_dir: Path | None = None) -> PageText:
     """OCR with the engine `settings` names: for scripts and tests that hold settings, not an engine."""
     return engine_for(settings, cache_dir).read(image, region=region, psm=psm)
-
-
-def detect_orientation(image: np.ndarray, settings: Settings) -> tuple[int, float] | None:
-    """The orientation by the engine `settings` names (Tesseract: OSD)."""
-    return engine_for(settings).orientation(image)

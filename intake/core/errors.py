@@ -16,3 +16,9 @@ class UnreadableFile(IntakeError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class InfrastructureError(IntakeError):
+    """This machine cannot read dossiers now (the OCR engine or poppler gone, the output disk full):
+    the run stops claiming, gives the dossiers it holds back to the inbox, and exits non-zero.
+    Never a decision: a dossier is not "illisible" because our machine broke."""

@@ -36,6 +36,8 @@ class Settings(BaseModel):
     ocr_psm_unreadable: int = 3
     ocr_retries: int = Field(1, ge=0)  # a crashed/timed-out Tesseract call is tried again this often
     ocr_cache_dir: Path | None = None  # None: <out>/.cache/ocr
+    # OCR cache entries (words of client pages: personal data) older than this are purged (`intake purge`)
+    ocr_cache_retention_days: float = Field(30.0, ge=0)
     ocr_max_side_px: int = 3600  # larger images are scaled down before OCR
 
     # --- loading ---------------------------------------------------------
@@ -72,6 +74,9 @@ class Settings(BaseModel):
     min_ocr_confidence: float = 45.0  # mean word confidence below: the document is illegible
 
     # --- run ---------------------------------------------------------------
+    # one dossier's reading may take this long; past it the dossier is PROCESSING_ERROR (a page that makes a
+    # reader loop, a PDF built to be slow), the rest of the inbox goes on. ~30x a real dossier's median.
+    dossier_timeout_s: float = Field(600.0, gt=0)
     infra_retries: int = Field(2, ge=0)  # a dossier whose processing broke is read again this often
     max_crashes: int = Field(2, ge=1)  # runs that died holding a dossier; then PROCESSING_ERROR, not read again
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from extractors.pages.load import load_file
+from intake.core.errors import InfrastructureError
 from intake.core.inbox import DocumentEntry, safe_id
 from intake.core.messages import message_fr
 from intake.core.records import DocType, DocumentResult, DossierResult, Finding, ReasonCode
@@ -56,6 +57,8 @@ def read_files(ctx: DossierContext) -> None:
     for n, entry in enumerate(ctx.manifest.documents[:limit], 1):
         try:
             read_file(ctx, n, entry)
+        except InfrastructureError:  # the machine, not this file: the run gives the dossier back
+            raise
         except Exception as exc:  # our machinery broke on this file: the dossier's other files still count
             log.error("dossier %s f%d: processing error\n%s", ctx.manifest.dossier_id, n, traceback.format_exc())
             ctx.machine_findings.append(Finding(ReasonCode.PROCESSING_ERROR, message_fr(ReasonCode.PROCESSING_ERROR),
@@ -87,13 +90,15 @@ STEPS: tuple[Step, ...] = (manifest, read_files, eliminate, check, decision)
 
 def process_dossier(folder: Path, settings: Settings, *, artifacts_root: Path | None = None,
                     cache_dir: Path | None = None) -> DossierResult:
-    """Read, check and route one dossier folder (STEPS, in order). Never raises: a crash becomes
-    PROCESSING_ERROR. `artifacts_root`: where its crops and thumbnails go; `cache_dir`: the OCR cache."""
+    """Read, check and route one dossier folder (STEPS, in order). A crash of ours becomes
+    PROCESSING_ERROR; only InfrastructureError (this machine cannot read any dossier now) is raised. `artifacts_root`: where its crops and thumbnails go; `cache_dir`: the OCR cache."""
     artifacts = artifacts_root / safe_id(folder.name) if artifacts_root else None
     ctx = DossierContext(folder, Reader.create(settings, cache_dir=cache_dir, artifacts=artifacts))
     try:
         for step in STEPS:
             step(ctx)
+    except InfrastructureError:
+        raise
     except Exception as exc:  # our machinery broke on this dossier: it still gets a decision
         dossier_id = ctx.manifest.dossier_id if ctx.manifest else folder.name
         log.error("dossier %s: processing error\n%s", dossier_id, traceback.format_exc())

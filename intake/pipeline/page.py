@@ -20,6 +20,7 @@ from extractors.pages.normalise import UNSURE_ORIENTATION, footprint, native_pix
 from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
 from intake.core.errors import OcrError
 from intake.core.records import DocType, Page, PageText, Readability, TextSource
+from intake.core.settings import Settings
 from intake.pipeline.context import Reader
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ PageStep = Callable[[PageReading, Reader], None]
 
 
 def normalise(r: PageReading, reader: Reader) -> None:
-    r.page = normalise_page(r.page, reader.settings)
+    r.page = normalise_page(r.page, reader.settings, reader.ocr)
     r.text = r.page.text_layer
 
 
@@ -60,12 +61,12 @@ def spot_form(r: PageReading, reader: Reader) -> None:
         r.on_form, r.doc_type, r.identified_by = True, DocType.CARE_SHEET, "layout"
 
 
-def page_readability(page: Page, reader: Reader, *, form: bool = False) -> Readability:
+def page_readability(page: Page, settings: Settings, *, form: bool = False) -> Readability:
     """The page's readability score; a born-digital page (text layer) has nothing to read badly."""
     if page.text_layer is not None:
         return Readability(1.0)
     image = native_pixels(page)  # the capture's own resolution: the warp's enlargement would read as blur
-    return score_readability(image, reader.settings, form=form, footprint=footprint(page, image.shape[:2]))
+    return score_readability(image, settings, form=form, footprint=footprint(page, image.shape[:2]))
 
 
 def defects_fr(r: Readability) -> tuple[str, ...]:
@@ -74,7 +75,7 @@ def defects_fr(r: Readability) -> tuple[str, ...]:
 
 
 def score(r: PageReading, reader: Reader) -> None:
-    r.readability = page_readability(r.page, reader, form=r.on_form)
+    r.readability = page_readability(r.page, reader.settings, form=r.on_form)
     r.why = defects_fr(r.readability)
     r.legible = r.readability.score >= reader.settings.readability_threshold
 
