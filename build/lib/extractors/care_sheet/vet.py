@@ -1,0 +1,180 @@
+"""The vet box: the professional stamp and the handwritten signature, told apart, each with its evidence.
+
+Both may overlap, share a colour, spill out of the box. The box (with a margin)
+is read on all its ink and on *ink layers* (extractors.care_sheet.ink_layers:
+by colour, by stroke darkness), each layer in the same two steps:
+
+- *The stamp model* (extractors.care_sheet.stamp): frames (closed outlines,
+  rings/ovals by RANSAC, straight sides) and printed text lines (glyph-sized
+  components of similar height aligned along one direction, the stamp's
+  rotation).
+- *The signature* is the ink the stamp model does not explain: what remains
+  after removing the frame band, the glyphs, the text-line bands and, near the
+  stamp only, frame leftovers — if it is big and long enough.
+
+The box has a stamp (a signature) when any layer has one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from extractors.care_sheet.frame import SIDE_BAND_MM, all_frames, smooth_remnants
+from extractors.care_sheet.ink import InkMap, blobs, crop, stroke_mm
+from extractors.care_sheet.ink_layers import colour_layers, darkness_layers
+from extractors.care_sheet.layout import PX_PER_MM, zones
+from extractors.care_sheet.stamp import holds_stamp, mask_box, orient, union_box
+
+SEARCH_MARGIN_MM = (6.0, 6.0, 12.0, 8.0)  # left, top, right, bottom: stamps spill out of the box
+REGION_MARGIN_MM = 2.0  # around the stamp found, where frame leftovers are looked for
+INNER_MARGIN_MM = 1.5  # inside the text's first and last letters by this much, no frame side stands
+SIG_MIN_MM2 = 14.0  # unexplained ink (mm²) that makes a signature (paraphe ~20, stamp leftovers < 10) ...
+SIG_MIN_EXTENT_MM = 7.0  # ... with a piece at least this long
+SIG_MIN_STROKE_MM = 30.0  # or unexplained pen strokes this long (skeleton): a thin-pen paraphe has little area
+SIG_PIECE_MIN_MM = 1.5  # unexplained pieces smaller than this both ways are crumbs of the print taken out
+REJOIN_MM = 1.5  # pieces of unexplained ink this close are one stroke cut by the print taken out
+
+
+@dataclass
+class LayerReading:
+    """The stamp model and the unexplained ink of one ink layer of the vet box."""
+
+    name: str
+    ink_mm2: float
+    angle: float  # degrees, the text direction of the stamp (0 when none)
+    glyphs: int
+    lines: list[tuple[int, float, float]]  # (glyphs, span mm, median glyph height mm) of each text line
+    frames: list[str]  # what frame was found, in words
+    side_mm: float  # length of straight frame sides found along the text
+    unexplained_mm2: float
+    unexplained_extent_mm: float
+    explained: np.ndarray = field(repr=False)  # bool, search-box frame
+    unexplained: np.ndarray = field(repr=False)
+    unexplained_stroke_mm: float = 0.0  # length of the unexplained strokes (skeleton)
+
+    @property
+    def stamp(self) -> bool:
+        """A frame holding glyphs, or several lines of small printed text (handwriting is larger)."""
+        return holds_stamp(self.frames, self.glyphs, self.lines, self.side_mm)
+
+    @property
+    def signature(self) -> bool:
+        """Enough unexplained ink, or long enough unexplained strokes, with one long piece."""
+        return ((self.unexplained_mm2 >= SIG_MIN_MM2 or self.unexplained_stroke_mm >= SIG_MIN_STROKE_MM)
+                and self.unexplained_extent_mm >= SIG_MIN_EXTENT_MM)
+
+
+@dataclass
+class VetBoxReading:
+    """The vet box's stamp and signature, the layers they were read on, and the evidence in words."""
+
+    stamp: bool
+    signature: bool
+    layers: list[LayerReading]  # [all ink, colour layers..., darkness layers...]
+    signature_layers: list[LayerReading]  # the layers the signature was judged on
+    box: tuple[int, int, int, int]  # the search box, form px
+    stamp_evidence: str = ""
+    signature_evidence: str = ""
+
+
+def search_box() -> tuple[int, int, int, int]:
+    """The vet box's writing area grown by SEARCH_MARGIN_MM, form px."""
+    x0, y0, x1, y1 = zones()["vet_stamp_signature"]["writing_area"]
+    ml, mt, mr, mb = SEARCH_MARGIN_MM
+    return (int((x0 - ml) * PX_PER_MM), int((y0 - mt) * PX_PER_MM),
+            int((x1 + mr) * PX_PER_MM), int((y1 + mb) * PX_PER_MM))
+
+
+def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReading:
+    """Stamp model (frame, text lines) and unexplained ink of one layer (bool mask of the search box)."""
+    _, labels = blobs(mask)
+    clean = labels > 0
+    ink_mm2 = float(clean.sum()) / PX_PER_MM**2
+    frame_band, frames, ring = all_frames(clean, blind)
+    o = orient(clean & ~frame_band, ring)
+    frames += o.sides
+    h, w = mask.shape
+    inv = cv2.invertAffineTransform(o.matrix)
+    rot = lambda m: cv2.warpAffine(m.astype(np.uint8), o.matrix, (w, h), flags=cv2.INTER_NEAREST) > 0  # noqa: E731
+    back = lambda m: cv2.warpAffine(m.astype(np.uint8), inv, (w, h), flags=cv2.INTER_NEAREST) > 0  # noqa: E731
+    explained = o.explained | o.h_band
+
+    # where the stamp is (frames, long sides, text lines): short straight sides and frame leftovers are
+    # explained there only, so that a zigzag signature beside the stamp is not taken for a frame
+    region = _stamp_region(mask.shape, union_box(union_box(o.text_box, mask_box(rot(frame_band))), mask_box(o.h_band)))
+    # a lone glyph-sized piece is stamp print near the stamp only: elsewhere it is a piece of a signature
+    # broken by the box's lines or a thin paraphe's stroke
+    explained |= (_frame_sides_across(o.v_band, o.text_box) | o.glyphs) & region
+    left = o.rotated & ~explained
+    remnants, _ = smooth_remnants(left & region)
+    explained |= remnants
+    left &= ~remnants
+    un_mm2, un_stroke, extent = _unexplained(left)
+    explained_back = (back(explained) | frame_band) & clean
+    side_mm = float(o.h_band.sum()) / (2 * SIDE_BAND_MM * PX_PER_MM**2)
+    return LayerReading(name, round(ink_mm2, 1), o.angle, o.glyph_count, o.lines, frames, round(side_mm, 1),
+                        round(un_mm2, 1), round(extent, 1), explained_back, back(left) & clean, round(un_stroke, 1))
+
+
+def _stamp_region(shape: tuple[int, int], box: tuple[int, int, int, int] | None) -> np.ndarray:
+    """The stamp's box grown by REGION_MARGIN_MM (bool mask; empty when no stamp part was found)."""
+    region = np.zeros(shape, bool)
+    if box is not None:
+        m = int(REGION_MARGIN_MM * PX_PER_MM)
+        region[max(0, box[1] - m):box[3] + m, max(0, box[0] - m):box[2] + m] = True
+    return region
+
+
+def _frame_sides_across(v_band: np.ndarray, text_box: tuple[int, int, int, int] | None) -> np.ndarray:
+    """The straight sides across the text that may be the frame's: a stroke across the text *between* its
+    first and last letters is not a side of the frame (which stands beyond the text), it is a signature's
+    down-stroke crossing the print."""
+    if text_box is None:
+        return v_band
+    inner = np.zeros(v_band.shape, bool)
+    m_in = int(INNER_MARGIN_MM * PX_PER_MM)
+    inner[:, max(0, text_box[0] + m_in):max(0, text_box[2] - m_in)] = True
+    return v_band & ~inner
+
+
+def _unexplained(left: np.ndarray) -> tuple[float, float, float]:
+    """The ink the stamp model left: its area (mm²), its strokes' length (mm) and its longest piece (mm)."""
+    left_parts, _ = blobs(left, min_mm=SIG_PIECE_MIN_MM)
+    un_mm2 = sum(p.area for p in left_parts) / PX_PER_MM**2
+    un_stroke = sum(stroke_mm(left[p.y:p.y + p.h, p.x:p.x + p.w]) for p in left_parts)
+    # a stroke crossing the print is cut where the print was taken out: its pieces, rejoined over such
+    # cuts (REJOIN_MM), give the stroke's extent
+    kept = np.zeros(left.shape, np.uint8)
+    for p in left_parts:
+        kept[p.y:p.y + p.h, p.x:p.x + p.w] |= left[p.y:p.y + p.h, p.x:p.x + p.w]
+    k = max(1, int(REJOIN_MM * PX_PER_MM)) | 1
+    joined, _ = (blobs(cv2.dilate(kept, np.ones((k, k), np.uint8)) > 0, min_mm=SIG_PIECE_MIN_MM) if left_parts
+                 else ([], None))
+    extent = max((max(p.w, p.h) - k + 1 for p in joined), default=0) / PX_PER_MM
+    return un_mm2, un_stroke, extent
+
+
+def read_vet_box(inkmap: InkMap) -> VetBoxReading:
+    """Stamp and signature in the vet box (with its margin), per ink layer and together."""
+    box = search_box()
+    ink, balanced, blind = crop(inkmap.ink, box), crop(inkmap.balanced, box), crop(inkmap.blind, box)
+    union = analyse_layer("toute l'encre", ink, blind)
+    by_colour = colour_layers(balanced, ink) if ink.any() else []
+    colour = [analyse_layer(n, m, blind) for n, m in by_colour] if len(by_colour) > 1 else []
+    dark = [analyse_layer(n, m, blind) for n, m in darkness_layers(balanced, ink)]
+    layers = [union] + colour + dark
+    stamp = any(l.stamp for l in layers)
+    # a signature may hide in any layer: alone in its colour (a black stroke over a blue stamp), or as the
+    # darker strokes of one colour (a ballpoint over a stamp of the same blue)
+    signature = any(l.signature for l in layers)
+    best = max(layers, key=lambda l: (l.stamp, len(l.lines), len(l.frames), l.glyphs))
+    s_ev = (f"encre {best.name}: {len(best.lines)} ligne(s) de texte imprimé "
+            f"({', '.join(f'{n} signes sur {s:.0f} mm' for n, s, _ in best.lines) or 'aucune'}), "
+            f"{best.glyphs} signes, cadre: {'; '.join(best.frames) or 'aucun'}, rotation {best.angle:+.0f}°")
+    top = max(layers, key=lambda l: (l.signature, l.unexplained_mm2))
+    g_ev = (f"encre {top.name}: {top.unexplained_mm2:.0f} mm² de tracé hors cachet, "
+            f"{top.unexplained_stroke_mm:.0f} mm de trait, plus long trait {top.unexplained_extent_mm:.0f} mm "
+            f"(seuils {SIG_MIN_MM2:.0f} mm² ou {SIG_MIN_STROKE_MM:.0f} mm de trait, {SIG_MIN_EXTENT_MM:.0f} mm)")
+    return VetBoxReading(stamp, signature, layers, layers, box, s_ev, g_ev)

@@ -1,0 +1,65 @@
+"""Page classification by content, and grouping a file's pages into documents.
+
+Content wins over the upload slot; the slot only breaks the tie for a page
+nothing can be read from (that fallback is the pipeline's, intake/pipeline/dossier.py). The cue phrases and their weights are data, in
+`extractors.documents.vocab`; the scores they add up to come from `extractors.documents.scores`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from extractors.documents import vocab
+from extractors.documents.scores import care_sheet_cues, invoice_score, prescription_score
+from intake.core.records import DocType
+
+
+@dataclass(frozen=True, slots=True)
+class PageClass:
+    """A page's type and the scores that decided it ("care_sheet" raw weight, "invoice" and "prescription" 0..1)."""
+
+    doc_type: DocType
+    scores: dict[str, float]
+
+
+def classify_text(text: str) -> PageClass:
+    """The document type of a page from its text."""
+    care = care_sheet_cues(text)
+    invoice = invoice_score(text)
+    presc = prescription_score(text)
+    scores = {"care_sheet": care, "invoice": invoice, "prescription": presc}
+    if care >= vocab.CARE_SHEET_CUE_MIN:  # the form also prints "Total TTC" and "ordonnance": it wins first
+        doc_type = DocType.CARE_SHEET
+    elif presc >= vocab.PRESCRIPTION_SCORE_THRESHOLD and presc >= invoice + vocab.PRESCRIPTION_OVER_INVOICE_MARGIN:
+        doc_type = DocType.PRESCRIPTION
+    elif invoice >= vocab.INVOICE_SCORE_THRESHOLD:
+        doc_type = DocType.INVOICE
+    elif presc >= vocab.PRESCRIPTION_SCORE_THRESHOLD:
+        doc_type = DocType.PRESCRIPTION
+    else:
+        doc_type = DocType.OTHER
+    return PageClass(doc_type, scores)
+
+
+def join_continuations(types: list[DocType], invoice_scores: list[float]) -> list[DocType]:
+    """Pages of one file: an 'other' page with some invoice cues next to an invoice page is part of it
+    (the first page of a long invoice holds the lines, the last one the totals)."""
+    out = list(types)
+    changed = True
+    while changed:
+        changed = False
+        for i, t in enumerate(out):
+            beside = {out[j] for j in (i - 1, i + 1) if 0 <= j < len(out)}
+            if t == DocType.OTHER and DocType.INVOICE in beside and invoice_scores[i] >= vocab.INVOICE_CONTINUATION_MIN:
+                out[i], changed = DocType.INVOICE, True
+    return out
+
+
+def group_pages(types: list[DocType]) -> list[tuple[DocType, list[int]]]:
+    """Consecutive pages of one type form one document: [(type, [0-based page indexes])]."""
+    groups: list[tuple[DocType, list[int]]] = []
+    for i, t in enumerate(types):
+        if groups and groups[-1][0] == t and t != DocType.CARE_SHEET:  # one care sheet = one page
+            groups[-1][1].append(i)
+        else:
+            groups.append((t, [i]))
+    return groups

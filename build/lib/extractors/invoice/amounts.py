@@ -1,0 +1,272 @@
+"""Amounts on an invoice: parse French (and English) money, give each amount the role of
+the label it stands by, then choose the total incl. VAT and check it with arithmetic.
+
+Formats: 1 234,56 / 1.234,56 / 184,50 € / EUR 184.50 / 29.99 € TTC / 2,076.76 € /
+-233,47 €. An amount belongs to the nearest amount label to its left on its line (or, for
+a bare value cell, to the label right above it). The total is not the largest number: it
+is the amount of the strongest total label, confirmed by HT + TVA = TTC where the invoice
+prints them; a "Solde à payer" after a deposit is the balance, not the total.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Sequence
+
+from extractors import vocab
+from extractors.invoice.labels import LabelHit, match_labels
+from extractors.invoice.lines import BLOCK_GAP, Line, compact, is_value_only, lines_above, x_overlap
+
+_SYM = "|".join(re.escape(c) for c in vocab.CURRENCY_SYMBOLS)
+_CODES = "|".join(sorted(vocab.CURRENCY_WORDS, key=len, reverse=True))
+_LOOKALIKE = "|".join(re.escape(c) for c in vocab.OCR_CURRENCY_LOOKALIKES if c.isalpha())
+_CUR = rf"(?:{_SYM}|(?:{_CODES}|{_LOOKALIKE})\b)"
+_NUM = (
+    r"\d{1,3}(?:[ .'](?:\d{3}))+ ?, ?\d{2}"  # 1 234,56  1.234,56
+    r"|\d{1,3}(?:[ ,'](?:\d{3}))+ ?\. ?\d{2}"  # 2,076.76  1 234.56
+    r"|\d+ ?[.,] ?\d{2}"  # 184,50  29.99  184, 50 (OCR)
+    r"|\d{1,3}(?:[ .](?:\d{3}))+"  # 1 234 (integer with thousands)
+    r"|\d+"
+)
+# Roles matched as labels left of (or above) an amount; TTC-after-the-amount is looked up apart.
+AMOUNT_LABEL_ROLES = (vocab.AMOUNT_ROLES - {vocab.TOTAL_SUFFIX}) | {vocab.NEUTRAL}
+_AMOUNT = re.compile(
+    rf"(?<![^\s(:=*])(?P<sign>-)?(?:(?P<pre>{_SYM}|{_CODES}) ?)?(?P<num>{_NUM})(?P<post> ?{_CUR})?(?=$|[\s);:*/]|[.,](?:\s|$))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    line: Line
+    start: int
+    end: int
+    first: int
+    last: int
+    value: Decimal
+    decimals: bool  # printed with cents
+    currency: bool  # printed with €/EUR
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """An amount with the role its label gives it."""
+
+    amount: Amount
+    role: str | None
+    weight: float  # label weight x match quality x position factor
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    total_ttc: Decimal | None
+    total_ht: Decimal | None
+    total_tva: Decimal | None
+    amount_due: Decimal | None
+    confidence: float
+    arithmetic: bool  # HT + TVA = TTC (or HT x a VAT rate) was checked and holds
+
+
+def _parse(num: str) -> tuple[Decimal, bool]:
+    s = num.replace(" ", "").replace("'", "")
+    m = re.search(r"[.,](\d{2})$", s)
+    if m:
+        whole = re.sub(r"[.,]", "", s[: m.start()])
+        return Decimal(f"{whole}.{m.group(1)}"), True
+    return Decimal(re.sub(r"[.,]", "", s)), False
+
+
+def find_amounts(line: Line, skip: Sequence[tuple[int, int]] = ()) -> list[Amount]:
+    """Every amount on the line, left to right; `skip` are character spans already taken (dates)."""
+    s = line.num
+    for a, b in skip:
+        s = s[:a] + "#" * (b - a) + s[b:]
+    out = []
+    for m in _AMOUNT.finditer(s):
+        if re.match(r" ?%", s[m.end() :]):
+            continue  # a VAT rate, not money
+        value, decimals = _parse(m.group("num"))
+        currency = bool(m.group("pre") or m.group("post"))
+        if not decimals and not currency:
+            continue  # a bare integer is a quantity, a year, a reference...
+        if m.group("sign"):
+            value = -value
+        first, last = line.word_span(m.start(), m.end())
+        out.append(Amount(line, m.start(), m.end(), first, last, value, decimals, currency))
+    return out
+
+
+def place_amounts(
+    lines: Sequence[Line], amounts: dict[int, list[Amount]], hits: dict[int, list[LabelHit]]
+) -> list[Placed]:
+    """Give every amount the role of its label (None when it has none)."""
+    placed: list[Placed] = []
+    for line in lines:
+        line_hits = hits.get(line.index, [])
+        runs: dict[int, list[Amount]] = {}  # index of the owning label -> its amounts
+        for a in amounts.get(line.index, []):
+            left = [k for k, h in enumerate(line_hits) if h.last < a.first]
+            if left:
+                runs.setdefault(left[-1], []).append(a)
+            else:
+                placed.append(_unlabelled(lines, line, a))
+        for k, run in runs.items():
+            placed.extend(_resolve_run(lines, line_hits[k], run))
+    return placed
+
+
+def _resolve_run(lines: Sequence[Line], owner: LabelHit, run: list[Amount]) -> list[Placed]:
+    """A label followed by several amounts ('Total 24,99 5,00 29,99'): which one is it?"""
+    role = None if owner.role == vocab.NEUTRAL else owner.role
+    w = owner.label.weight * owner.quality
+    if len(run) == 1:
+        return [Placed(run[0], role, w)]
+    pick = len(run) - 1  # the rightmost column is the TTC one on French invoices
+    for k in range(len(run) - 1, 1, -1):  # a + b = c inside the run: c is the total, a and b HT and TVA
+        if any(_eq(run[i].value + run[j].value, run[k].value) for i in range(k) for j in range(i + 1, k)):
+            pick = k
+            break
+    else:
+        for k, a in enumerate(run):
+            if _column_header(lines, a) == vocab.TOTAL:
+                pick = k
+    return [Placed(a, role if k == pick else None, w if k == pick else 0.0) for k, a in enumerate(run)]
+
+
+def _column_header(lines: Sequence[Line], a: Amount) -> str | None:
+    """'total' when the nearest header word above the amount says TTC."""
+    box = a.line.x_range(a.first, a.last)
+    headers = {compact(h) for h in vocab.TTC_COLUMN_HEADERS}
+    for above in lines_above(lines, a.line, 12):
+        for i, key in enumerate(above.keys):
+            if x_overlap(box, above.x_range(i, i)) > 0 and key in headers:
+                return vocab.TOTAL
+    return None
+
+
+def _unlabelled(lines: Sequence[Line], line: Line, a: Amount) -> Placed:
+    nxt = [k for k in line.keys[a.last + 1 : a.last + 3] if k and k not in vocab.CURRENCY_WORDS]
+    if nxt and any(compact(lab.phrase) == nxt[0] for lab in vocab.LABELS if lab.role == vocab.TOTAL_SUFFIX):
+        weight = max(lab.weight for lab in vocab.LABELS if lab.role == vocab.TOTAL_SUFFIX)
+        return Placed(a, vocab.TOTAL, weight)  # "29,99 € TTC"
+    if is_value_only(line, 0, a.first - 1):
+        box = line.x_range(a.first, a.last)
+        below = line
+        for n, above in enumerate(lines_above(lines, line, vocab.TABLE_MAX_ROWS)):
+            if below.top - above.bottom > BLOCK_GAP * line.height:
+                break
+            if n >= 2 and not _value_cell(below, box, line.height):
+                break  # past two lines, the header is reached only through a column of values (a table body)
+            below = above
+            best = None
+            for h in match_labels(above, AMOUNT_LABEL_ROLES):
+                ov = x_overlap(box, above.x_range(h.first, h.last), slack=line.height)
+                if ov > 0 and (best is None or ov > best[0]):
+                    best = (ov, h)
+            if best:
+                h = best[1]
+                role = None if h.role == vocab.NEUTRAL else h.role
+                return Placed(a, role, h.label.weight * h.quality * vocab.AMOUNT_ABOVE_FACTOR)
+    return Placed(a, None, 0.0)
+
+
+def _value_cell(line: Line, box: tuple[int, int], slack: float) -> bool:
+    """True when the words of `line` in the column `box` hold no letters (a value, or nothing)."""
+    idx = [i for i in range(len(line.words)) if x_overlap(box, line.x_range(i, i), slack=slack) > 0]
+    return all(is_value_only(line, i, i) for i in idx)
+
+
+def _eq(a: Decimal, b: Decimal) -> bool:
+    return abs(a - b) <= Decimal(str(vocab.AMOUNT_TOLERANCE))
+
+
+def _best(placed: Sequence[Placed], role: str) -> Placed | None:
+    cands = [p for p in placed if p.role == role]
+    # Strongest label; among equals the last printed (the summary block closes the invoice).
+    return max(cands, key=lambda p: (p.weight, p.amount.line.index), default=None)
+
+
+def _fits_rates(ht: Decimal, ttc: Decimal) -> bool:
+    return any(_eq((ht * Decimal(str(1 + r / 100))).quantize(Decimal("0.01")), ttc) for r in vocab.VAT_RATES_PERCENT)
+
+
+def _sums(placed: Sequence[Placed]) -> list[Decimal]:
+    """What the invoice's total would be if it is the sum of its parts: the per-VAT-rate TTC rows
+    (several distinct TOTAL-role amounts below one header), or the line items (the last amount of
+    every line holding only unlabelled amounts). A total equal to one of these is the grand total,
+    however well a single VAT row's own HT + TVA = TTC holds."""
+    out = []
+    totals = {p.amount.line.index: p.amount.value for p in placed if p.role == vocab.TOTAL and p.weight > 0}
+    values = list(totals.values())
+    for i, v in enumerate(values):
+        others = values[:i] + values[i + 1:]
+        if len(others) >= 2 and _eq(sum(others, Decimal(0)), v):
+            out.append(v)
+    by_line: dict[int, list[Placed]] = {}
+    for p in placed:
+        by_line.setdefault(p.amount.line.index, []).append(p)
+    items = [max(ps, key=lambda p: p.amount.start).amount.value
+             for ps in by_line.values() if all(p.role is None for p in ps)]
+    if len(items) >= 2:
+        out.append(sum(items, Decimal(0)))
+    return out
+
+
+def choose_totals(placed: Sequence[Placed]) -> Totals:
+    """The invoice's total incl. VAT (and HT, TVA, balance due), with a confidence 0..1."""
+    ht, tva, due = _best(placed, vocab.HT), _best(placed, vocab.TVA), _best(placed, vocab.DUE)
+    deposit = _best(placed, vocab.DEPOSIT)
+    ht_v = ht.amount.value if ht else None
+    tva_v = tva.amount.value if tva else None
+
+    def arithmetic(v: Decimal) -> bool:
+        if ht_v is not None and tva_v is not None:
+            return _eq(ht_v + tva_v, v)
+        return ht_v is not None and _fits_rates(ht_v, v)
+
+    groups: dict[Decimal, list[float]] = {}
+    checked: dict[Decimal, bool] = {}
+    n_lines = max((p.amount.line.index for p in placed), default=0) + 1
+    sums = _sums(placed)
+    for p in placed:
+        if p.role != vocab.TOTAL:
+            continue
+        v = p.amount.value
+        if not p.amount.decimals and abs(v) >= 100 and not arithmetic(v) and arithmetic(v / 100):
+            v = v / 100  # OCR lost the decimal comma ("67115€"); the arithmetic says where it was
+        adds_up = any(_eq(v, t) for t in sums)
+        ok = arithmetic(v) or adds_up
+        score = p.weight + (vocab.AMOUNT_ARITHMETIC_BONUS if arithmetic(v) else 0.0)
+        score += vocab.AMOUNT_SUM_BONUS if adds_up else 0.0
+        if due is not None and deposit is not None and _eq(v, due.amount.value) and len(placed) > 1:
+            score -= vocab.AMOUNT_IS_BALANCE_PENALTY  # "Net à payer" after a deposit is the balance
+        score += 0.01 * p.amount.line.index / n_lines
+        groups.setdefault(v, []).append(score)
+        checked[v] = checked.get(v, False) or ok
+    due_v = due.amount.value if due else None
+    if not groups:
+        if due is not None and deposit is None:
+            return Totals(due_v, ht_v, tva_v, due_v, 0.5, False)
+        if ht_v is not None and tva_v is not None:
+            return Totals(ht_v + tva_v, ht_v, tva_v, due_v, 0.3, True)
+        return Totals(None, ht_v, tva_v, due_v, 0.0, False)
+    ranked = sorted(((max(s) + vocab.AMOUNT_AGREEMENT_BONUS * (len(s) - 1), v) for v, s in groups.items()), reverse=True)
+    best, value = ranked[0]
+    margin = best - ranked[1][0] if len(ranked) > 1 else 1.0
+    conf = 0.45 * min(best, 1.0) + 0.25 * min(1.0, max(0.0, margin) * 2) + (0.3 if checked[value] else 0.1)
+    if due_v is not None and _eq(due_v, value):
+        due_v = None  # the balance only matters when it differs from the total
+    if not (ht_v is not None and tva_v is not None and _eq(ht_v + tva_v, value)):
+        # a VAT breakdown (one row per rate): the invoice's HT and TVA are the sums of its rows
+        ht_rows = {p.amount.line.index: p.amount.value for p in placed if p.role == vocab.HT}
+        tva_rows = {p.amount.line.index: p.amount.value for p in placed if p.role == vocab.TVA}
+        if len(ht_rows) > 1 and ht_rows.keys() == tva_rows.keys():
+            ht_sum, tva_sum = sum(ht_rows.values(), Decimal(0)), sum(tva_rows.values(), Decimal(0))
+            if _eq(ht_sum + tva_sum, value):
+                ht_v, tva_v = ht_sum, tva_sum
+    return Totals(value, ht_v, tva_v, due_v, round(min(conf, 1.0), 3), checked[value])
+
+
+def fmt(v: Decimal | None) -> str | None:
+    """Dot decimal, two places, sign as printed: Decimal('-233.47') -> '-233.47'."""
+    return None if v is None else f"{v.quantize(Decimal('0.01'))}"

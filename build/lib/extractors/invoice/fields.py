@@ -1,0 +1,105 @@
+"""Invoice fields from any layout: plain functions over the words of a document's pages.
+
+`read_invoice(pages)` takes the `PageText` of each page of one invoice, in order, whoever
+read them (PDF text layer or Tesseract), and returns `InvoiceFacts`: the invoice date,
+the total incl. VAT, the issuer's SIRET, the kind of issuer, and what came with them.
+Each field has its module (dates, amounts, siret, kind); this one runs them over one set of
+lines. Deciding whether a page *is* an invoice is not done here but by the page classifier
+(extractors/documents/classify.py). All field knowledge (labels, months, VAT rates,
+vocabularies) lives in extractors/vocab.py; docs/invoices.md explains how each field is decided.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from extractors import vocab
+from extractors.invoice.amounts import AMOUNT_LABEL_ROLES, choose_totals, find_amounts, fmt, place_amounts
+from extractors.invoice.cues import page_language
+from extractors.invoice.dates import choose_invoice_date, find_dates
+from extractors.invoice.kind import kind_from, kind_scores
+from extractors.invoice.labels import match_labels
+from extractors.invoice.lines import Line, build_lines, fold
+from extractors.invoice.siret import IDENTITY_ROLES, choose_siret, lines_to_reread
+from intake.core.records import InvoiceFacts, InvoiceKind, PageText, TextSource
+
+# Taken as what clean print scores: at or above it OCR costs nothing, below it every field's confidence
+# shrinks in proportion (45, the pipeline's legibility floor min_ocr_confidence, halves them).
+OCR_CONF_FULL = 90.0  # mean Tesseract confidence at which OCR costs a field nothing
+
+
+def read_invoice(pages: Sequence[PageText]) -> InvoiceFacts:
+    """Read one invoice (its pages in order) into InvoiceFacts; fields not found are None."""
+    lines = build_lines(pages)
+    if not lines:
+        return InvoiceFacts(confidence={})
+    text = "\n".join(line.text for line in lines)
+    date_roles = vocab.DATE_ROLES | {vocab.NEUTRAL}
+    date_hits = {ln.index: match_labels(ln, date_roles) for ln in lines}
+    amount_hits = {ln.index: match_labels(ln, AMOUNT_LABEL_ROLES) for ln in lines}
+    id_hits = {ln.index: match_labels(ln, IDENTITY_ROLES) for ln in lines}
+    dates = {ln.index: find_dates(ln) for ln in lines}
+    amounts = {ln.index: find_amounts(ln, [(d.start, d.end) for d in dates[ln.index]]) for ln in lines}
+
+    date = choose_invoice_date(
+        lines, dates, date_hits, {i: len(a) for i, a in amounts.items()}, page_language(text)
+    )
+    totals = choose_totals(place_amounts(lines, amounts, amount_hits))
+    siret = choose_siret(lines, id_hits)
+    scores = kind_scores(text)
+    kind = kind_from(scores)
+    top = max(scores.values())
+    ocr_factor = _ocr_factor(pages)
+    confidence = {
+        "invoice_date": round(date.confidence * ocr_factor, 3),
+        "total_ttc": round(totals.confidence * ocr_factor, 3),
+        "siret": round(siret.confidence * ocr_factor, 3),
+        "kind": round(min(1.0, top / (2 * vocab.KIND_MIN_SCORE)) if kind != InvoiceKind.OTHER else 0.5, 3),
+    }
+    return InvoiceFacts(
+        invoice_date=date.iso,
+        total_ttc=fmt(totals.total_ttc),
+        siret=siret.siret,
+        kind=kind,
+        invoice_number=invoice_number(lines, date_hits),
+        total_ht=fmt(totals.total_ht),
+        total_tva=fmt(totals.total_tva),
+        amount_due=fmt(totals.amount_due),
+        confidence=confidence,
+    )
+
+
+def siret_lines(pages: Sequence[PageText], limit: int) -> list[tuple[int, tuple[int, int, int, int]]]:
+    """Where on the pages a second, closer reading may find the SIRET: (page index, line box x0, y0, x1, y1)."""
+    lines = build_lines(pages)
+    hits = {ln.index: match_labels(ln, IDENTITY_ROLES) for ln in lines}
+    return [(ln.page, (min(w.left for w in ln.words), min(w.top for w in ln.words),
+                       max(w.right for w in ln.words), max(w.top + w.height for w in ln.words)))
+            for ln in lines_to_reread(lines, hits, limit)]
+
+
+def _ocr_factor(pages: Sequence[PageText]) -> float:
+    confs = [p.mean_conf for p in pages if p.source == TextSource.OCR and p.mean_conf is not None]
+    if not confs:
+        return 1.0
+    return min(1.0, (sum(confs) / len(confs)) / OCR_CONF_FULL)
+
+
+def invoice_number(lines: Sequence[Line], date_hits: dict[int, list]) -> str | None:
+    """The word after 'Facture n°' / 'Invoice' / 'Avoir'... that holds a digit and is not a date."""
+    best: tuple[float, int, str] | None = None
+    for line in lines:
+        for h in date_hits.get(line.index, []):
+            if h.role != vocab.NUMBER:
+                continue
+            for w in line.words[h.last + 1 : h.last + 4]:
+                t = re.sub(r"^(?:n[°o]|nº|no\.|#|:)+", "", w.text.strip(), flags=re.I).strip(":.,;")
+                if not t or fold(t) in vocab.NUMBER_FILLERS or re.fullmatch(r"\w°", t):
+                    continue  # 'n°' and its OCR forms ('0°')
+                if not re.search(r"\d", t) or re.fullmatch(r"[\d/.\-]{6,10}", t) and t.count("/") == 2:
+                    break
+                key = (h.label.weight, -line.index, t)
+                if best is None or key[:2] > best[:2]:
+                    best = key
+                break
+    return best[2] if best else None

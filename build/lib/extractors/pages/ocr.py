@@ -1,0 +1,267 @@
+"""The OCR engine interface, and Tesseract behind it: nothing else starts an OCR.
+
+Callers hold an `OcrEngine` and ask it for the words of an image (or a region of it)
+and for a page's orientation; which engine runs is `Settings.ocr_engine`, so another
+one can be measured side by side without touching a caller.
+
+`Tesseract` runs the `tesseract` command once per image or region, French + English,
+single-threaded (OMP_THREAD_LIMIT=1, given to each process it starts, never set in
+our own environment: several times faster per page here and lets pages run in
+parallel), with a timeout, bounded retries and a cache by content hash. It runs the
+command pytesseract's `image_to_data` / `image_to_osd` run and parses their output
+with pytesseract's own parsers; it starts the process itself because pytesseract
+hands every process `os.environ` and cannot take an environment per call.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+from pytesseract.pytesseract import file_to_dict, osd_to_dict
+
+from intake.core.errors import InfrastructureError, OcrError
+from intake.core.files import atomic_write
+from intake.core.records import PageText, TextSource, Word
+from intake.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Tesseract reads the page from a file. A PNG costs ~0.3 s of zlib per 200-dpi page (a fifth of
+# the OCR's own time); an uncompressed PGM in RAM costs ~2 ms.
+_TMP_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+# What tesseract prints when a language's .traineddata is not installed (4.x and 5.x)
+MISSING_DATA_CUES = ("Failed loading language", "Error opening data file")
+CACHE_VERSION = "v1"  # part of every cache key: bump it when what a cached reading means changes
+
+
+class OcrEngine(Protocol):
+    """What every OCR engine offers the readers. Boxes are in pixels of the image given."""
+
+    name: str
+
+    def read(self, image: np.ndarray, *, region: tuple[int, int, int, int] | None = None,
+             psm: int | None = None) -> PageText:
+        """The words of `image` (or of its region x0, y0, x1, y1); raises OcrError when it cannot."""
+
+    def orientation(self, image: np.ndarray) -> tuple[int, float] | None:
+        """(degrees to turn clockwise to make the page upright, confidence), or None."""
+
+
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def tesseract_slots(n: int) -> threading.BoundedSemaphore:
+    """At most `n` tesseract processes at once in this process, however many dossiers and pages
+    run in threads: one single-threaded Tesseract per core, never more."""
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(max(1, n), threading.BoundedSemaphore(max(1, n)))
+
+
+@contextmanager
+def _image_file(grey: np.ndarray):
+    """The grey image as an uncompressed PGM file, removed afterwards."""
+    fd, name = tempfile.mkstemp(suffix=".pgm", prefix="intake-ocr-", dir=_TMP_DIR)
+    os.close(fd)
+    try:
+        if not cv2.imwrite(name, grey):
+            raise OSError("could not write the page for Tesseract")
+        yield name
+    finally:
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+
+
+def _parse(data: dict) -> tuple[Word, ...]:
+    """Tesseract's TSV as a dict of columns -> words, numbered by (block, paragraph, line)."""
+    words: list[Word] = []
+    line_ids: dict[tuple[int, int, int], int] = {}
+    for i, text in enumerate(data.get("text", ())):
+        text = (str(text) if text is not None else "").strip()
+        conf = float(data["conf"][i])
+        if not text or conf < 0:
+            continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        line = line_ids.setdefault(key, len(line_ids))
+        words.append(Word(text=text, left=int(data["left"][i]), top=int(data["top"][i]),
+                          width=int(data["width"][i]), height=int(data["height"][i]), conf=conf, line=line))
+    return tuple(words)
+
+
+def _shift(words: tuple[Word, ...], x0: int, y0: int, scale: float) -> tuple[Word, ...]:
+    """Map boxes from the scaled crop back to the full image."""
+    if scale == 1.0 and x0 == 0 and y0 == 0:
+        return words
+    return tuple(Word(w.text, int(round(w.left / scale)) + x0, int(round(w.top / scale)) + y0,
+                      int(round(w.width / scale)), int(round(w.height / scale)), w.conf, w.line)
+                 for w in words)
+
+
+def _crop(image: np.ndarray, region: tuple[int, int, int, int] | None) -> tuple[np.ndarray, int, int]:
+    """The region of `image` (clipped to it) and its top-left corner."""
+    if region is None:
+        return image, 0, 0
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = (int(v) for v in region)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    return image[y0:y1, x0:x1], x0, y0
+
+
+class _Cache:
+    """Readings by content hash under one folder; a damaged or unwritable entry is never a failure."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = Path(folder) if folder is not None else None
+
+    def file(self, image: np.ndarray, key_text: str) -> Path | None:
+        if self.folder is None:
+            return None
+        h = hashlib.sha256()
+        h.update(f"{image.shape}|{image.dtype}|{key_text}|{CACHE_VERSION}".encode())
+        h.update(np.ascontiguousarray(image).data)
+        key = h.hexdigest()
+        return self.folder / key[:2] / f"{key}.json"
+
+    @staticmethod
+    def get(path: Path | None) -> tuple[Word, ...] | None:
+        if path is None or not path.exists():
+            return None
+        try:
+            return tuple(Word(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in json.loads(path.read_text()))
+        except (ValueError, IndexError, TypeError, OSError):
+            return None  # recomputed
+
+    @staticmethod
+    def put(path: Path | None, words: tuple[Word, ...]) -> None:
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, json.dumps([[w.text, w.left, w.top, w.width, w.height, w.conf, w.line]
+                                           for w in words]))
+        except OSError:
+            pass  # the cache is an optimisation, never a failure
+
+
+@dataclass(frozen=True)
+class Tesseract:
+    """The `tesseract` command as an OcrEngine (see the module docstring)."""
+
+    languages: str = "fra+eng"
+    psm: int = 11
+    timeout_s: float = 60.0
+    retries: int = 1
+    max_side_px: int = 3600
+    processes: int = 1  # tesseract processes at once in this process (one per core)
+    cache_dir: Path | None = None
+    command: str = "tesseract"
+    name: str = "tesseract"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, cache_dir: Path | None = None) -> "Tesseract":
+        return cls(languages=settings.ocr_languages, psm=settings.ocr_psm, timeout_s=settings.ocr_timeout_s,
+                   retries=settings.ocr_retries, max_side_px=settings.ocr_max_side_px,
+                   processes=settings.workers, cache_dir=cache_dir or settings.ocr_cache_dir)
+
+    def env(self) -> dict[str, str]:
+        """The environment of each tesseract process: ours, single-threaded."""
+        return {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def _run(self, path: str, args: list[str]) -> str:
+        """One tesseract process on `path`, its standard output. Raises OcrError when this image could
+        not be read (a timeout, an error exit), InfrastructureError when no image can be: the command
+        or its language data is missing, or the process was killed (out of memory, an operator)."""
+        try:
+            done = subprocess.run([self.command, path, "stdout", *args], env=self.env(), stdin=subprocess.DEVNULL,
+                                  capture_output=True, timeout=self.timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise OcrError(f"tesseract timed out after {self.timeout_s:g} s") from exc
+        except OSError as exc:  # not installed, not executable
+            raise InfrastructureError(f"tesseract could not start ({exc.__class__.__name__}: {exc.strerror})") from exc
+        err = done.stderr.decode(errors="replace")
+        if done.returncode < 0:
+            raise InfrastructureError(f"tesseract killed by signal {-done.returncode}")
+        if done.returncode != 0 and any(cue in err for cue in MISSING_DATA_CUES):
+            raise InfrastructureError(f"tesseract language data missing ({self.languages})")
+        if done.returncode != 0:
+            raise OcrError(f"tesseract exited {done.returncode}: {err[-300:]}")
+        return done.stdout.decode("utf-8", errors="replace")
+
+    def _prepared(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """Grey, and scaled down to `max_side_px` (Tesseract gains nothing beyond): image, scale."""
+        scale = 1.0
+        if max(image.shape[:2]) > self.max_side_px:
+            scale = self.max_side_px / max(image.shape[:2])
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return (cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image), scale
+
+    def read(self, image: np.ndarray, *, region: tuple[int, int, int, int] | None = None,
+             psm: int | None = None) -> PageText:
+        psm = self.psm if psm is None else psm
+        full_h, full_w = image.shape[:2]
+        crop, x0, y0 = _crop(image, region)
+        if crop.size == 0:
+            return PageText((), TextSource.OCR, full_w, full_h)
+        grey, scale = self._prepared(crop)
+        cache_file = _Cache(self.cache_dir).file(grey, f"{self.languages}|{psm}")
+        cached = _Cache.get(cache_file)
+        if cached is not None:
+            return PageText(_shift(cached, x0, y0, scale), TextSource.OCR, full_w, full_h)
+        args = ["-l", self.languages, "-c", "tessedit_create_tsv=1", "--psm", str(psm), "--oem", "1"]
+        last: OcrError | None = None
+        last_infra: InfrastructureError | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                with _image_file(grey) as path, tesseract_slots(self.processes):
+                    tsv = self._run(path, args)
+                break
+            except InfrastructureError as exc:
+                last_infra = exc
+                log.warning("tesseract attempt %d failed: %s", attempt + 1, exc)
+            except (OcrError, OSError) as exc:
+                last_infra = None
+                last = exc if isinstance(exc, OcrError) else OcrError(str(exc))
+                log.warning("tesseract attempt %d failed: %s", attempt + 1, exc)
+        else:
+            if last_infra is not None:  # the last try too: this machine cannot OCR now
+                raise last_infra
+            raise OcrError(f"Tesseract failed: {last}")
+        local = _parse(file_to_dict(tsv, "\t", -1))  # in the (scaled, cropped) image's pixels
+        _Cache.put(cache_file, local)
+        return PageText(_shift(local, x0, y0, scale), TextSource.OCR, full_w, full_h)
+
+    def orientation(self, image: np.ndarray) -> tuple[int, float] | None:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        try:
+            with _image_file(grey) as path, tesseract_slots(self.processes):
+                osd = osd_to_dict(self._run(path, ["-l", "osd", "--psm", "0"]))
+        except (OcrError, OSError):
+            return None
+        return int(osd.get("rotate", 0)), float(osd.get("orientation_conf", 0.0))
+
+
+ENGINES: dict[str, type[Tesseract]] = {"tesseract": Tesseract}  # Settings.ocr_engine -> the engine's class
+
+
+def engine_for(settings: Settings, cache_dir: Path | None = None) -> OcrEngine:
+    """The OCR engine `settings` names, reading through `cache_dir` (or Settings.ocr_cache_dir)."""
+    return ENGINES[settings.ocr_engine].from_settings(settings, cache_dir)
+
+
+def ocr_image(image: np.ndarray, settings: Settings, *, region: tuple[int, int, int, int] | None = None,
+              psm: int | None = None, cache_dir: Path | None = None) -> PageText:
+    """OCR with the engine `settings` names: for scripts and tests that hold settings, not an engine."""
+    return engine_for(settings, cache_dir).read(image, region=region, psm=psm)

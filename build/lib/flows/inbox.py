@@ -1,0 +1,198 @@
+"""Prefect orchestration only: one flow clears an inbox, one thin task per dossier.
+
+The work itself is `intake.pipeline.dossier.process_dossier`, a plain function; claiming,
+archiving, crash recovery and the claim-when-a-slot-is-free bookkeeping are `intake.queue`;
+the saved results and the CSVs are `intake.results.store`; what the UI shows is
+`flows.artifacts`. The flow claims a dossier only when a worker slot is free, so
+two runs on two workers share an inbox without ever taking the same dossier.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.runtime import task_run
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.artifacts import (dossier_markdown, publish_dossier, publish_run, result_summary, reused_markdown,
+                             reused_summary)
+from intake.core.errors import IntakeError
+from intake.core.messages import message_fr
+from intake.core.records import DossierResult, Finding, ReasonCode
+from intake.core.settings import Settings
+from intake.pipeline.dossier import now_iso, process_dossier
+from intake.pipeline.manifest import read_manifest
+from intake.queue.claim import Heartbeat, Owner
+from intake.queue.feed import Feed, file_dossier, recover_crashed
+from intake.queue.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
+from intake.results.store import save_result, saved_dossier_row, write_csvs
+from validators.rules import decide
+
+POLL_S = 5  # the flow wakes at least this often to look at its tasks; a task's end wakes it at once
+RETRY_DELAY_S = 1  # between two attempts at a dossier whose processing broke (a transient fault: try soon)
+
+
+class DossierRetry(IntakeError):
+    """Our machinery broke on a dossier (Tesseract, memory): Prefect reads it again."""
+
+
+# --- plain steps of one dossier (no Prefect) ---------------------------------------------------
+
+def _poisoned(claimed: Path, crashed: int) -> DossierResult:
+    """The result for a dossier that `crashed` runs died on: PROCESSING_ERROR, without reading it."""
+    manifest = read_manifest(claimed)
+    finding = Finding(ReasonCode.PROCESSING_ERROR, message_fr(ReasonCode.PROCESSING_ERROR),
+                      f"{crashed} exécution(s) interrompue(s) pendant le traitement de ce dossier")
+    return DossierResult(manifest.dossier_id, decide([finding]), (finding,), (), now_iso(), claimed.name)
+
+
+def decide_dossier(claimed: Path, out: Path, settings: Settings, attempt: int) -> DossierResult:
+    """Read and decide a claimed dossier, or give the PROCESSING_ERROR result when runs keep dying on it.
+
+    Raises DossierRetry when our machinery broke and attempt `attempt` is not the last one.
+    """
+    crashed = crashes(out, claimed.name)
+    if crashed >= settings.max_crashes:
+        return _poisoned(claimed, crashed)
+    result = process_dossier(claimed, settings, artifacts_root=out / "artifacts",
+                             cache_dir=settings.ocr_cache_dir or out / ".cache" / "ocr")
+    if ReasonCode.PROCESSING_ERROR in result.reasons and attempt <= settings.infra_retries:
+        raise DossierRetry(f"dossier {claimed.name}: processing error, attempt {attempt}")
+    return result
+
+
+def record(out: Path, name: str, fp: str, result: DossierResult) -> None:
+    """Save the result of folder `name`, then note in the ledger which upload (`fp`) it was made from."""
+    save_result(out, result)
+    remember(out, name, fp, str(result.decision), result.dossier_id)
+    forget_crashes(out, name)
+
+
+def _log_documents(log: logging.Logger | logging.LoggerAdapter, name: str, result: DossierResult) -> None:
+    files = list(dict.fromkeys(d.file for d in result.documents))  # file ids, never the client's file names
+    for doc in result.documents:
+        log.info("dossier %s file %d p%s: %s, readability %s, %s", name, files.index(doc.file) + 1,
+                 doc.pages_label or "-", doc.doc_type, doc.readability,
+                 {True: "legible", False: "illegible", None: "not judged"}[doc.legible])
+
+
+# --- Prefect ----------------------------------------------------------------------------------
+
+def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: Path | None, inbox: Path,
+                   owner: Owner, attempt: int = 1) -> dict[str, str]:
+    """Decide one claimed dossier, save its result, then archive it (or give it back to the inbox).
+
+    Returns the dossier's summary (a row of the run's table); publishes its artifact.
+    """
+    log = get_run_logger()
+    name = claimed.name
+    fp = fingerprint(claimed)
+    entry = already_decided(out, name, fp) if archive_root else None
+    if entry:  # saved by a run killed before it moved the folder: file it, do not read it again
+        summary = reused_summary(entry, saved_dossier_row(out, name))
+        publish_dossier(reused_markdown(entry["dossier_id"], summary), name, f"{summary['decision']} (run précédent)")
+    else:
+        result = decide_dossier(claimed, out, settings, attempt)
+        _log_documents(log, name, result)
+        record(out, name, fp, result)
+        summary = result_summary(result)
+        publish_dossier(dossier_markdown(result), name, f"{summary['decision']} — {summary['status_fr']}")
+    archived_to = file_dossier(claimed, inbox, archive_root, summary["decision"], owner)
+    if archived_to is not None:
+        summary["archived_to"] = archived_to
+    log.info("dossier %s: %s %s%s", name, summary["decision"], summary.get("reasons", ""),
+             f" -> archive/{archived_to}" if archived_to is not None else "")
+    return summary
+
+
+@task(name="dossier", task_run_name="{folder_name}", retry_delay_seconds=RETRY_DELAY_S)  # retries: infra_retries
+def dossier_task(claimed: str, folder_name: str, out: str, settings: Settings, archive: str | None,
+                 inbox: str, owner: Owner) -> dict[str, str]:
+    """Process one claimed dossier; returns the small summary the flow keeps."""
+    return handle_dossier(Path(claimed), Path(out), settings, Path(archive) if archive else None, Path(inbox),
+                          owner, attempt=task_run.run_count)
+
+
+def _check_parameters(**values: str) -> None:
+    for label, value in values.items():
+        if "{{" in value:  # a prefect.yaml template whose variable was not set at deploy time
+            raise IntakeError(f"parameter {label} is unset ({value}): export INTAKE_{label.upper()} and deploy again")
+
+
+def _clear(inbox: Path, out: Path, archive: str | None, settings: Settings,
+           owner: Owner) -> tuple[list[dict[str, str]], list[str]]:
+    """Run a task for every dossier this run claims; returns their summaries and the folders that failed."""
+    logger = get_run_logger()
+    for name, n in recover_crashed(inbox, out, owner, Path(archive) if archive else None):
+        logger.warning("dossier %s: interrupted %d time(s) so far", name, n)
+    feed = Feed(inbox, out, owner, settings.workers)
+    logger.info("inbox: %d dossier(s) ready, %d worker(s)", len(feed.names), settings.workers)
+    progress = create_progress_artifact(0.0, key="inbox-progress",
+                                        description=f"{len(feed.names)} dossier(s) in the inbox at start")
+    run_dossier = dossier_task.with_options(retries=settings.infra_retries)
+    finished = threading.Event()  # set by any task's end (thread or process runner alike)
+    summaries: list[dict[str, str]] = []
+    failed: list[str] = []
+
+    def top_up() -> None:
+        for name, claimed in feed.claims():
+            if claimed is None:
+                logger.info("dossier %s: taken by another run", name)
+                continue
+            fut = run_dossier.submit(str(claimed), name, str(out), settings, archive, str(inbox), owner)
+            fut.add_done_callback(lambda _f: finished.set())
+            feed.started(fut, name, claimed)
+
+    top_up()
+    while feed.in_flight:
+        finished.wait(timeout=POLL_S)
+        finished.clear()
+        for fut in [f for f in feed.in_flight if f.wrapped_future.done()]:
+            name, claimed = feed.finished(fut)
+            try:
+                summaries.append(fut.result())
+            except Exception as exc:  # our machinery broke after every retry: next run tries again
+                failed.append(name)
+                logger.error("dossier %s: failed (%s), back in the inbox", name, exc.__class__.__name__)
+                feed.give_back(name, claimed)
+        update_progress_artifact(progress, feed.progress)
+        top_up()
+    update_progress_artifact(progress, 100.0)
+    return summaries, failed
+
+
+@flow(name="process_inbox", log_prints=True, task_runner=ThreadPoolTaskRunner())
+def process_inbox(inbox: str, out: str, archive: str | None = None,
+                  settings: Settings | None = None) -> list[dict[str, str]]:
+    """Decide every ready dossier of `inbox`; write out/dossiers.csv and out/documents.csv.
+
+    With `archive`, each decided dossier moves to archive/<decision>/<folder>.
+    """
+    settings = settings or Settings.from_env()
+    archive = archive or None
+    _check_parameters(inbox=inbox, out=out, archive=archive or "")
+    inbox_p, out_p = Path(inbox), Path(out)
+    out_p.mkdir(parents=True, exist_ok=True)
+    owner = Owner.current()
+    with Heartbeat(inbox_p, owner):
+        summaries, failed = _clear(inbox_p, out_p, archive, settings, owner)
+    write_csvs(out_p)
+    publish_run(summaries, out_p)
+    if failed:
+        raise IntakeError(f"{len(failed)} dossier(s) failed and were left in the inbox: {', '.join(failed)}")
+    return summaries
+
+
+def task_runner(settings: Settings) -> ThreadPoolTaskRunner:
+    """One dossier per core in threads: Tesseract runs in its own single-threaded process
+    (measured against ProcessPoolTaskRunner in bench/README.md)."""
+    return ThreadPoolTaskRunner(max_workers=settings.workers)
+
+
+def run_inbox(inbox: Path, out: Path, settings: Settings, archive: Path | None = None) -> list[dict[str, str]]:
+    """Run the flow in this process with the task runner above."""
+    return process_inbox.with_options(task_runner=task_runner(settings))(
+        str(inbox), str(out), str(archive) if archive else None, settings)
