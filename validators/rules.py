@@ -13,7 +13,7 @@ from intake.core.messages import IMPLIES, message_fr
 from intake.core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
 from validators.care_sheet import CARE_SHEET_RULES
 
-SUPPORTING_KINDS = (InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)
+SUPPORTING_KINDS = (InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)  # invoices that need a prescription (contract §2)
 
 
 @dataclass(frozen=True, slots=True)

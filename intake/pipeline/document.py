@@ -26,7 +26,7 @@ from intake.pipeline.page import PageReading
 
 log = logging.getLogger(__name__)
 
-REQUIRED = (DocType.CARE_SHEET, DocType.INVOICE)
+REQUIRED = (DocType.CARE_SHEET, DocType.INVOICE)  # the two documents every request holds (contract §2)
 # A file system takes names of 255 bytes at most; a client's file name may be longer (and non-ASCII
 # folds to several bytes): a crops folder or thumbnail named after it keeps this many characters and a hash.
 STEM_MAX_CHARS = 80
