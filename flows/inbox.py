@@ -1,8 +1,8 @@
 """Prefect orchestration only: one flow clears an inbox, one thin task per dossier.
 
-The work itself is `intake.pipeline.dossier.process_dossier`, a plain function; claiming,
-archiving, crash recovery and the claim-when-a-slot-is-free bookkeeping are `intake.queue`;
-the saved results and the CSVs are `intake.results.store`; what the UI shows is
+The work itself is `pipeline.dossier.process_dossier`, a plain function; claiming,
+archiving, crash recovery and the claim-when-a-slot-is-free bookkeeping are `inbox`;
+the saved results and the CSVs are `results.store`; what the UI shows is
 `flows.artifacts`. The flow claims a dossier only when a worker slot is free, so
 two runs on two workers share an inbox without ever taking the same dossier.
 """
@@ -19,16 +19,16 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import (dossier_markdown, publish_dossier, publish_run, result_summary, reused_markdown,
                              reused_summary)
-from intake.core.errors import IntakeError
-from intake.core.messages import message_fr
-from intake.core.records import DossierResult, Finding, ReasonCode
-from intake.core.settings import Settings
-from intake.pipeline.dossier import now_iso, process_dossier
-from intake.pipeline.manifest import read_manifest
-from intake.queue.claim import Heartbeat, Owner
-from intake.queue.feed import Feed, file_dossier, recover_crashed
-from intake.queue.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
-from intake.results.store import save_result, saved_dossier_row, write_csvs
+from core.errors import IntakeError
+from core.messages import message_fr
+from core.records import DossierResult, Finding, ReasonCode
+from core.settings import Settings
+from pipeline.dossier import now_iso, process_dossier
+from pipeline.manifest import read_manifest
+from inbox.claim import Heartbeat, Owner
+from inbox.feed import Feed, file_dossier, recover_crashed
+from inbox.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
+from results.store import save_result, saved_dossier_row, write_csvs
 from validators.rules import decide
 
 POLL_S = 5  # the flow wakes at least this often to look at its tasks; a task's end wakes it at once

@@ -1,1 +1,1 @@
-"""Claims intake: the core, the pipeline of one dossier, the queue of an inbox, the results store, and the CLI (`intake.cli`, the top floor)."""
+"""The `intake` console script: run an inbox, purge, evaluate (`intake.cli`). The top floor: it may import every other."""

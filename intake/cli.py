@@ -11,7 +11,7 @@ from flows import prefect_env
 def _run(args: argparse.Namespace) -> int:
     prefect_env.configure()
     from flows.inbox import run_inbox  # imports Prefect: after configure()
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     settings = Settings.from_env(workers=args.workers, render_dpi=args.dpi)
     out = Path(args.out).resolve()

@@ -6,12 +6,14 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 -m venv "$tmp/venv"
-.venv/bin/uv pip install -q --python "$tmp/venv/bin/python" . 2>&1 | grep -v "^WARNING" || true
+mkdir "$tmp/src"  # built from a copy: setuptools leaves build/ and *.egg-info beside what it builds
+git ls-files -co --exclude-standard | tar -T - -cf - | tar -C "$tmp/src" -xf -
+.venv/bin/uv pip install -q --python "$tmp/venv/bin/python" "$tmp/src" 2>&1 | grep -v "^WARNING" || true
 cd "$tmp"  # away from the checkout: only the installed package can be imported
 "$tmp/venv/bin/python" - <<'PY'
 import importlib, pkgutil
 names = []
-for top in ("intake", "extractors", "validators", "flows"):
+for top in ("core", "extractors", "validators", "pipeline", "inbox", "results", "flows", "intake"):
     pkg = importlib.import_module(top)
     names.append(top)
     names += [m.name for m in pkgutil.walk_packages(pkg.__path__, top + ".")]

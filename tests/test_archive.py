@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.queue import archive as archiving, claim as claims, ledger
-from intake.queue.feed import Feed, file_dossier
+from inbox import archive as archiving, claim as claims, ledger
+from inbox.feed import Feed, file_dossier
 from tests.render import INVOICE_LINES, intake_run, text_pdf, write_dossier
 
 
@@ -133,7 +133,7 @@ def test_feed_claims_only_while_a_slot_is_free_and_gives_failures_back(tmp_path)
 @pytest.mark.flow
 def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):
     from flows.inbox import run_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
@@ -166,16 +166,16 @@ def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, pref
 
 @pytest.mark.flow
 def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, prefect_harness, monkeypatch):
-    import intake.pipeline.dossier
+    import pipeline.dossier
     from flows.inbox import run_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
     for name in ("D-FLAKY", "D-BROKEN", "D-FINE"):
         write_dossier(inbox, name, invoice)
     calls: dict[str, int] = {}
-    real = intake.pipeline.dossier.read_file
+    real = pipeline.dossier.read_file
 
     def failing(ctx, n, entry):  # out of memory on a page, as numpy reports it
         dossier_id = ctx.manifest.dossier_id
@@ -185,7 +185,7 @@ def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, pre
             raise MemoryError("Unable to allocate 2.1 GiB for an array")
         return real(ctx, n, entry)
 
-    monkeypatch.setattr(intake.pipeline.dossier, "read_file", failing)
+    monkeypatch.setattr(pipeline.dossier, "read_file", failing)
     settings = Settings(workers=2)
     summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings, archive=tmp_path / "arch")}
     assert calls == {"D-FLAKY": 2, "D-BROKEN": settings.infra_retries + 1, "D-FINE": 1}

@@ -12,7 +12,7 @@ from extractors.invoice.labels import match_labels
 from extractors.invoice.lines import build_lines, digitise
 from extractors.invoice.siret import luhn_ok
 from extractors import vocab
-from intake.core.records import InvoiceKind, PageText, TextSource, Word
+from core.records import InvoiceKind, PageText, TextSource, Word
 
 CHAR_W, LINE_H, LEFT, TOP = 18, 60, 120, 150
 ISSUER_SIRET = "73282932000074"  # Luhn-valid

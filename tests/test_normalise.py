@@ -12,10 +12,10 @@ from extractors.pages import geometry, sheet
 from extractors.pages.load import load_file
 from extractors.pages.normalise import normalise_page, ocr_ready
 from extractors.pages.ocr import ocr_image
-from intake.pipeline.document import invoice_fields
-from intake.pipeline.context import Reader
-from intake.core.records import Capture, Page
-from intake.core.settings import REPO_ROOT, Settings
+from pipeline.document import invoice_fields
+from pipeline.context import Reader
+from core.records import Capture, Page
+from core.settings import REPO_ROOT, Settings
 
 FORM_PNG = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.png"  # 150 dpi
 REAL = REPO_ROOT.parent / "shared" / "real" / "invoices"
@@ -227,7 +227,7 @@ def test_a_scanned_invoice_with_a_ruled_table_gives_its_total(settings):
     """A generated clinic invoice, scanned: Tesseract's layout analysis (psm 3) took its ruled table for
     a picture and read no amount at all; ruled lines erased and sparse-text OCR, the total is read."""
     from extractors.invoice.fields import read_invoice
-    from intake.pipeline.page import read_page
+    from pipeline.page import read_page
 
     page = load_file(REPO_ROOT / "tests" / "data" / "ruled_scan.jpg", "facture.jpg", settings).pages[0]
     reading = read_page(page, "invoice", Reader.create(settings))
@@ -239,7 +239,7 @@ def test_a_siret_in_small_print_misread_on_the_page_is_read_on_a_second_look(set
     """A generated clinic invoice scanned at 150 dpi: the page's OCR reads its footer's SIRET as
     'SIRET 189 999 345 Sos' (no valid SIRET); the pipeline OCRs that line again, enlarged, and reads it."""
     from extractors.invoice.fields import read_invoice
-    from intake.pipeline.page import read_page
+    from pipeline.page import read_page
 
     page = load_file(REPO_ROOT / "tests" / "data" / "small_print_siret_scan.jpg", "scan.jpg", settings).pages[0]
     reading = read_page(page, "invoice", Reader.create(settings))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import intake.pipeline.dossier as dossier
-from intake.core.errors import InfrastructureError
-from intake.core.records import Decision, DocType, ReasonCode
-from intake.pipeline.document import STEM_MAX_CHARS, artifact_stem
+import pipeline.dossier as dossier
+from core.errors import InfrastructureError
+from core.records import Decision, DocType, ReasonCode
+from pipeline.document import STEM_MAX_CHARS, artifact_stem
 from tests.render import INVOICE_LINES, filled_care_sheet, text_pdf
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from intake.core.messages import IMPLIES, message_fr
-from intake.core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
+from core.messages import IMPLIES, message_fr
+from core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
 from validators.care_sheet import CARE_SHEET_RULES
 
 SUPPORTING_KINDS = (InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)  # invoices that need a prescription (contract §2)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from extractors import vocab
-from intake.core.records import PageText, TextSource, Word
+from core.records import PageText, TextSource, Word
 
 MAX_SKEW = 0.1  # |slope| above this (5.7°) is not skew but a bad estimate: ignore it
 # Two word groups share a line when they overlap this much of the smaller height: a label and its value

@@ -19,9 +19,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from intake.core.errors import UnreadableFile
-from intake.core.records import Capture, Page, PageText, TextSource, Word
-from intake.core.settings import Settings
+from core.errors import UnreadableFile
+from core.records import Capture, Page, PageText, TextSource, Word
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

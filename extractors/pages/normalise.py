@@ -15,9 +15,9 @@ import numpy as np
 
 from extractors.pages import geometry, sheet
 from extractors.pages.ocr import OcrEngine, engine_for
-from intake.core.errors import InfrastructureError
-from intake.core.records import Capture, Page
-from intake.core.settings import Settings
+from core.errors import InfrastructureError
+from core.records import Capture, Page
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ INVERSE_MIN_HOLES = 3
 INVERSE_FILL_MM = 3.0  # the white print's strokes inside a band are closed over at this size (wider than a
 # letter's stroke, so the whole band is inverted, print included)
 
-UNSURE_ORIENTATION = "orientation_unsure"  # the step that tells OCR to check up/down (intake.pipeline.dossier)
+UNSURE_ORIENTATION = "orientation_unsure"  # the step that tells OCR to check up/down (pipeline.dossier)
 BLACK_PAGE_PAPER = 32  # lift_inverted: paper (95th percentile grey) under this is a black page, no bands to find
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from extractors.pages.readability_measures import SIZE_QUANTILES, measure
-from intake.core.records import Readability
-from intake.core.settings import Settings
+from core.records import Readability
+from core.settings import Settings
 
 # Client-facing words for each defect (the one place they are spelled).
 READABILITY_DEFECTS_FR: dict[str, str] = {

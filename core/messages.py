@@ -1,0 +1,61 @@
+"""What the client and the operator read: decisions, portal statuses, reason messages (French).
+
+Data, in one place. The contract fixes the codes and statuses; wording may evolve.
+"""
+from __future__ import annotations
+
+from core.records import Decision, ReasonCode
+
+STATUS_FR: dict[Decision, str] = {
+    Decision.ACCEPT: "A traiter",
+    Decision.REQUEST_DOCUMENTS: "En attente de documents supplémentaires",
+    Decision.ILLEGIBLE: "Illisible",
+}
+
+# The decision each reason implies (contract §2); precedence is in validators.rules.decide.
+IMPLIES: dict[ReasonCode, Decision] = {
+    ReasonCode.CARE_SHEET_MISSING: Decision.REQUEST_DOCUMENTS,
+    ReasonCode.INVOICE_MISSING: Decision.REQUEST_DOCUMENTS,
+    ReasonCode.CARE_SHEET_ILLEGIBLE: Decision.ILLEGIBLE,
+    ReasonCode.INVOICE_ILLEGIBLE: Decision.ILLEGIBLE,
+    ReasonCode.FILE_UNREADABLE: Decision.ILLEGIBLE,
+    ReasonCode.VET_STAMP_MISSING: Decision.REQUEST_DOCUMENTS,
+    ReasonCode.VET_SIGNATURE_MISSING: Decision.REQUEST_DOCUMENTS,
+    ReasonCode.OWNER_SIGNATURE_MISSING: Decision.REQUEST_DOCUMENTS,
+    ReasonCode.MEDICAL_SECTION_INCOMPLETE: Decision.REQUEST_DOCUMENTS,
+    ReasonCode.CARE_SHEET_UNDATED: Decision.REQUEST_DOCUMENTS,
+    ReasonCode.PRESCRIPTION_MISSING: Decision.REQUEST_DOCUMENTS,
+    # A dossier whose manifest we cannot trust is looked at by a person.
+    ReasonCode.MANIFEST_INVALID: Decision.REQUEST_DOCUMENTS,
+    # Our own machinery failed on this dossier: a person looks, the client is asked again.
+    ReasonCode.PROCESSING_ERROR: Decision.ILLEGIBLE,
+}
+
+MESSAGES_FR: dict[ReasonCode, str] = {
+    ReasonCode.CARE_SHEET_MISSING: "La feuille de soins est absente de votre envoi.",
+    ReasonCode.INVOICE_MISSING: "La facture du vétérinaire est absente de votre envoi.",
+    ReasonCode.CARE_SHEET_ILLEGIBLE: "La feuille de soins est illisible.",
+    ReasonCode.INVOICE_ILLEGIBLE: "La facture est illisible.",
+    ReasonCode.FILE_UNREADABLE: "Un fichier envoyé ne peut pas être ouvert.",
+    ReasonCode.VET_STAMP_MISSING: "Le cachet du vétérinaire est absent de la feuille de soins.",
+    ReasonCode.VET_SIGNATURE_MISSING: "La signature du vétérinaire est absente de la feuille de soins.",
+    ReasonCode.OWNER_SIGNATURE_MISSING: "Votre signature est absente de la feuille de soins (partie administrative).",
+    ReasonCode.MEDICAL_SECTION_INCOMPLETE: (
+        "La partie médicale de la feuille de soins est incomplète "
+        "(motif de la consultation et diagnostic à remplir par le vétérinaire)."
+    ),
+    ReasonCode.CARE_SHEET_UNDATED: "La feuille de soins n'est pas datée.",
+    ReasonCode.PRESCRIPTION_MISSING: (
+        "L'ordonnance du vétérinaire doit accompagner la facture de pharmacie ou de laboratoire."
+    ),
+    ReasonCode.MANIFEST_INVALID: "Votre envoi n'a pas pu être enregistré correctement.",
+    ReasonCode.PROCESSING_ERROR: "Votre envoi n'a pas pu être traité automatiquement.",
+}
+
+
+def message_fr(code: ReasonCode, detail: str = "") -> str:
+    """The client message for a reason, with an optional detail ("photo floue", a file name)."""
+    base = MESSAGES_FR[code]
+    if not detail:
+        return base
+    return f"{base[:-1]} : {detail}."

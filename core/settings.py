@@ -1,0 +1,95 @@
+"""The one settings object: what an operator may change, in one validated model.
+
+Read from `INTAKE_<NAME>` environment variables (e.g. `INTAKE_RENDER_DPI=200`) and
+flags, validated by pydantic, then passed in (inside the pipeline, through
+`pipeline.context.Reader`). Here: languages, DPI, timeouts, retries, limits,
+the decision thresholds an operator tunes (readability, OCR confidence, orientation)
+and paths. Not here, on purpose: the constants of a method (kernel sizes, the
+geometry of our form, label weights, measured curves). Each of those is named, with
+a one-line reason, beside the code that uses it; changing one is changing the
+method, measured by `bench/`, not a setting.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FORM_DIR = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins"  # layout.json + blank of the care-sheet form
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # --- OCR -------------------------------------------------------------
+    ocr_engine: str = "tesseract"  # extractors.pages.ocr.ENGINES: which engine reads pages
+    ocr_languages: str = "fra+eng"
+    ocr_timeout_s: float = Field(60.0, gt=0)
+    # Tesseract page segmentation: 11, sparse text. Tesseract's own layout analysis (3) drops whole
+    # columns of ruled tables; every reader of ours rebuilds lines from word boxes (docs/invoices.md).
+    ocr_psm: int = 11
+    # ...except on a page whose pixels already say unreadable (a picture, a blurred dark page): OCR then
+    # only tells what the page is, and sparse-text mode reads noise as thousands of words for minutes
+    # where the layout analysis (3) drops it in a second.
+    ocr_psm_unreadable: int = 3
+    ocr_retries: int = Field(1, ge=0)  # a crashed/timed-out Tesseract call is tried again this often
+    ocr_cache_dir: Path | None = None  # None: <out>/.cache/ocr
+    # OCR cache entries (words of client pages: personal data) older than this are purged (`intake purge`)
+    ocr_cache_retention_days: float = Field(30.0, ge=0)
+    ocr_max_side_px: int = 3600  # larger images are scaled down before OCR
+
+    # --- loading ---------------------------------------------------------
+    render_dpi: int = Field(200, ge=72, le=600)  # rasterising PDF pages
+    max_file_bytes: int = 60 * 1024 * 1024
+    max_pages_per_file: int = 40
+    max_image_pixels: int = 80_000_000  # decompression-bomb guard (Pillow's default is ~89 Mpx)
+    max_page_side_mm: float = 1200.0  # a PDF page larger than this is refused
+    max_files_per_dossier: int = 30
+    text_layer_min_chars: int = 30  # fewer real characters: treat the PDF page as an image
+    text_layer_min_valid_ratio: float = 0.8  # share of printable, word-like characters
+
+    # --- normalisation (extractors/pages/normalise.py; measured in docs/readability.md) ---
+    orientation_min_confidence: float = 0.3  # own line-direction method below this: ask Tesseract OSD
+    osd_min_confidence: float = 1.5  # OSD's orientation confidence below this: keep our own answer
+    deskew_min_deg: float = 0.2  # smaller tilts are left alone (OCR does not care, pixels stay crisp)
+    deskew_max_deg: float = 5.0  # tilts up to this are turned back whatever the text lines say...
+    # ...and up to this when most of the text agrees on them (geometry.Layout.skew_support): a sheet laid
+    # crooked on a scanner, a photo whose sheet edges were not found. Tesseract reads ~0.4 of the words
+    # of a page tilted 8 degrees, ~0.2 at 12; the text lines give the tilt to within a degree or two up
+    # to 35 degrees, at 40 the up/down vote fails (docs/readability.md)
+    deskew_steep_max_deg: float = 30.0
+    deskew_steep_min_support: float = 0.5  # most of the text's line length within 2 degrees of the tilt
+    normalise_max_dpi: float = 300.0  # a flattened photo is not made larger than A4 at this dpi
+    # a page whose orientation neither method was sure of, OCRed with mean confidence below this, is
+    # OCRed once more turned by 180 degrees and the better reading kept (upside-down text reads ~30-50)
+    orientation_recheck_conf: float = 70.0
+
+    # --- classification ---------------------------------------------------
+    care_sheet_layout_min: float = 0.5  # layout match (0-1) above which a page is our form without OCR
+
+    # --- readability -----------------------------------------------------
+    readability_threshold: float = 0.5  # below: the page cannot be read reliably
+    min_ocr_confidence: float = 45.0  # mean word confidence below: the document is illegible
+
+    # --- run ---------------------------------------------------------------
+    # one dossier's reading may take this long; past it the dossier is PROCESSING_ERROR (a page that makes a
+    # reader loop, a PDF built to be slow), the rest of the inbox goes on. ~30x a real dossier's median.
+    dossier_timeout_s: float = Field(600.0, gt=0)
+    infra_retries: int = Field(2, ge=0)  # a dossier whose processing broke is read again this often
+    max_crashes: int = Field(2, ge=1)  # runs that died holding a dossier; then PROCESSING_ERROR, not read again
+    workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    thumbnails: bool = True
+    thumbnail_px: int = 360
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Settings from INTAKE_* variables, then explicit overrides (flags)."""
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = os.environ.get(f"INTAKE_{name.upper()}")
+            if raw is not None:
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)

@@ -1,0 +1,74 @@
+"""One run's side of the queue: claim while a worker slot is free, file each dossier when it is done.
+
+Plain bookkeeping, no Prefect: the flow submits the claimed dossiers and hands back
+whatever handle it got (a future), so the rules live here and can be tested alone.
+Claiming only when a slot is free leaves the rest of the inbox to other runs.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from pathlib import Path
+
+from inbox.archive import archive
+from inbox.claim import Owner, claim, claimable, recover, release
+from inbox.ledger import count_crash
+
+
+def recover_crashed(inbox: Path, out: Path, owner: Owner, archive_root: Path | None) -> list[tuple[str, int]]:
+    """Give dead runs' claims back to the inbox, counting one crash for each: (name, crashes so far)."""
+    return [(name, count_crash(out, name)) for name in recover(inbox, owner, archive_root)]
+
+
+def file_dossier(claimed: Path, inbox: Path, archive_root: Path | None, decision: str, owner: Owner) -> str | None:
+    """Archive a decided dossier under its decision and return where, relative to the archive;
+    with no archive, give it back to the inbox and return None."""
+    if archive_root is None:
+        release(claimed, inbox)
+        return None
+    return str(archive(claimed, archive_root, decision, owner).relative_to(archive_root))
+
+
+class Feed:
+    """The inbox's ready dossiers (listed once, at the start) claimed one free slot at a time.
+
+    `seen` counts the dossiers finished or taken by another run, for the progress bar.
+    """
+
+    def __init__(self, inbox: Path, out: Path, owner: Owner, slots: int):
+        self.inbox, self.out, self.owner, self.slots = inbox, out, owner, slots
+        self.names = claimable(inbox)
+        self._pending = iter(self.names)
+        self.in_flight: dict[Hashable, tuple[str, Path]] = {}
+        self.seen = 0
+
+    def claims(self) -> Iterator[tuple[str, Path | None]]:
+        """While a slot is free, claim the next dossier: (name, claimed folder), or (name, None) when
+        another run has it. Pass each claimed one to `started` before taking the next."""
+        while len(self.in_flight) < self.slots:
+            name = next(self._pending, None)
+            if name is None:
+                return
+            claimed = claim(self.inbox, name, self.owner)
+            if claimed is None:
+                self.seen += 1
+            yield name, claimed
+
+    def started(self, handle: Hashable, name: str, claimed: Path) -> None:
+        """The claimed dossier is being processed under `handle` (it holds a slot)."""
+        self.in_flight[handle] = (name, claimed)
+
+    def finished(self, handle: Hashable) -> tuple[str, Path]:
+        """The dossier under `handle` is done (or failed): its slot is free; returns (name, claimed folder)."""
+        self.seen += 1
+        return self.in_flight.pop(handle)
+
+    def give_back(self, name: str, claimed: Path) -> None:
+        """Its processing failed after every retry: count a crash and put it back for the next run."""
+        if claimed.exists():
+            count_crash(self.out, name)
+            release(claimed, self.inbox)
+
+    @property
+    def progress(self) -> float:
+        """Percent of the dossiers listed at the start that are finished or taken by another run."""
+        return 100.0 * self.seen / max(1, len(self.names))

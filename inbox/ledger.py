@@ -1,0 +1,79 @@
+"""The ledger (`<out>/ledger/`): which upload each saved result belongs to, and how often runs died on it.
+
+`<folder>.json` holds the fingerprint of the folder's files that the saved result
+was made from: a dossier whose result was saved but which was never moved is
+archived without being read again. `<folder>.crashes` counts the runs that died
+while holding the folder, so a dossier that kills every run is not read forever.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from core.files import atomic_write
+from core.inbox import safe_id
+
+LEDGER = "ledger"  # <out>/ledger/: beside the results it vouches for, so both travel with the output folder
+RESULTS_DIR = "results"  # = results.store.RESULTS_DIR, which this floor may not import (siblings)
+
+
+def fingerprint(folder: Path) -> str:
+    """Hash of the folder's file names, sizes and modification times (a rename keeps them)."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p.relative_to(folder)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _ledger_path(out: Path, name: str) -> Path:
+    return out / LEDGER / f"{safe_id(name)}.json"
+
+
+def _crashes_path(out: Path, name: str) -> Path:
+    return out / LEDGER / f"{safe_id(name)}.crashes"
+
+
+def remember(out: Path, name: str, fp: str, decision: str, dossier_id: str) -> None:
+    """Record that the result saved for folder `name` was made from the upload `fp`."""
+    path = _ledger_path(out, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps({"fingerprint": fp, "decision": decision, "dossier_id": dossier_id}))
+
+
+def already_decided(out: Path, name: str, fp: str) -> dict | None:
+    """The ledger entry when this very upload was already decided and its result saved."""
+    path = _ledger_path(out, name)
+    try:
+        entry = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    result_file = out / RESULTS_DIR / f"{safe_id(name)}.json"
+    return entry if entry.get("fingerprint") == fp and result_file.is_file() else None
+
+
+def count_crash(out: Path, name: str) -> int:
+    """One more run died while holding this dossier; returns how many have so far."""
+    path = _crashes_path(out, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        n = int(path.read_text() or 0) + 1
+    except (OSError, ValueError):
+        n = 1
+    path.write_text(str(n))
+    return n
+
+
+def crashes(out: Path, name: str) -> int:
+    """How many runs died while holding this dossier (0 when none, or the count is unreadable)."""
+    try:
+        return int(_crashes_path(out, name).read_text() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def forget_crashes(out: Path, name: str) -> None:
+    """The dossier's result is saved: its crash count starts again from zero."""
+    _crashes_path(out, name).unlink(missing_ok=True)
