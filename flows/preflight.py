@@ -133,7 +133,10 @@ def check(inbox: Path, out: Path, archive: Path | None, settings: Settings) -> l
     Looks only: runs `tesseract --version` / `--list-langs`, creates no folder.
     """
     problems: list[Problem] = []
-    engine = engine_for(settings)
+    try:
+        engine = engine_for(settings)
+    except KeyError:
+        return [Problem(ProblemKind.DEPENDENCY, f"Moteur OCR inconnu : INTAKE_OCR_ENGINE={settings.ocr_engine}")]
     command = getattr(engine, "command", None)
     if command is not None:  # an engine that starts a program: that program and its language data
         problems += _check_tesseract(command, getattr(engine, "languages", settings.ocr_languages))

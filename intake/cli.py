@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("intake: interrompu", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - never a bare traceback's exit 1, which is not ours
+        return _fail(ExitCode.OTHER, f"erreur inattendue ({exc.__class__.__name__})")
 
 
 if __name__ == "__main__":

@@ -127,6 +127,12 @@ def test_no_poppler_exit_3(tmp_path: Path, inbox: Path) -> None:
     assert_untouched(result, inbox, before, tmp_path / "out")
 
 
+def test_unknown_ocr_engine_exit_3(tmp_path: Path, inbox: Path) -> None:
+    result = cli("run", str(inbox), "--out", str(tmp_path / "out"), env={"INTAKE_OCR_ENGINE": "nope"})
+    assert result.returncode == 3 and "Moteur OCR inconnu" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_inbox_missing_exit_5(tmp_path: Path) -> None:
     result = cli("run", str(tmp_path / "no-inbox"), "--out", str(tmp_path / "out"))
     assert result.returncode == 5, result.stderr
