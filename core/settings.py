@@ -83,6 +83,10 @@ class Settings(BaseModel):
     thumbnails: bool = True
     thumbnail_px: int = 360
 
+    # --- retention (personal data: docs/operations.md) -----------------------------------
+    # `intake run` ends by deleting its output's OCR cache entries older than ocr_cache_retention_days
+    purge_on_run: bool = True
+
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         """Settings from INTAKE_* variables, then explicit overrides (flags)."""
