@@ -144,7 +144,7 @@ def _days(text: str) -> float:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The `intake` command line (eval and eval-real have their own, handed the rest of argv)."""
+    """The `intake` command line (report, eval and eval-real have their own, handed the rest of argv)."""
     top = argparse.ArgumentParser(prog="intake", description="Claims intake: read, check and route dossiers.",
                                   epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = top.add_subparsers(dest="command", required=True)
@@ -161,6 +161,7 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("out", help="output folder of a run (its cache: OUT/.cache/ocr, or INTAKE_OCR_CACHE_DIR)")
     purge.add_argument("--older-than", type=_days, default=None, metavar="DAYS",
                        help="age in days (default: INTAKE_OCR_CACHE_RETENTION_DAYS, 30)")
+    sub.add_parser("report", help="one HTML page of a run's results for analysts (see `intake report --help`)")
     sub.add_parser("eval", help="compare a run with a truth folder (see `intake eval --help`)")
     sub.add_parser("eval-real", help="measure the invoice reader on the real invoices")
     return top
@@ -175,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] == "eval-real":
             from evaluation.real_invoices import main as real_main
             return real_main(argv[1:])
+        if argv and argv[0] == "report":
+            from results.report import report_main
+            return report_main(argv[1:])
         args = parser().parse_args(argv)  # bad arguments: argparse exits 2 (ExitCode.BAD_ARGS)
         return _purge(args) if args.command == "purge" else _run(args)
     except KeyboardInterrupt:

@@ -248,3 +248,11 @@ def test_purge_older_than_and_setting(tmp_path: Path) -> None:
 def test_purge_missing_output_exit_5(tmp_path: Path) -> None:
     result = cli("purge", str(tmp_path / "nowhere"))
     assert result.returncode == 5 and "introuvable" in result.stderr
+
+
+def test_intake_report_is_offered_by_the_cli(tmp_path):
+    from intake.cli import main
+
+    (tmp_path / "results").mkdir()
+    assert main(["report", str(tmp_path)]) == 0
+    assert "<html" in (tmp_path / "report.html").read_text(encoding="utf-8").lower()
