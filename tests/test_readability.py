@@ -373,3 +373,14 @@ def test_dark_marks_at_the_frame_that_stand_on_no_paper_are_not_a_cut(page, sett
     for x in range(420, 760, 14):
         paper[: 7 + x % 4, x : x + 9] = 12
     assert score_readability(paper, settings).metrics["cut_chars"] >= 3
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (1, 400), (400, 1), (3, 3000)])
+def test_a_degenerate_image_measures_as_no_text(settings, shape):
+    r = score_readability(np.full(shape + (3,), 255, np.uint8), settings)
+    assert r.score == 0.0 and r.defects == ("no_text",) and "paper_level" in r.metrics  # measured, not guessed
+
+
+def test_a_bug_in_the_measures_raises_instead_of_reading_as_no_text(settings):
+    with pytest.raises(AttributeError):  # not an image at all: a caller's bug, never "aucun texte lisible"
+        score_readability(None, settings)

@@ -71,12 +71,9 @@ def score_readability(image: np.ndarray, settings: Settings, *, form: bool = Fal
                       footprint: np.ndarray | None = None) -> Readability:
     """Readability of a page image: score 0.0 (unreadable) to 1.0 (clean), named defects, raw metrics.
     `form`: the page is our care-sheet form (its printed captions are not what must be read, and a cut is
-    judged by the zones it hides). `footprint`: see `measure`."""
-    try:
-        m = measure(image, footprint)
-    except Exception:  # a measure that breaks says nothing about the page: judge it unreadable-unknown
-        return Readability(0.0, ("no_text",), {})
-    return judge(m, settings.readability_threshold, form=form)
+    judged by the zones it hides). `footprint`: see `measure`. A degenerate image (a few pixels, one row)
+    measures as no text; a measure that raises is a bug and propagates."""
+    return judge(measure(image, footprint), settings.readability_threshold, form=form)
 
 
 def judge(m: dict[str, float], threshold: float, *, form: bool = False) -> Readability:
