@@ -17,7 +17,8 @@ from extractors.care_sheet.read import looks_like_care_sheet
 from extractors.documents.classify import classify_text
 from extractors.pages.geometry import rotate_quarter
 from extractors.pages.normalise import UNSURE_ORIENTATION, footprint, native_pixels, normalise_page, ocr_ready
-from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
+from extractors.pages.readability import score_readability
+from core.messages import READABILITY_DEFECTS_FR
 from core.errors import OcrError
 from core.records import DocType, Page, PageText, Readability, TextSource
 from core.settings import Settings

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from core.messages import MESSAGES_FR, STATUS_FR
+from core.messages import MESSAGES_FR, READABILITY_DEFECTS_FR, STATUS_FR
 from core.records import Decision, ReasonCode
 from results import report_charts as charts
 from results.report_data import Rows, processed_day
@@ -121,7 +121,7 @@ def illegible_causes(rows: Rows) -> Counter:
     for doc in rows.documents:
         if doc.get("legible", "").lower() != "false":
             continue
-        words = [w for w in doc.get("readability_defects", "").split("|") if w]
+        words = [READABILITY_DEFECTS_FR.get(w, w) for w in doc.get("readability_defects", "").split("|") if w]
         for column in ("illegible_why", "error"):
             words += [w.strip() for w in doc.get(column, "").split(" ; ") if w.strip()]
         causes.update(list(dict.fromkeys(words)) or ["(cause non précisée)"])

@@ -9,7 +9,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from extractors.pages.load import load_file
 from extractors.pages.normalise import normalise_page
-from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
+from extractors.pages.readability import score_readability
+from core.messages import READABILITY_DEFECTS_FR
 from pipeline.context import Reader
 from core.records import Capture, Page
 from core.settings import REPO_ROOT, Settings
@@ -236,7 +237,8 @@ def test_a_page_too_dark_for_a_person_is_illegible_even_if_tesseract_reads_it(se
 
     from extractors.pages.normalise import ocr_ready
     from extractors.pages.ocr import ocr_image
-    from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
+    from extractors.pages.readability import score_readability
+    from core.messages import READABILITY_DEFECTS_FR
     from tests.render import INVOICE_LINES, text_page
 
     page = text_page(INVOICE_LINES)

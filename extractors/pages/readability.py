@@ -17,16 +17,6 @@ from core.records import Readability
 from core.settings import Settings
 
 # Client-facing words for each defect (the one place they are spelled).
-READABILITY_DEFECTS_FR: dict[str, str] = {
-    "blur": "photo floue",
-    "dark": "image trop sombre",
-    "overexposed": "image surexposée (trop claire)",
-    "low_contrast": "texte trop pâle ou image trop granuleuse",
-    "low_resolution": "résolution insuffisante (texte trop petit)",
-    "compression": "image trop compressée",
-    "cut_off": "document coupé",
-    "no_text": "aucun texte lisible",
-}
 
 # --- the judgement (the measures' own constants are in readability_measures.py) -------------------
 # On our own care-sheet form the smallest print is the form's captions, which we know by heart: what must
