@@ -365,6 +365,41 @@ def test_empty_pages_give_empty_facts() -> None:
     assert facts.invoice_date is None and facts.total_ttc is None and facts.siret is None
 
 
+# --- hostile print: what no invoice says is simply not a field (tests/test_fuzz.py fuzzes the same) -----
+
+
+@pytest.mark.parametrize("digits", [29, 40, 400])
+def test_an_amount_of_absurdly_many_digits_is_no_amount(digits: int) -> None:
+    # 29+ digits made Decimal.quantize raise InvalidOperation: the whole dossier was PROCESSING_ERROR
+    huge = "9" * digits
+    for rows in (["Total TTC " + huge + ",00 €"], ["Total TTC " + huge + " €"],
+                 ["Total HT " + huge + ",00 €", "TVA 1,00 €", "Total TTC 45,00 €"],
+                 ["Total TTC 1" + " 000" * 10 + ",00 €"]):
+        facts = read_invoice([page([*vet_header(), "Date : 13/11/2017", *rows])])
+        assert facts.total_ttc in (None, "45.00") and facts.total_ht is None
+    ok = read_invoice([page([*vet_header(), "Total HT " + huge + ",00 €", "Total TTC 45,00 €"])])
+    assert ok.total_ttc == "45.00"  # the real total still read beside the garbage
+
+
+def test_amount_cap_is_a_billion_euros() -> None:
+    def total(printed: str) -> str | None:
+        return read_invoice([page([*vet_header(), f"Total TTC {printed} €"])]).total_ttc
+
+    assert total("999 999 999,99") == "999999999.99"
+    assert total("1 000 000 000,00") is None
+    assert total("-999 999 999,99") == "-999999999.99"
+
+
+@pytest.mark.parametrize("printed", ["31/02/2017", "00/01/2017", "32/01/2017", "13/00/2017", "2017-99-99",
+                                     "13/11/99999", "1er février 99999", "November 3, 99999", "0 mars 2017",
+                                     "99 mars 2017", "99999999999999999999/1/2020", "13/11/0000", "29/02/2017"])
+def test_impossible_dates_are_no_dates(printed: str) -> None:
+    facts = read_invoice([page([*vet_header(), f"Date de facture : {printed}", "Total TTC 45,00 €"])])
+    assert facts.invoice_date is None and facts.total_ttc == "45.00"
+    leap = read_invoice([page([*vet_header(), "Date de facture : 29/02/2016", "Total TTC 45,00 €"])])
+    assert leap.invoice_date == "2016-02-29"
+
+
 # --- rendered pages through the real OCR ---------------------------------------------------------
 
 

@@ -29,6 +29,10 @@ _NUM = (
     r"|\d{1,3}(?:[ .](?:\d{3}))+"  # 1 234 (integer with thousands)
     r"|\d+"
 )
+# An amount of 10^9 € or more is no invoice's (a vet bill is at most thousands of euros): such a digit
+# run is a reference, an IBAN or OCR noise. The cap also keeps every sum and quantize we do far inside
+# Decimal's 28-digit context, where a 29-digit "amount" raised InvalidOperation.
+MAX_AMOUNT_INT_DIGITS = 9  # significant digits before the decimal mark: up to 999 999 999,99 €
 # Roles matched as labels left of (or above) an amount; TTC-after-the-amount is looked up apart.
 AMOUNT_LABEL_ROLES = (vocab.AMOUNT_ROLES - {vocab.TOTAL_SUFFIX}) | {vocab.NEUTRAL}
 _AMOUNT = re.compile(
@@ -67,13 +71,15 @@ class Totals:
     arithmetic: bool  # HT + TVA = TTC (or HT x a VAT rate) was checked and holds
 
 
-def _parse(num: str) -> tuple[Decimal, bool]:
+def _parse(num: str) -> tuple[Decimal, bool] | None:
+    """The value of a printed number and whether it had cents; None past MAX_AMOUNT_INT_DIGITS."""
     s = num.replace(" ", "").replace("'", "")
     m = re.search(r"[.,](\d{2})$", s)
-    if m:
-        whole = re.sub(r"[.,]", "", s[: m.start()])
-        return Decimal(f"{whole}.{m.group(1)}"), True
-    return Decimal(re.sub(r"[.,]", "", s)), False
+    whole, cents = (s[: m.start()], m.group(1)) if m else (s, None)
+    whole = re.sub(r"[.,]", "", whole)
+    if len(whole.lstrip("0")) > MAX_AMOUNT_INT_DIGITS:
+        return None  # checked on the digits, before any Decimal arithmetic can overflow its context
+    return (Decimal(f"{whole}.{cents}"), True) if cents is not None else (Decimal(whole), False)
 
 
 def find_amounts(line: Line, skip: Sequence[tuple[int, int]] = ()) -> list[Amount]:
@@ -85,7 +91,10 @@ def find_amounts(line: Line, skip: Sequence[tuple[int, int]] = ()) -> list[Amoun
     for m in _AMOUNT.finditer(s):
         if re.match(r" ?%", s[m.end() :]):
             continue  # a VAT rate, not money
-        value, decimals = _parse(m.group("num"))
+        parsed = _parse(m.group("num"))
+        if parsed is None:
+            continue  # implausibly large: not an amount
+        value, decimals = parsed
         currency = bool(m.group("pre") or m.group("post"))
         if not decimals and not currency:
             continue  # a bare integer is a quantity, a year, a reference...
