@@ -400,6 +400,18 @@ def test_impossible_dates_are_no_dates(printed: str) -> None:
     assert leap.invoice_date == "2016-02-29"
 
 
+def test_siret_is_ascii_digits_only() -> None:
+    # str.isdigit() is True for these; int('²') raises, and '٠' * 14 passed Luhn as a "SIRET"
+    for digits in ("٠" * 14, "０" * 14, "²" * 14, "①" * 14, "7328293200007٤"):
+        assert not luhn_ok(digits)
+    for printed in ("٧٣٢٨٢٩٣٢٠٠٠٠٧٤", "７３２８２９３２０００７４", "٧٣٢ ٨٢٩ ٣٢٠ ٠٠٠٧٤", "7" * 500,
+                    ISSUER_SIRET * 30, " ".join([ISSUER_SIRET] * 30)):
+        facts = read_invoice([page(["Clinique", f"SIRET {printed}", "Total TTC 1,00 €"], TextSource.OCR)])
+        assert facts.siret is None or (facts.siret.isascii() and facts.siret.isdigit() and len(facts.siret) == 14)
+    arabic = read_invoice([page(["Clinique", "SIRET ٧٣٢٨٢٩٣٢٠٠٠٠٧٤", "Total TTC 1,00 €"])])
+    assert arabic.siret is None
+
+
 # --- rendered pages through the real OCR ---------------------------------------------------------
 
 

@@ -26,8 +26,8 @@ IDENTITY_ROLES = frozenset({vocab.SIRET, vocab.SIREN, vocab.CLIENT, vocab.NEUTRA
 
 
 def luhn_ok(digits: str) -> bool:
-    """The Luhn check every SIREN and SIRET satisfies."""
-    if not digits.isdigit():
+    """The Luhn check every SIREN and SIRET satisfies; False for anything but ASCII digits."""
+    if not (digits.isascii() and digits.isdigit()):  # isdigit() alone takes '²' (int() raises) and '٠'
         return False
     total = 0
     for i, c in enumerate(reversed(digits)):
