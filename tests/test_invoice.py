@@ -412,6 +412,17 @@ def test_siret_is_ascii_digits_only() -> None:
     assert arabic.siret is None
 
 
+def test_confidences_stay_between_0_and_1() -> None:
+    # a date only in a line item on page 4 scored below 0, and so did its confidence (-0.075)
+    pages = [page([*vet_header(), "FACTURE"])] + [page(["Suite"])] * 2 + [page(["Consultation 13/11/2017 45,00 €"])]
+    conf = read_invoice(pages).confidence
+    assert all(0.0 <= c <= 1.0 for c in conf.values()), conf
+    # words lying below a page said to be 0 px high (found by tests/test_fuzz.py): -30.675
+    lost = PageText((Word("1/1/00", 0, 400, 108, 30, 95.0, 6),), TextSource.TEXT_LAYER, 0, 0)
+    conf = read_invoice([lost]).confidence
+    assert all(0.0 <= c <= 1.0 for c in conf.values()), conf
+
+
 def test_a_line_of_thousands_of_amounts_reads_in_linear_time() -> None:
     # a hostile text layer: 'Total' then 400 equal amounts took ~18 s (a + b = c searched over every
     # triple), 2000 unlabelled amounts ~20 s (every amount rescanned the words before it)

@@ -281,7 +281,7 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
             ht_sum, tva_sum = sum(ht_rows.values(), Decimal(0)), sum(tva_rows.values(), Decimal(0))
             if _eq(ht_sum + tva_sum, value):
                 ht_v, tva_v = ht_sum, tva_sum
-    return Totals(value, ht_v, tva_v, due_v, round(min(conf, 1.0), 3), checked[value])
+    return Totals(value, ht_v, tva_v, due_v, round(min(max(conf, 0.0), 1.0), 3), checked[value])
 
 
 def fmt(v: Decimal | None) -> str | None:

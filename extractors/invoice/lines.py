@@ -55,8 +55,8 @@ class Line:
 
     @property
     def y_share(self) -> float:
-        """Vertical position of the line on its page, 0 (top) to 1 (bottom)."""
-        return ((self.top + self.bottom) / 2) / max(1, self.page_height)
+        """Vertical position of the line on its page, 0 (top) to 1 (bottom), whatever boxes a reader gives."""
+        return min(1.0, max(0.0, ((self.top + self.bottom) / 2) / max(1, self.page_height)))
 
     def word_span(self, start: int, end: int) -> tuple[int, int]:
         """Indices of the first and last word touched by the character span [start, end)."""
