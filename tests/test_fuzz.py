@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 from PIL import Image, ImageDraw
 
@@ -37,10 +38,12 @@ from intake.core.settings import REPO_ROOT, Settings
 from intake.pipeline.dossier import process_dossier
 from intake.pipeline.manifest import read_manifest
 
+# Hypothesis' own caches (and the "long" profile's failures) live under .pytest_cache, never in the repo
+set_hypothesis_home_dir(str(REPO_ROOT / ".pytest_cache" / "hypothesis"))
 _SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, suppress_health_check=_SLOW)
-settings.register_profile("long", database=DirectoryBasedExampleDatabase(str(REPO_ROOT / ".pytest_cache" / "hypothesis")),
-                          deadline=None, suppress_health_check=_SLOW)
+_LONG_DB = DirectoryBasedExampleDatabase(str(REPO_ROOT / ".pytest_cache" / "hypothesis" / "examples"))
+settings.register_profile("long", database=_LONG_DB, deadline=None, suppress_health_check=_SLOW)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
 SCALE = 10 if PROFILE == "long" else 1  # "long": ten times every test's examples
