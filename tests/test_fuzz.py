@@ -31,12 +31,12 @@ from extractors.invoice.fields import read_invoice, siret_lines
 from extractors.invoice.lines import build_lines
 from extractors.invoice.siret import find_sirets, luhn_ok
 from extractors.pages.load import LoadedFile, load_file
-from intake.core.errors import InfrastructureError
-from intake.core.inbox import MANIFEST, SLOTS, Manifest
-from intake.core.records import Decision, DossierResult, InvoiceFacts, InvoiceKind, PageText, ReasonCode, TextSource, Word
-from intake.core.settings import REPO_ROOT, Settings
-from intake.pipeline.dossier import process_dossier
-from intake.pipeline.manifest import read_manifest
+from core.errors import InfrastructureError
+from core.inbox import MANIFEST, SLOTS, Manifest
+from core.records import Decision, DossierResult, InvoiceFacts, InvoiceKind, PageText, ReasonCode, TextSource, Word
+from core.settings import REPO_ROOT, Settings
+from pipeline.dossier import process_dossier
+from pipeline.manifest import read_manifest
 
 # Hypothesis' own caches (and the "long" profile's failures) live under .pytest_cache, never in the repo
 set_hypothesis_home_dir(str(REPO_ROOT / ".pytest_cache" / "hypothesis"))
