@@ -19,7 +19,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import (dossier_markdown, publish_dossier, publish_run, result_summary, reused_markdown,
                              reused_summary)
-from intake.core.errors import IntakeError
+from intake.core.errors import InfrastructureError, IntakeError
+from intake.core.inbox import results_key
 from intake.core.messages import message_fr
 from intake.core.records import DossierResult, Finding, ReasonCode
 from intake.core.settings import Settings
@@ -91,15 +92,16 @@ def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: P
     name = claimed.name
     fp = fingerprint(claimed)
     entry = already_decided(out, name, fp) if archive_root else None
+    key = results_key(name)
     if entry:  # saved by a run killed before it moved the folder: file it, do not read it again
         summary = reused_summary(entry, saved_dossier_row(out, name))
-        publish_dossier(reused_markdown(entry["dossier_id"], summary), name, f"{summary['decision']} (run précédent)")
+        publish_dossier(reused_markdown(entry["dossier_id"], summary), key, f"{summary['decision']} (run précédent)")
     else:
         result = decide_dossier(claimed, out, settings, attempt)
         _log_documents(log, name, result)
         record(out, name, fp, result)
         summary = result_summary(result)
-        publish_dossier(dossier_markdown(result), name, f"{summary['decision']} — {summary['status_fr']}")
+        publish_dossier(dossier_markdown(result), key, f"{summary['decision']} — {summary['status_fr']}")
     archived_to = file_dossier(claimed, inbox, archive_root, summary["decision"], owner)
     if archived_to is not None:
         summary["archived_to"] = archived_to

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from intake.core.files import atomic_write
-from intake.core.inbox import safe_id
+from intake.core.inbox import results_key
 
 LEDGER = "ledger"  # <out>/ledger/: beside the results it vouches for, so both travel with the output folder
 RESULTS_DIR = "results"  # = intake.results.store.RESULTS_DIR, which this floor may not import (siblings)
@@ -29,11 +29,11 @@ def fingerprint(folder: Path) -> str:
 
 
 def _ledger_path(out: Path, name: str) -> Path:
-    return out / LEDGER / f"{safe_id(name)}.json"
+    return out / LEDGER / f"{results_key(name)}.json"
 
 
 def _crashes_path(out: Path, name: str) -> Path:
-    return out / LEDGER / f"{safe_id(name)}.crashes"
+    return out / LEDGER / f"{results_key(name)}.crashes"
 
 
 def remember(out: Path, name: str, fp: str, decision: str, dossier_id: str) -> None:
@@ -50,7 +50,7 @@ def already_decided(out: Path, name: str, fp: str) -> dict | None:
         entry = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    result_file = out / RESULTS_DIR / f"{safe_id(name)}.json"
+    result_file = out / RESULTS_DIR / f"{results_key(name)}.json"
     return entry if entry.get("fingerprint") == fp and result_file.is_file() else None
 
 

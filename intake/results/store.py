@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from intake.core.files import atomic_write
-from intake.core.inbox import safe_id
+from intake.core.inbox import results_key, safe_id
 from intake.core.messages import STATUS_FR
 from intake.core.records import DocType, DocumentResult, DossierResult
 
@@ -76,7 +76,7 @@ def document_row(d: DocumentResult) -> dict[str, str]:
 
 
 def _result_path(out_dir: Path, folder: str) -> Path:
-    return out_dir / RESULTS_DIR / f"{safe_id(folder)}.json"
+    return out_dir / RESULTS_DIR / f"{results_key(folder)}.json"
 
 
 def save_result(out_dir: Path, result: DossierResult) -> Path:
@@ -85,6 +85,13 @@ def save_result(out_dir: Path, result: DossierResult) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"dossier": dossier_row(result), "documents": [document_row(d) for d in result.documents]}
     atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
+    legacy = path.with_name(f"{safe_id(result.folder or result.dossier_id)}.json")
+    if legacy != path:  # saved under the folded key of an earlier version: this result replaces it
+        try:
+            if json.loads(legacy.read_text(encoding="utf-8"))["dossier"].get("folder") == result.folder:
+                legacy.unlink()
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
     return path
 
 

@@ -1,0 +1,74 @@
+"""What a client's upload or an unlucky operator must never do to the inbox: merge two dossiers' results,
+hang the run, lose a dossier when the machine fails, leak a file through a link, or inject a formula."""
+import csv
+import errno
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from intake.queue import archive as archiving, claim as claims, ledger
+from tests.render import INVOICE_LINES, save_image, text_page, text_pdf, write_dossier
+
+DATA = Path(__file__).parent / "data"
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as fh:  # as the csv module asks: a CR inside a cell stays
+        return list(csv.DictReader(fh))
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    """Every file of a folder (relative name -> sha256 of its bytes)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _image_dossier(inbox: Path, name: str, lines: list[str]) -> Path:
+    """A dossier whose invoice is a picture (so it is OCRed), with lines of its own (no OCR cache hit)."""
+    d = inbox / name
+    d.mkdir(parents=True)
+    save_image(text_page(lines), d / "facture.png", format="PNG")
+    (d / "manifest.json").write_text(json.dumps({"dossier_id": name,
+                                                 "documents": [{"file": "facture.png", "slot": "invoice"}]}))
+    return d
+
+
+# --- 1. results keys ----------------------------------------------------------------------------
+
+def test_results_keys_are_readable_and_never_collide():
+    from intake.core.inbox import results_key, safe_id
+
+    assert results_key("D-2017-000123") == "D-2017-000123"  # unchanged by safe_id: the name itself
+    names = ["D 1", "D_1", "D-é", "D-è", "D-_", "D-", ".D1", "D1", "X-0123456789", results_key("D 1")]
+    keys = [results_key(n) for n in names]
+    assert len(set(keys)) == len(names)
+    assert keys[0].startswith("D_1-") and keys[1] == "D_1"
+    assert all(safe_id(k) == k for k in keys)  # usable as file names as they are
+
+
+@pytest.mark.flow
+def test_folders_differing_only_by_what_safe_id_folds_get_a_row_each(tmp_path, prefect_harness):
+    from flows.inbox import run_inbox
+    from intake.core.settings import Settings
+
+    inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
+    names = ["D 1", "D_1", "D-é", "D-è"]
+    for n in names:
+        write_dossier(inbox, n)
+    run_inbox(inbox, out, Settings(workers=2, ocr_cache_dir=tmp_path / "ocr"), archive=archive)
+    rows = _rows(out / "dossiers.csv")
+    assert sorted(r["dossier_id"] for r in rows) == sorted(names)
+    assert all(r["decision"] == "request_documents" for r in rows)  # the blank form, no invoice: decided
+    assert sorted(p.name for p in archive.glob("*/*")) == sorted(names)
+    assert len(list((out / "results").glob("*.json"))) == 4 and len(list((out / "ledger").glob("*.json"))) == 4
