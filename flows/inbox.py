@@ -25,7 +25,6 @@ from intake.core.messages import message_fr
 from intake.core.records import DossierResult, Finding, ReasonCode
 from intake.core.settings import Settings
 from intake.pipeline.dossier import now_iso, process_dossier
-from intake.pipeline.manifest import read_manifest
 from intake.queue.claim import Heartbeat, Owner
 from intake.queue.feed import Feed, file_dossier, recover_crashed
 from intake.queue.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
@@ -42,12 +41,16 @@ class DossierRetry(IntakeError):
 
 # --- plain steps of one dossier (no Prefect) ---------------------------------------------------
 
+def _machine_result(claimed: Path, evidence: str) -> DossierResult:
+    """PROCESSING_ERROR for a dossier we did not finish reading. Nothing of it is parsed again (its
+    manifest may be what broke the runs): the dossier id is the folder's name (contract §3)."""
+    finding = Finding(ReasonCode.PROCESSING_ERROR, message_fr(ReasonCode.PROCESSING_ERROR), evidence)
+    return DossierResult(claimed.name, decide([finding]), (finding,), (), now_iso(), claimed.name)
+
+
 def _poisoned(claimed: Path, crashed: int) -> DossierResult:
     """The result for a dossier that `crashed` runs died on: PROCESSING_ERROR, without reading it."""
-    manifest = read_manifest(claimed)
-    finding = Finding(ReasonCode.PROCESSING_ERROR, message_fr(ReasonCode.PROCESSING_ERROR),
-                      f"{crashed} exécution(s) interrompue(s) pendant le traitement de ce dossier")
-    return DossierResult(manifest.dossier_id, decide([finding]), (finding,), (), now_iso(), claimed.name)
+    return _machine_result(claimed, f"{crashed} exécution(s) interrompue(s) pendant le traitement de ce dossier")
 
 
 def decide_dossier(claimed: Path, out: Path, settings: Settings, attempt: int) -> DossierResult:

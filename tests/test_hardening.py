@@ -72,3 +72,34 @@ def test_folders_differing_only_by_what_safe_id_folds_get_a_row_each(tmp_path, p
     assert all(r["decision"] == "request_documents" for r in rows)  # the blank form, no invoice: decided
     assert sorted(p.name for p in archive.glob("*/*")) == sorted(names)
     assert len(list((out / "results").glob("*.json"))) == 4 and len(list((out / "ledger").glob("*.json"))) == 4
+
+
+# --- 2. the poisoned-dossier fallback -----------------------------------------------------------
+
+@pytest.mark.flow
+def test_a_dossier_that_kept_killing_runs_gets_its_row_without_parsing_its_manifest(tmp_path, prefect_harness,
+                                                                                     monkeypatch):
+    import intake.pipeline.manifest
+    from flows.inbox import run_inbox
+    from intake.core.settings import Settings
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write_dossier(inbox, "D-FINE")
+    poison = write_dossier(inbox, "D-POISON")
+    (poison / "manifest.json").write_text(json.dumps({"dossier_id": "D-POISON", "poison": True, "documents": []}))
+    real = intake.pipeline.manifest._parsed
+
+    def exhausting(folder, data, problems):  # this manifest exhausts memory whenever it is parsed
+        if data.get("poison"):
+            raise MemoryError("manifest parsing exhausted memory")
+        return real(folder, data, problems)
+
+    monkeypatch.setattr(intake.pipeline.manifest, "_parsed", exhausting)
+    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", infra_retries=0)
+    for _ in range(settings.max_crashes):  # runs killed while holding it (OOM killer)
+        ledger.count_crash(out, "D-POISON")
+    summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings)}
+    assert summaries["D-POISON"]["reasons"] == "PROCESSING_ERROR"
+    rows = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
+    assert sorted(rows) == ["D-FINE", "D-POISON"]
+    assert "2 exécution(s) interrompue(s)" in rows["D-POISON"]["evidence"]
