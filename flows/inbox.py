@@ -26,6 +26,7 @@ from intake.core.records import DossierResult, Finding, ReasonCode
 from intake.core.settings import Settings
 from intake.pipeline.dossier import now_iso, process_dossier
 from intake.queue.claim import Heartbeat, Owner
+from intake.queue.deadline import TimedOut, call_with_limit
 from intake.queue.feed import Feed, file_dossier, recover_crashed
 from intake.queue.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
 from intake.results.store import save_result, saved_dossier_row, write_csvs
@@ -61,8 +62,13 @@ def decide_dossier(claimed: Path, out: Path, settings: Settings, attempt: int) -
     crashed = crashes(out, claimed.name)
     if crashed >= settings.max_crashes:
         return _poisoned(claimed, crashed)
-    result = process_dossier(claimed, settings, artifacts_root=out / "artifacts",
-                             cache_dir=settings.ocr_cache_dir or out / ".cache" / "ocr")
+    try:  # in a child process killed at the limit: the worker is really free again (intake.queue.deadline)
+        result = call_with_limit(process_dossier, settings.dossier_timeout_s, claimed, settings,
+                                 artifacts_root=out / "artifacts",
+                                 cache_dir=settings.ocr_cache_dir or out / ".cache" / "ocr")
+    except TimedOut:
+        return _machine_result(claimed, f"lecture interrompue : plus de {settings.dossier_timeout_s:g} s "
+                                        f"(limite dossier_timeout_s)")
     if ReasonCode.PROCESSING_ERROR in result.reasons and attempt <= settings.infra_retries:
         raise DossierRetry(f"dossier {claimed.name}: processing error, attempt {attempt}")
     return result

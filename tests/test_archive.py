@@ -174,20 +174,23 @@ def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, pre
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
     for name in ("D-FLAKY", "D-BROKEN", "D-FINE"):
         write_dossier(inbox, name, invoice)
-    calls: dict[str, int] = {}
+    attempts = tmp_path / "attempts"  # one line per attempt: each attempt runs in its own child process
     real = intake.pipeline.dossier.read_file
 
     def failing(ctx, n, entry):  # out of memory on a page, as numpy reports it
         dossier_id = ctx.manifest.dossier_id
         if n == 1:  # one attempt at the dossier
-            calls[dossier_id] = calls.get(dossier_id, 0) + 1
-        if dossier_id == "D-BROKEN" or (dossier_id == "D-FLAKY" and calls["D-FLAKY"] == 1):
+            with attempts.open("a") as fh:
+                fh.write(dossier_id + "\n")
+        tries = attempts.read_text().split().count(dossier_id)
+        if dossier_id == "D-BROKEN" or (dossier_id == "D-FLAKY" and tries == 1):
             raise MemoryError("Unable to allocate 2.1 GiB for an array")
         return real(ctx, n, entry)
 
     monkeypatch.setattr(intake.pipeline.dossier, "read_file", failing)
     settings = Settings(workers=2)
     summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings, archive=tmp_path / "arch")}
+    calls = {d: attempts.read_text().split().count(d) for d in ("D-FLAKY", "D-BROKEN", "D-FINE")}
     assert calls == {"D-FLAKY": 2, "D-BROKEN": settings.infra_retries + 1, "D-FINE": 1}
     assert "PROCESSING_ERROR" not in summaries["D-FLAKY"]["reasons"]
     assert summaries["D-BROKEN"]["reasons"] == "PROCESSING_ERROR"  # the files it broke on are not "missing"

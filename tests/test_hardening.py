@@ -103,3 +103,50 @@ def test_a_dossier_that_kept_killing_runs_gets_its_row_without_parsing_its_manif
     rows = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
     assert sorted(rows) == ["D-FINE", "D-POISON"]
     assert "2 exécution(s) interrompue(s)" in rows["D-POISON"]["evidence"]
+
+
+# --- 3. the per-dossier time limit --------------------------------------------------------------
+
+@pytest.mark.flow
+def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on(tmp_path, prefect_harness):
+    from flows.inbox import run_inbox
+    from intake.core.settings import Settings
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    slow = inbox / "D-SLOW"  # a real A4 scan at 300 dpi: OCR alone takes many seconds
+    slow.mkdir(parents=True)
+    shutil.copy(DATA / "ruled_scan.jpg", slow / "facture.jpg")
+    (slow / "manifest.json").write_text(json.dumps(
+        {"dossier_id": "D-SLOW", "documents": [{"file": "facture.jpg", "slot": "invoice"}]}))
+    fast = inbox / "D-EMPTY"  # a request sent without documents: decided in milliseconds
+    fast.mkdir()
+    (fast / "manifest.json").write_text(json.dumps({"dossier_id": "D-EMPTY", "documents": []}))
+    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", dossier_timeout_s=2.0)
+    started = time.monotonic()
+    summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings)}
+    took = time.monotonic() - started
+    assert summaries["D-SLOW"]["reasons"] == "PROCESSING_ERROR" and summaries["D-SLOW"]["decision"] == "illegible"
+    assert summaries["D-EMPTY"]["reasons"] == "CARE_SHEET_MISSING|INVOICE_MISSING"
+    rows = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
+    assert "plus de 2 s (limite dossier_timeout_s)" in rows["D-SLOW"]["evidence"]
+    assert took < 60, f"the run waited for the slow dossier ({took:.0f} s)"
+    # the killed reading left no Tesseract behind
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "tesseract" not in "\n".join(line for line in ps.splitlines() if str(tmp_path) in line)
+
+
+def test_call_with_limit_kills_the_child_and_what_it_started(tmp_path):
+    from intake.queue.deadline import ChildDied, TimedOut, call_with_limit
+
+    assert call_with_limit(sum, 10, [1, 2, 3]) == 6
+    with pytest.raises(ZeroDivisionError):
+        call_with_limit(divmod, 10, 1, 0)  # its exception comes back
+    marker = tmp_path / "still-running"
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        call_with_limit(subprocess.run, 0.5, ["sh", "-c", f"sleep 3; touch {marker}"])
+    assert time.monotonic() - started < 2
+    time.sleep(3.5)
+    assert not marker.exists()  # the grandchild (as Tesseract would be) was killed with it
+    with pytest.raises(ChildDied):
+        call_with_limit(_die, 10)  # killed without answering (the OOM killer, a segfault)

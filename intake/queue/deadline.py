@@ -1,0 +1,97 @@
+"""A dossier's time limit: its reading runs in a forked child process, killed when the limit passes.
+
+Prefect's `timeout_seconds` on a thread-runner task only stops *waiting*: the thread cannot be
+killed and goes on reading (measured: the task is TimedOut at 1 s, the thread still runs to its
+end, and the flow returns only after it). A child process can be killed: it gets its own process
+group, so killing that group also ends the Tesseract it started, and the worker slot is really
+free. `fork`, not `spawn`: the child starts in milliseconds with everything already imported.
+"""
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from typing import TypeVar
+
+from intake.core.errors import IntakeError
+
+T = TypeVar("T")
+JOIN_S = 5  # after the answer (or the kill), wait this long at most for the child to be reaped
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h: the child is killed when the thread that forked it dies
+
+
+class TimedOut(IntakeError):
+    """The call ran past its limit and was killed."""
+
+    def __init__(self, limit_s: float):
+        super().__init__(f"killed after {limit_s:g} s")
+        self.limit_s = limit_s
+
+
+class ChildDied(IntakeError):
+    """The child process died without answering (killed by a signal: the OOM killer, a segfault)."""
+
+
+def call_with_limit(fn: Callable[..., T], limit_s: float, *args: object, **kwargs: object) -> T:
+    """`fn(*args, **kwargs)` in a child process; its value, or its exception raised here.
+
+    Raises TimedOut when it has not answered within `limit_s` (the child and everything it started
+    are killed), ChildDied when it died without answering.
+    """
+    ctx = multiprocessing.get_context("fork")
+    reader, writer = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(writer, fn, args, kwargs), name="intake-dossier")
+    child.start()
+    writer.close()
+    try:
+        os.setpgid(child.pid, child.pid)  # the child does it too: whichever runs first wins the race
+    except OSError:
+        pass
+    try:
+        if not reader.poll(limit_s):
+            raise TimedOut(limit_s)
+        try:
+            ok, value = reader.recv()
+        except EOFError:
+            child.join(JOIN_S)
+            raise ChildDied(f"child process ended with code {child.exitcode} without an answer") from None
+    finally:
+        reader.close()
+        _kill_group(child.pid)
+        child.join(JOIN_S)
+    if ok:
+        return value
+    raise value
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL the child's process group (it and the Tesseract it runs); nothing when it is gone."""
+    try:
+        if os.getpgid(pid) == pid:  # never our own group, should the child not have got its own yet
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass  # already gone
+
+
+def _child(writer, fn: Callable, args: tuple, kwargs: dict) -> None:
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
+    try:  # if the run dies (kill -9), its children must not read on behind its back
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    try:
+        answer = (True, fn(*args, **kwargs))
+    except BaseException as exc:  # noqa: BLE001 - every outcome goes back to the parent
+        answer = (False, exc)
+    try:
+        writer.send(answer)
+    except Exception as exc:  # an answer that does not pickle: say so rather than die silently
+        writer.send((False, IntakeError(f"answer could not be sent back ({exc.__class__.__name__})")))
+    writer.close()
