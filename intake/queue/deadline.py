@@ -1,10 +1,11 @@
 """A dossier's time limit: its reading runs in a forked child process, killed when the limit passes.
 
-Prefect's `timeout_seconds` on a thread-runner task only stops *waiting*: the thread cannot be
-killed and goes on reading (measured: the task is TimedOut at 1 s, the thread still runs to its
-end, and the flow returns only after it). A child process can be killed: it gets its own process
-group, so killing that group also ends the Tesseract it started, and the worker slot is really
-free. `fork`, not `spawn`: the child starts in milliseconds with everything already imported.
+Prefect's `timeout_seconds` on a thread-runner task raises an exception *into* the thread, which
+Python only delivers between bytecodes: measured with a 1 s timeout, a pure-Python loop stopped at
+1.0 s, but a task waiting on a subprocess (`sleep 5`, as on Tesseract or inside cv2/poppler C code)
+became TimedOut only after 5 s, and the subprocess was not killed. A child process can be
+killed: it gets its own process group, so killing that group also ends the Tesseract it started,
+and the worker slot is really free. `fork`, not `spawn`: the child starts in milliseconds with everything already imported.
 """
 from __future__ import annotations
 
