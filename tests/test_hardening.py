@@ -150,3 +150,93 @@ def test_call_with_limit_kills_the_child_and_what_it_started(tmp_path):
     assert not marker.exists()  # the grandchild (as Tesseract would be) was killed with it
     with pytest.raises(ChildDied):
         call_with_limit(_die, 10)  # killed without answering (the OOM killer, a segfault)
+
+
+# --- 4. the machine failing mid-run -------------------------------------------------------------
+
+@pytest.mark.flow
+def test_tesseract_vanishing_mid_run_gives_the_undecided_dossiers_back(tmp_path, prefect_harness, monkeypatch):
+    from flows.inbox import run_inbox
+    from intake.core.errors import InfrastructureError
+    from intake.core.settings import Settings
+
+    real = shutil.which("tesseract")
+    inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
+    names = ["D-1", "D-2", "D-3", "D-4"]
+    for n in names:
+        _image_dossier(inbox, n, [f"Dossier {n}", *INVOICE_LINES])
+    before = {n: _tree_digest(inbox / n) for n in names}
+    # tesseract works until the first dossier's result is saved, then is killed on every call (as by
+    # the OOM killer, or an upgrade removing it under the run)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "tesseract"
+    wrapper.write_text(f"#!/bin/sh\nif [ -e '{out}/results/D-1.json' ]; then kill -9 $$; fi\nexec '{real}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    settings = Settings(workers=1, ocr_cache_dir=tmp_path / "ocr")
+    with pytest.raises(InfrastructureError, match="tesseract killed by signal 9"):
+        run_inbox(inbox, out, settings, archive=archive)
+    rows = _rows(out / "dossiers.csv")
+    assert [r["dossier_id"] for r in rows] == ["D-1"]  # nothing decided "illisible" because of the machine
+    assert [p.name for p in archive.glob("*/*")] == ["D-1"]
+    assert sorted(claims.claimable(inbox)) == ["D-2", "D-3", "D-4"]  # given back or never claimed
+    for n in names[1:]:
+        assert _tree_digest(inbox / n) == before[n]  # byte-identical
+    assert not (inbox / claims.WORK_DIR).exists()
+    # one crash for the dossier it happened on only: one that kills Tesseract every time ends
+    # PROCESSING_ERROR after max_crashes runs, the innocent ones are never counted
+    assert [ledger.crashes(out, n) for n in names] == [0, 1, 0, 0]
+
+
+@pytest.fixture
+def full_tmpfs(tmp_path):
+    """A 2 MB tmpfs, filled to the last byte, or skip when this machine may not mount one."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): {done.stderr.strip()}")
+    try:
+        (mnt / "results").mkdir()
+        (mnt / "ledger").mkdir()
+        with (mnt / "filler").open("wb", buffering=0) as fh:  # unbuffered: nothing left to fail at close
+            try:
+                while True:
+                    fh.write(b"\0" * 4096)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.mark.flow
+def test_a_full_output_disk_stops_the_run_and_gives_dossiers_back(tmp_path, prefect_harness, full_tmpfs):
+    from flows.inbox import run_inbox
+    from intake.core.errors import InfrastructureError
+    from intake.core.settings import Settings
+
+    inbox, archive = tmp_path / "inbox", tmp_path / "archive"
+    invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
+    names = ["D-1", "D-2", "D-3"]
+    for n in names:
+        write_dossier(inbox, n, invoice)
+    before = {n: _tree_digest(inbox / n) for n in names}
+    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", infra_retries=0, thumbnails=False)
+
+    # the free-space check: nothing is claimed at all
+    with pytest.raises(InfrastructureError, match="min_free_mb"):
+        run_inbox(inbox, full_tmpfs, settings, archive=archive)
+    assert claims.claimable(inbox) == names
+
+    # without it, the writes fail: the dossiers read are given back, no crash counted, none archived
+    with pytest.raises(InfrastructureError, match="ENOSPC"):
+        run_inbox(inbox, full_tmpfs, settings.model_copy(update={"min_free_mb": 0}), archive=archive)
+    assert claims.claimable(inbox) == names
+    for n in names:
+        assert _tree_digest(inbox / n) == before[n]
+        assert ledger.crashes(full_tmpfs, n) == 0
+    assert not archive.exists() or not list(archive.glob("*/*"))
+    assert not (inbox / claims.WORK_DIR).exists()

@@ -6,12 +6,15 @@ Claiming only when a slot is free leaves the rest of the inbox to other runs.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 
 from intake.queue.archive import archive
 from intake.queue.claim import Owner, claim, claimable, recover, release
 from intake.queue.ledger import count_crash
+
+log = logging.getLogger(__name__)
 
 
 def recover_crashed(inbox: Path, out: Path, owner: Owner, archive_root: Path | None) -> list[tuple[str, int]]:
@@ -62,11 +65,16 @@ class Feed:
         self.seen += 1
         return self.in_flight.pop(handle)
 
-    def give_back(self, name: str, claimed: Path) -> None:
-        """Its processing failed after every retry: count a crash and put it back for the next run."""
+    def give_back(self, name: str, claimed: Path, crash: bool = True) -> None:
+        """Its processing failed: put it back for the next run, counting a crash unless `crash` is False
+        (the machine failed, not the dossier). The dossier goes back first: counting may fail on a full disk."""
         if claimed.exists():
-            count_crash(self.out, name)
             release(claimed, self.inbox)
+            if crash:
+                try:
+                    count_crash(self.out, name)
+                except OSError as exc:
+                    log.error("dossier %s: crash not counted (%s)", name, exc.strerror)
 
     @property
     def progress(self) -> float:
