@@ -240,3 +240,33 @@ def test_a_full_output_disk_stops_the_run_and_gives_dossiers_back(tmp_path, pref
         assert ledger.crashes(full_tmpfs, n) == 0
     assert not archive.exists() or not list(archive.glob("*/*"))
     assert not (inbox / claims.WORK_DIR).exists()
+
+
+# --- 5. symlinks ------------------------------------------------------------------------------
+
+def test_a_link_inside_a_dossier_is_archived_as_a_link_and_never_read(tmp_path):
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second filesystem")
+    secret = tmp_path / "secret.txt"  # outside the dossier: another client's file, /etc/shadow
+    secret.write_text("SECRET-OTHER-CLIENT")
+    inbox = tmp_path / "inbox"
+    d = write_dossier(inbox, "D-LINK")
+    (d / "facture.pdf").symlink_to(secret)
+    (d / "sub").mkdir()
+    (d / "sub" / "dir-link").symlink_to(tmp_path, target_is_directory=True)
+    owner = claims.Owner.current()
+    claimed = claims.claim(inbox, "D-LINK", owner)
+    fp = ledger.fingerprint(claimed)
+    secret.write_text("SECRET-OTHER-CLIENT, longer now")  # the fingerprint describes the link, not its target
+    assert ledger.fingerprint(claimed) == fp
+    root = shm / f"intake-archive-link-{os.getpid()}"
+    try:
+        dest = archiving.archive(claimed, root, "accept", owner)
+        assert (dest / "facture.pdf").is_symlink() and os.readlink(dest / "facture.pdf") == str(secret)
+        assert (dest / "sub" / "dir-link").is_symlink()
+        copied = [p for p in dest.rglob("*") if p.is_file() and not p.is_symlink()]
+        assert all(b"SECRET" not in p.read_bytes() for p in copied)
+        assert secret.read_text().startswith("SECRET")  # untouched
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 from intake.core.files import atomic_write
@@ -19,12 +21,23 @@ RESULTS_DIR = "results"  # = intake.results.store.RESULTS_DIR, which this floor 
 
 
 def fingerprint(folder: Path) -> str:
-    """Hash of the folder's file names, sizes and modification times (a rename keeps them)."""
+    """Hash of the folder's file names, sizes and modification times (a rename keeps them).
+
+    By lstat, never following a link: a symlink counts by its own name and target text, and what it
+    points to (outside the dossier, maybe) is never looked at.
+    """
     h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            st = p.stat()
-            h.update(f"{p.relative_to(folder)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    entries = []
+    for root, dirs, files in os.walk(folder):  # does not descend into linked folders
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            entries.append(Path(root) / name)
+    for p in sorted(entries):
+        st = os.lstat(p)
+        rel = str(p.relative_to(folder)).encode("utf-8", "surrogateescape")
+        if stat.S_ISLNK(st.st_mode):
+            h.update(b"L|" + rel + b"|" + os.fsencode(os.readlink(p)) + b"\n")
+        elif stat.S_ISREG(st.st_mode):
+            h.update(rel + f"|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
