@@ -270,3 +270,57 @@ def test_a_link_inside_a_dossier_is_archived_as_a_link_and_never_read(tmp_path):
         assert secret.read_text().startswith("SECRET")  # untouched
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- 6. CSV injection and markdown ----------------------------------------------------------------
+
+def test_csv_cells_cannot_start_a_formula_and_odd_text_does_not_crash(tmp_path):
+    from intake.core.records import (Decision, DocType, DocumentResult, DossierResult, Finding, InvoiceFacts,
+                                     ReasonCode)
+    from intake.results.store import save_result, write_csvs
+
+    evil = '=HYPERLINK("http://x","clic")'
+    inv = InvoiceFacts(invoice_date="2017-11-13", total_ttc="-12.50", invoice_number="-1+cmd|' /C calc'!A0",
+                       siret="+33123456789012")
+    docs = (DocumentResult(evil, "@SUM(A1).pdf", (1,), DocType.INVOICE, readability=0.8, legible=True, invoice=inv),
+            DocumentResult(evil, "\tx\udc80.pdf", (), DocType.OTHER, legible=False, illegible_why=("\rboom",)))
+    finding = Finding(ReasonCode.FILE_UNREADABLE, "+le fichier « x\udc80.pdf » est illisible", "-2+3")
+    save_result(tmp_path, DossierResult(evil, Decision.ILLEGIBLE, (finding,), docs, "2026-01-01T10:00:00+01:00",
+                                        evil))
+    write_csvs(tmp_path)
+    dossier = _rows(tmp_path / "dossiers.csv")[0]
+    assert dossier["dossier_id"] == "'" + evil and dossier["folder"] == "'" + evil
+    assert dossier["message_fr"].startswith("'+le fichier « x\\udc80.pdf »")  # the surrogate, escaped
+    assert dossier["processed_at"] == "2026-01-01T10:00:00+01:00"
+    first, second = _rows(tmp_path / "documents.csv")
+    assert first["file"] == "'@SUM(A1).pdf" and first["invoice_number"].startswith("'-1+cmd")
+    assert first["invoice_total_ttc"] == "-12.50" and first["vet_siret"] == "+33123456789012"  # numbers stay
+    assert first["readability"] == "0.8"
+    assert second["file"] == "'\tx\\udc80.pdf" and second["error"] == "'\rboom"
+    for row in (dossier, first, second):
+        assert not any(v and v[0] in "=+-@\t\r" and not v.lstrip("+-").replace(".", "", 1).isdigit()
+                       for v in row.values())
+
+
+def test_client_text_is_inert_in_the_dossier_markdown():
+    from markdown_it import MarkdownIt
+
+    from flows.artifacts import dossier_markdown
+    from intake.core.records import (Decision, DocType, DocumentResult, DossierResult, Finding, InvoiceFacts,
+                                     ReasonCode)
+
+    evil = "<img src=x onerror=alert(1)>|[x](javascript:1)"
+    inv = InvoiceFacts(invoice_number="`code` *b* _i_ <script>alert(2)</script>\n| x |", total_ttc="97.00")
+    doc = DocumentResult(evil, "f<b>|[y](javascript:2).pdf", (1,), DocType.INVOICE, readability=0.7, legible=True,
+                         invoice=inv, illegible_why=("<svg onload=alert(3)>",))
+    finding = Finding(ReasonCode.VET_STAMP_MISSING, "msg [z](javascript:3)", "ev <i>|x</i>\nnext")
+    md = dossier_markdown(DossierResult(evil, Decision.ACCEPT, (finding,), (doc,), "2026-01-01", evil),
+                          images=False)
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
+    for tag in ("<img", "<script", "<svg", "<b>", "<i>", "href=", "<code>code"):
+        assert tag not in html, tag
+    assert "javascript:1" in html and "&lt;img src=x onerror=alert(1)&gt;" in html  # shown, as text
+    # every table keeps its columns: 3 in the reasons, 2 in the fields
+    rows = [line for line in md.splitlines() if line.startswith("|")]
+    assert all(len(r.replace("\\|", "").split("|")) - 2 in (2, 3) for r in rows)
+    assert html.count("<tr>") == len([r for r in rows if not r.startswith("|---")])
