@@ -152,6 +152,23 @@ def test_call_with_limit_kills_the_child_and_what_it_started(tmp_path):
         call_with_limit(_die, 10)  # killed without answering (the OOM killer, a segfault)
 
 
+def _log_and_answer(n: int) -> int:
+    import logging
+    logging.getLogger("intake.pipeline.test").warning("dossier D-1 f%d: read in the child", n)
+    return n * 2
+
+
+def test_the_childs_logs_reach_the_parents_handlers(caplog):
+    import logging
+
+    from intake.queue.deadline import call_with_limit
+
+    with caplog.at_level(logging.INFO):
+        assert call_with_limit(_log_and_answer, 10, 21) == 42
+    (record,) = [r for r in caplog.records if r.name == "intake.pipeline.test"]
+    assert record.getMessage() == "dossier D-1 f21: read in the child" and record.process != os.getpid()
+
+
 # --- 4. the machine failing mid-run -------------------------------------------------------------
 
 @pytest.mark.flow
