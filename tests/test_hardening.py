@@ -108,7 +108,21 @@ def test_a_dossier_that_kept_killing_runs_gets_its_row_without_parsing_its_manif
 # --- 3. the per-dossier time limit --------------------------------------------------------------
 
 @pytest.mark.flow
-def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on(tmp_path, prefect_harness):
+def _marked_processes(marker: str) -> list[int]:
+    """Pids of the processes (but this one) whose environment holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on(tmp_path, prefect_harness,
+                                                                                  monkeypatch):
     from flows.inbox import run_inbox
     from intake.core.settings import Settings
 
@@ -122,6 +136,8 @@ def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on
     fast.mkdir()
     (fast / "manifest.json").write_text(json.dumps({"dossier_id": "D-EMPTY", "documents": []}))
     settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", dossier_timeout_s=2.0)
+    marker = f"intake-test-{os.getpid()}-{time.time_ns()}"
+    monkeypatch.setenv("INTAKE_TEST_MARKER", marker)  # inherited by every process the reading starts
     started = time.monotonic()
     summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings)}
     took = time.monotonic() - started
@@ -130,9 +146,8 @@ def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on
     rows = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
     assert "plus de 2 s (limite dossier_timeout_s)" in rows["D-SLOW"]["evidence"]
     assert took < 60, f"the run waited for the slow dossier ({took:.0f} s)"
-    # the killed reading left no Tesseract behind
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert "tesseract" not in "\n".join(line for line in ps.splitlines() if str(tmp_path) in line)
+    time.sleep(1)
+    assert _marked_processes(marker) == [], "the killed reading left a process (Tesseract) behind"
 
 
 def test_call_with_limit_kills_the_child_and_what_it_started(tmp_path):
