@@ -220,7 +220,8 @@ def _clear(inbox: Path, out: Path, archive: str | None, settings: Settings, owne
             if claimed is None:
                 logger.info("dossier %s: taken by another run", name)
                 continue
-            fut = run_dossier.submit(str(claimed), name, str(out), settings, archive, str(inbox), owner)
+            share = settings.model_copy(update={"workers": feed.cores_per_dossier()})  # see Feed.cores_per_dossier
+            fut = run_dossier.submit(str(claimed), name, str(out), share, archive, str(inbox), owner)
             fut.add_done_callback(lambda _f: finished.set())
             feed.started(fut, name, claimed)
 

@@ -130,6 +130,29 @@ def test_feed_claims_only_while_a_slot_is_free_and_gives_failures_back(tmp_path)
     assert file_dossier(feed.finished("D-4")[1], inbox, None, "accept", me) is None  # no archive: back
     assert (inbox / "D-4").is_dir() and feed.progress == 100.0
 
+def test_the_cores_are_shared_out_between_the_dossiers_read_at_once(tmp_path):
+    """Each dossier is read in its own process with its own Tesseract cap: the caps must add up to
+    the workers, one each while the inbox keeps every slot busy, all of them for a lone dossier."""
+    inbox = tmp_path / "inbox"
+    for name in ("D-1", "D-2", "D-3", "D-4", "D-5"):
+        write_dossier(inbox, name)
+    feed = Feed(inbox, tmp_path / "out", claims.Owner.current(), slots=4)
+    shares = []
+    for name, claimed in feed.claims():
+        shares.append(feed.cores_per_dossier())
+        feed.started(name, name, claimed)
+    assert shares == [1, 1, 1, 1]
+    for name in ("D-1", "D-2", "D-3"):
+        feed.finished(name)
+    for name, claimed in feed.claims():  # D-5, the last, beside D-4: half of the cores
+        shares.append(feed.cores_per_dossier())
+        feed.started(name, name, claimed)
+    assert shares[4:] == [2]
+    write_dossier(tmp_path / "lone", "D-9")
+    alone = Feed(tmp_path / "lone", tmp_path / "out", claims.Owner.current(), slots=4)
+    assert [alone.cores_per_dossier() for _name, _claimed in alone.claims()] == [4]
+
+
 @pytest.mark.flow
 def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):
     from flows.inbox import run_inbox

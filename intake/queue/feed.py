@@ -43,6 +43,7 @@ class Feed:
         self._pending = iter(self.names)
         self.in_flight: dict[Hashable, tuple[str, Path]] = {}
         self.seen = 0
+        self.taken = 0  # names of `names` already handed out by `claims` (claimed or not)
 
     def claims(self) -> Iterator[tuple[str, Path | None]]:
         """While a slot is free, claim the next dossier: (name, claimed folder), or (name, None) when
@@ -51,6 +52,7 @@ class Feed:
             name = next(self._pending, None)
             if name is None:
                 return
+            self.taken += 1
             claimed = claim(self.inbox, name, self.owner)
             if claimed is None:
                 self.seen += 1
@@ -75,6 +77,16 @@ class Feed:
                     count_crash(self.out, name)
                 except OSError as exc:
                     log.error("dossier %s: crash not counted (%s)", name, exc.strerror)
+
+    def cores_per_dossier(self) -> int:
+        """The cores the next dossier may use for its pages and its Tesseract processes.
+
+        Each dossier is read in its own child process, and a child's cap on Tesseract processes
+        (extractors.pages.ocr.tesseract_slots) is its own: so the slots are shared out here, one
+        each when the inbox keeps every slot busy, more for the last dossiers of a run.
+        """
+        running = min(self.slots, len(self.in_flight) + 1 + (len(self.names) - self.taken))
+        return max(1, self.slots // max(1, running))
 
     @property
     def progress(self) -> float:
