@@ -211,19 +211,26 @@ def _clear(inbox: Path, out: Path, archive: str | None, settings: Settings, owne
     failed: list[str] = []
 
     def top_up() -> None:
-        if stop.why is None and feed.names and (low := _low_on_space(out, settings)):
+        wants_more = feed.taken < len(feed.names) and len(feed.in_flight) < feed.slots
+        if stop.why is None and wants_more and (low := _low_on_space(out, settings)):
             stop.why = low
             logger.error("run stops claiming: %s", low)
         if stop.why is not None:
             return
-        for name, claimed in feed.claims():
-            if claimed is None:
-                logger.info("dossier %s: taken by another run", name)
-                continue
-            share = settings.model_copy(update={"workers": feed.cores_per_dossier()})  # see Feed.cores_per_dossier
-            fut = run_dossier.submit(str(claimed), name, str(out), share, archive, str(inbox), owner)
-            fut.add_done_callback(lambda _f: finished.set())
-            feed.started(fut, name, claimed)
+        try:
+            for name, claimed in feed.claims():
+                if claimed is None:
+                    logger.info("dossier %s: taken by another run", name)
+                    continue
+                share = settings.model_copy(update={"workers": feed.cores_per_dossier()})  # cores, shared out
+                fut = run_dossier.submit(str(claimed), name, str(out), share, archive, str(inbox), owner)
+                fut.add_done_callback(lambda _f: finished.set())
+                feed.started(fut, name, claimed)
+        except OSError as exc:  # the inbox's work area cannot be written (full, read-only): stop claiming
+            if exc.errno not in FULL_OR_READ_ONLY:
+                raise
+            stop.why = f"cannot claim in the inbox: {errno.errorcode.get(exc.errno, exc.errno)} ({exc.strerror})"
+            logger.error("run stops claiming: %s", stop.why)
 
     top_up()
     while feed.in_flight:

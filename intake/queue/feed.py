@@ -18,8 +18,16 @@ log = logging.getLogger(__name__)
 
 
 def recover_crashed(inbox: Path, out: Path, owner: Owner, archive_root: Path | None) -> list[tuple[str, int]]:
-    """Give dead runs' claims back to the inbox, counting one crash for each: (name, crashes so far)."""
-    return [(name, count_crash(out, name)) for name in recover(inbox, owner, archive_root)]
+    """Give dead runs' claims back to the inbox, counting one crash for each: (name, crashes so far;
+    0 when the count could not be written, a full output disk say: the dossier is back all the same)."""
+    counted = []
+    for name in recover(inbox, owner, archive_root):
+        try:
+            counted.append((name, count_crash(out, name)))
+        except OSError as exc:
+            log.error("dossier %s: crash not counted (%s)", name, exc.strerror)
+            counted.append((name, 0))
+    return counted
 
 
 def file_dossier(claimed: Path, inbox: Path, archive_root: Path | None, decision: str, owner: Owner) -> str | None:
