@@ -127,15 +127,20 @@ def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on
     from intake.core.settings import Settings
 
     inbox, out = tmp_path / "inbox", tmp_path / "out"
-    slow = inbox / "D-SLOW"  # a real A4 scan at 300 dpi: OCR alone takes many seconds
+    import cv2
+
+    slow = inbox / "D-SLOW"  # four real A4 scans at 300 dpi (distinct pixels: no OCR cache hit): ~2 s each
     slow.mkdir(parents=True)
-    shutil.copy(DATA / "ruled_scan.jpg", slow / "facture.jpg")
+    scan = cv2.imread(str(DATA / "ruled_scan.jpg"))
+    variants = [scan, cv2.flip(scan, 1), cv2.rotate(scan, cv2.ROTATE_180), cv2.flip(scan, 0)]
+    for i, image in enumerate(variants):
+        cv2.imwrite(str(slow / f"scan{i}.jpg"), image)
     (slow / "manifest.json").write_text(json.dumps(
-        {"dossier_id": "D-SLOW", "documents": [{"file": "facture.jpg", "slot": "invoice"}]}))
+        {"dossier_id": "D-SLOW", "documents": [{"file": f"scan{i}.jpg", "slot": "invoice"} for i in range(4)]}))
     fast = inbox / "D-EMPTY"  # a request sent without documents: decided in milliseconds
     fast.mkdir()
     (fast / "manifest.json").write_text(json.dumps({"dossier_id": "D-EMPTY", "documents": []}))
-    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", dossier_timeout_s=2.0)
+    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", dossier_timeout_s=1.5)
     marker = f"intake-test-{os.getpid()}-{time.time_ns()}"
     monkeypatch.setenv("INTAKE_TEST_MARKER", marker)  # inherited by every process the reading starts
     started = time.monotonic()
@@ -144,7 +149,7 @@ def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on
     assert summaries["D-SLOW"]["reasons"] == "PROCESSING_ERROR" and summaries["D-SLOW"]["decision"] == "illegible"
     assert summaries["D-EMPTY"]["reasons"] == "CARE_SHEET_MISSING|INVOICE_MISSING"
     rows = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
-    assert "plus de 2 s (limite dossier_timeout_s)" in rows["D-SLOW"]["evidence"]
+    assert "plus de 1.5 s (limite dossier_timeout_s)" in rows["D-SLOW"]["evidence"]
     assert took < 60, f"the run waited for the slow dossier ({took:.0f} s)"
     time.sleep(1)
     assert _marked_processes(marker) == [], "the killed reading left a process (Tesseract) behind"
