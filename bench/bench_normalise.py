@@ -37,7 +37,7 @@ from extractors.pages.load import load_file  # noqa: E402
 from extractors.pages.normalise import normalise_page, ocr_ready, orientation  # noqa: E402
 from extractors.pages.ocr import engine_for, ocr_image  # noqa: E402
 from extractors.pages.readability import score_readability  # noqa: E402
-from intake.core.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "real" / "invoices"
 FORM_PDF = ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.pdf"

@@ -131,7 +131,7 @@ def child(inbox: str, out: str, runner: str, workers: int) -> None:
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
     from flows.inbox import process_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     @flow(name="bench-warmup")
     def warmup() -> None:  # starts the ephemeral server outside the timed part

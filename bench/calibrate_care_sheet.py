@@ -37,8 +37,8 @@ from care_sheet_synth import CAPTURES, make_page  # noqa: E402
 
 from extractors.care_sheet.read import Measures, read_care_sheet  # noqa: E402
 from extractors.care_sheet.layout import PX_PER_MM  # noqa: E402
-from intake.core.records import Capture, Page  # noqa: E402
-from intake.core.settings import Settings  # noqa: E402
+from core.records import Capture, Page  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 FLAGS = ["vet_stamp", "vet_signature", "owner_signature", "motif_ticked", "diagnosis_written",
          "medical_section_complete", "owner_date", "vet_date", "dated"]

@@ -35,13 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractors.pages.load import load_file  # noqa: E402
-from intake.pipeline.page import page_readability  # noqa: E402
+from pipeline.page import page_readability  # noqa: E402
 from extractors.pages.normalise import normalise_page, ocr_ready  # noqa: E402
 from extractors.pages.ocr import ocr_image  # noqa: E402
-from intake.core.errors import OcrError  # noqa: E402
+from core.errors import OcrError  # noqa: E402
 from extractors.pages.readability import CURVES, GATE_CAP_SHARE, judge  # noqa: E402
-from intake.core.records import Capture, Page  # noqa: E402
-from intake.core.settings import Settings  # noqa: E402
+from core.records import Capture, Page  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "real" / "invoices"
 REAL_PDFS = [  # one of each distinct printed page (the *_MINIMUM twins repeat a BASICWL page)
@@ -305,7 +305,7 @@ def run_one(task: tuple) -> dict:
     t1 = cpu_now()
     r = page_readability(page, settings)  # as the pipeline does: native pixels (the warp's enlargement is not blur)
     t2 = cpu_now()
-    # OCR the way the pipeline does (intake.pipeline.page.read_page): sparse text above the threshold,
+    # OCR the way the pipeline does (pipeline.page.read_page): sparse text above the threshold,
     # layout analysis below it
     psm = settings.ocr_psm if r.score >= settings.readability_threshold else settings.ocr_psm_unreadable
     try:

@@ -194,7 +194,7 @@ def run(args: tuple[int, bool]) -> dict:
     from extractors.invoice.fields import read_invoice
     from extractors.pages.load import load_file
     from extractors.pages.ocr import ocr_image
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     items, truth = make(seed)
     settings = Settings()

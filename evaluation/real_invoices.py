@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from intake.core.settings import REPO_ROOT, Settings
+from core.settings import REPO_ROOT, Settings
 
 MODES = ("pdf_text", "pdf_ocr", "scan", "photo")
 FIELDS = ("date", "total", "siret", "kind")

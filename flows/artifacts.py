@@ -19,8 +19,8 @@ from pathlib import Path
 
 import cv2
 
-from intake.core.messages import STATUS_FR
-from intake.core.records import Decision, DocumentResult, DossierResult, ReasonCode
+from core.messages import STATUS_FR
+from core.records import Decision, DocumentResult, DossierResult, ReasonCode
 
 # The pictures' size budget: with these a care sheet + invoice dossier's page measured 32 KB (docs/operations.md).
 PAGE_THUMB_PX = 240  # longest side of a page thumbnail: enough to recognise the page, not to read it

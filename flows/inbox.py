@@ -1,13 +1,13 @@
 """Prefect orchestration only: one flow clears an inbox, one thin task per dossier.
 
-The work itself is `intake.pipeline.dossier.process_dossier`, a plain function; claiming,
-archiving, crash recovery and the claim-when-a-slot-is-free bookkeeping are `intake.queue`;
-the saved results and the CSVs are `intake.results.store`; what the UI shows is
+The work itself is `pipeline.dossier.process_dossier`, a plain function; claiming,
+archiving, crash recovery and the claim-when-a-slot-is-free bookkeeping are `inbox`;
+the saved results and the CSVs are `results.store`; what the UI shows is
 `flows.artifacts`. The flow claims a dossier only when a worker slot is free, so
 two runs on two workers share an inbox without ever taking the same dossier.
 
 Each dossier is read in a child process killed past `Settings.dossier_timeout_s`
-(`intake.queue.deadline`: Prefect's task timeout cannot stop a thread inside Tesseract).
+(`inbox.deadline`: Prefect's task timeout cannot stop a thread inside Tesseract).
 When the machine itself fails (InfrastructureError: the OCR engine gone; the output disk
 full or read-only) the run stops claiming, gives every dossier it holds but has not decided
 back to the inbox, writes what it can and ends by raising InfrastructureError.
@@ -27,17 +27,17 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import (dossier_markdown, publish_dossier, publish_run, result_summary, reused_markdown,
                              reused_summary)
-from intake.core.errors import InfrastructureError, IntakeError
-from intake.core.inbox import results_key
-from intake.core.messages import message_fr
-from intake.core.records import DossierResult, Finding, ReasonCode
-from intake.core.settings import Settings
-from intake.pipeline.dossier import now_iso, process_dossier
-from intake.queue.claim import Heartbeat, Owner
-from intake.queue.deadline import TimedOut, call_with_limit
-from intake.queue.feed import Feed, file_dossier, recover_crashed
-from intake.queue.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
-from intake.results.store import save_result, saved_dossier_row, write_csvs
+from core.errors import InfrastructureError, IntakeError
+from core.inbox import results_key
+from core.messages import message_fr
+from core.records import DossierResult, Finding, ReasonCode
+from core.settings import Settings
+from pipeline.dossier import now_iso, process_dossier
+from inbox.claim import Heartbeat, Owner
+from inbox.deadline import TimedOut, call_with_limit
+from inbox.feed import Feed, file_dossier, recover_crashed
+from inbox.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
+from results.store import save_result, saved_dossier_row, write_csvs
 from validators.rules import decide
 
 POLL_S = 5  # the flow wakes at least this often to look at its tasks; a task's end wakes it at once
@@ -88,7 +88,7 @@ def decide_dossier(claimed: Path, out: Path, settings: Settings, attempt: int) -
     crashed = crashes(out, claimed.name)
     if crashed >= settings.max_crashes:
         return _poisoned(claimed, crashed)
-    try:  # in a child process killed at the limit: the worker is really free again (intake.queue.deadline)
+    try:  # in a child process killed at the limit: the worker is really free again (inbox.deadline)
         result = call_with_limit(process_dossier, settings.dossier_timeout_s, claimed, settings,
                                  artifacts_root=out / "artifacts",
                                  cache_dir=settings.ocr_cache_dir or out / ".cache" / "ocr")

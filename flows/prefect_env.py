@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 
-from intake.core.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 DEFAULTS = {
     "PREFECT_HOME": str(REPO_ROOT / ".prefect"),
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-    "PREFECT_LOGGING_EXTRA_LOGGERS": "intake,extractors,validators",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "core,extractors,validators,pipeline,inbox,results,intake",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
     "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
 }

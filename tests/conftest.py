@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from flows import prefect_env
-from intake.core.settings import REPO_ROOT, Settings
+from core.settings import REPO_ROOT, Settings
 
 FORM_PDF = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.pdf"
 FORM_PNG = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.png"

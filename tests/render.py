@@ -113,7 +113,7 @@ def filled_care_sheet(path: Path, kind: str = "scan_colour", seed: int = 0) -> P
     """Our form filled completely (stamp, both signatures, dates, motif, diagnosis), captured as `kind`, as JPEG."""
     import sys
 
-    from intake.core.settings import REPO_ROOT
+    from core.settings import REPO_ROOT
 
     sys.path.insert(0, str(REPO_ROOT / "bench"))
     from care_sheet_synth import Scenario, capture, render_sheet, rng_for
@@ -142,7 +142,7 @@ def write_dossier(inbox: Path, name: str, invoice: Path | None = None, manifest:
 
 def intake_run(inbox: Path, out: Path, archive: Path, env: dict, workers: int, **popen) -> subprocess.Popen:
     """`intake run` with an archive, as its own process (what an operator or a worker starts)."""
-    from intake.core.settings import REPO_ROOT
+    from core.settings import REPO_ROOT
 
     return subprocess.Popen([str(REPO_ROOT / ".venv" / "bin" / "intake"), "run", str(inbox), "--out", str(out),
                              "--archive", str(archive), "--workers", str(workers)],

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.queue import archive as archiving, claim as claims, ledger
-from intake.queue.feed import Feed, file_dossier
+from inbox import archive as archiving, claim as claims, ledger
+from inbox.feed import Feed, file_dossier
 from tests.render import INVOICE_LINES, intake_run, text_pdf, write_dossier
 
 
@@ -156,7 +156,7 @@ def test_the_cores_are_shared_out_between_the_dossiers_read_at_once(tmp_path):
 @pytest.mark.flow
 def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):
     from flows.inbox import run_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
@@ -189,16 +189,16 @@ def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, pref
 
 @pytest.mark.flow
 def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, prefect_harness, monkeypatch):
-    import intake.pipeline.dossier
+    import pipeline.dossier
     from flows.inbox import run_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
     for name in ("D-FLAKY", "D-BROKEN", "D-FINE"):
         write_dossier(inbox, name, invoice)
     attempts = tmp_path / "attempts"  # one line per attempt: each attempt runs in its own child process
-    real = intake.pipeline.dossier.read_file
+    real = pipeline.dossier.read_file
 
     def failing(ctx, n, entry):  # out of memory on a page, as numpy reports it
         dossier_id = ctx.manifest.dossier_id
@@ -210,7 +210,7 @@ def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, pre
             raise MemoryError("Unable to allocate 2.1 GiB for an array")
         return real(ctx, n, entry)
 
-    monkeypatch.setattr(intake.pipeline.dossier, "read_file", failing)
+    monkeypatch.setattr(pipeline.dossier, "read_file", failing)
     settings = Settings(workers=2)
     summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings, archive=tmp_path / "arch")}
     calls = {d: attempts.read_text().split().count(d) for d in ("D-FLAKY", "D-BROKEN", "D-FINE")}

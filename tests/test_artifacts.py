@@ -7,7 +7,7 @@ import numpy as np
 
 from flows.artifacts import (CROP_PX, PAGE_THUMB_PX, artifact_key, dossier_markdown, image_data_uri,
                              table_rows)
-from intake.core.records import (CareSheetFacts, Decision, DocType, DocumentResult, DossierResult, Finding,
+from core.records import (CareSheetFacts, Decision, DocType, DocumentResult, DossierResult, Finding,
                             InvoiceFacts, InvoiceKind, ReasonCode)
 from tests.render import INVOICE_LINES, save_image, text_page
 

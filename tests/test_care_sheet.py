@@ -9,11 +9,11 @@ import cv2
 import pytest
 
 from extractors.care_sheet.read import Measures, read_care_sheet
-from intake.pipeline.context import Reader
-from intake.pipeline.page import read_page
-from intake.core.records import (Capture, CareSheetFacts, DocType, DocumentResult, Finding, InvoiceFacts,
+from pipeline.context import Reader
+from pipeline.page import read_page
+from core.records import (Capture, CareSheetFacts, DocType, DocumentResult, Finding, InvoiceFacts,
                                 InvoiceKind, Page, ReasonCode)
-from intake.core.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from validators.care_sheet import CARE_SHEET_RULES
 from validators.rules import DossierFacts, evaluate
 

@@ -1,7 +1,7 @@
 from extractors.documents.classify import classify_text, group_pages
 from extractors.documents.scores import invoice_score, prescription_score
 from extractors.pages.ocr import ocr_image
-from intake.core.records import DocType
+from core.records import DocType
 from tests.render import INVOICE_LINES, PRESCRIPTION_LINES, text_page
 from tests.test_invoice import PHARMACY
 

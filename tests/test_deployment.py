@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.core.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from tests.conftest import FORM_PDF
 from tests.render import INVOICE_LINES, text_pdf
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from intake.core.files import atomic_write
+from core.files import atomic_write
 
 
 def test_an_atomic_write_replaces_the_file_whole_with_the_usual_permissions(tmp_path):

@@ -51,8 +51,8 @@ def _rows(path: Path) -> list[dict]:
 
 def test_flow_decides_every_dossier_and_reruns_write_each_once(tmp_path, prefect_harness):
     from flows.inbox import run_inbox
-    from intake.results.store import DOCUMENT_COLUMNS, DOSSIER_COLUMNS
-    from intake.core.settings import Settings
+    from results.store import DOCUMENT_COLUMNS, DOSSIER_COLUMNS
+    from core.settings import Settings
 
     inbox, out = _inbox(tmp_path), tmp_path / "out"
     settings = Settings(workers=2)
@@ -92,7 +92,7 @@ def test_flow_run_is_completed_in_prefect(tmp_path, prefect_harness):
     from prefect.client.schemas.sorting import FlowRunSort
 
     from flows.inbox import run_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     inbox = _inbox(tmp_path)
     run_inbox(inbox, tmp_path / "out", Settings(workers=2))
@@ -111,7 +111,7 @@ def test_flow_run_is_completed_in_prefect(tmp_path, prefect_harness):
 def test_logs_name_files_by_number_never_by_the_clients_file_name(tmp_path, settings, caplog):
     import logging
 
-    from intake.pipeline.dossier import process_dossier
+    from pipeline.dossier import process_dossier
 
     d = tmp_path / "D-LOG"
     _write(d, {"dossier_id": "D-LOG", "documents": [
@@ -133,7 +133,7 @@ def test_an_unreadable_invoice_in_the_care_sheet_slot_is_the_invoice_by_eliminat
     not INVOICE_MISSING."""
     import cv2
 
-    from intake.pipeline.dossier import process_dossier
+    from pipeline.dossier import process_dossier
 
     page = text_page(INVOICE_LINES)
     h, w = page.shape[:2]
@@ -155,9 +155,9 @@ def test_a_page_whose_orientation_was_a_guess_is_turned_back_when_ocr_reads_it_b
 
     from extractors.pages.normalise import UNSURE_ORIENTATION
     from extractors.pages.ocr import ocr_image
-    from intake.pipeline.context import Reader
-    from intake.pipeline.page import half_turn_if_better
-    from intake.core.records import Capture, Page
+    from pipeline.context import Reader
+    from pipeline.page import half_turn_if_better
+    from core.records import Capture, Page
 
     upside_down = cv2.rotate(text_page(INVOICE_LINES), cv2.ROTATE_180)
     page = Page("facture.jpg", 1, upside_down, 200.0, Capture.IMAGE, steps=(UNSURE_ORIENTATION,))
@@ -171,9 +171,9 @@ def test_a_page_whose_orientation_was_a_guess_is_turned_back_when_ocr_reads_it_b
 
 
 def test_pages_of_one_file_are_read_side_by_side_in_page_order(settings):
-    from intake.pipeline.context import Reader
-    from intake.pipeline.page import read_pages
-    from intake.core.records import Capture, Page
+    from pipeline.context import Reader
+    from pipeline.page import read_pages
+    from core.records import Capture, Page
 
     pages = [Page("facture.png", n, text_page([f"Page {n}", *INVOICE_LINES[: 2 + n]]), 200.0, Capture.IMAGE)
              for n in (1, 2, 3)]
@@ -190,9 +190,9 @@ def test_a_page_unreadable_by_its_pixels_is_ocred_in_layout_mode_not_sparse_text
     import cv2
     import numpy as np
 
-    from intake.pipeline.context import Reader
-    from intake.pipeline.page import read_page
-    from intake.core.records import Capture, Page
+    from pipeline.context import Reader
+    from pipeline.page import read_page
+    from core.records import Capture, Page
 
     rng = np.random.default_rng(0)
     image = cv2.GaussianBlur(text_page(INVOICE_LINES * 3, dpi=300).astype(np.float32), (0, 0), 5) * 0.25

@@ -10,7 +10,7 @@ import pytest
 
 from extractors.care_sheet import form, layout
 from extractors.care_sheet.read import looks_like_care_sheet
-from intake.core.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 from tests.render import INVOICE_LINES, text_page
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))

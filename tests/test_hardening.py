@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.queue import archive as archiving, claim as claims, ledger
+from inbox import archive as archiving, claim as claims, ledger
 from tests.render import INVOICE_LINES, save_image, text_page, text_pdf, write_dossier
 
 DATA = Path(__file__).parent / "data"
@@ -47,7 +47,7 @@ def _image_dossier(inbox: Path, name: str, lines: list[str]) -> Path:
 # --- 1. results keys ----------------------------------------------------------------------------
 
 def test_results_keys_are_readable_and_never_collide():
-    from intake.core.inbox import results_key, safe_id
+    from core.inbox import results_key, safe_id
 
     assert results_key("D-2017-000123") == "D-2017-000123"  # unchanged by safe_id: the name itself
     names = ["D 1", "D_1", "D-é", "D-è", "D-_", "D-", ".D1", "D1", "X-0123456789", results_key("D 1")]
@@ -60,7 +60,7 @@ def test_results_keys_are_readable_and_never_collide():
 @pytest.mark.flow
 def test_folders_differing_only_by_what_safe_id_folds_get_a_row_each(tmp_path, prefect_harness):
     from flows.inbox import run_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
     names = ["D 1", "D_1", "D-é", "D-è"]
@@ -79,22 +79,22 @@ def test_folders_differing_only_by_what_safe_id_folds_get_a_row_each(tmp_path, p
 @pytest.mark.flow
 def test_a_dossier_that_kept_killing_runs_gets_its_row_without_parsing_its_manifest(tmp_path, prefect_harness,
                                                                                      monkeypatch):
-    import intake.pipeline.manifest
+    import pipeline.manifest
     from flows.inbox import run_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     write_dossier(inbox, "D-FINE")
     poison = write_dossier(inbox, "D-POISON")
     (poison / "manifest.json").write_text(json.dumps({"dossier_id": "D-POISON", "poison": True, "documents": []}))
-    real = intake.pipeline.manifest._parsed
+    real = pipeline.manifest._parsed
 
     def exhausting(folder, data, problems):  # this manifest exhausts memory whenever it is parsed
         if data.get("poison"):
             raise MemoryError("manifest parsing exhausted memory")
         return real(folder, data, problems)
 
-    monkeypatch.setattr(intake.pipeline.manifest, "_parsed", exhausting)
+    monkeypatch.setattr(pipeline.manifest, "_parsed", exhausting)
     settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", infra_retries=0)
     for _ in range(settings.max_crashes):  # runs killed while holding it (OOM killer)
         ledger.count_crash(out, "D-POISON")
@@ -124,7 +124,7 @@ def _marked_processes(marker: str) -> list[int]:
 def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on(tmp_path, prefect_harness,
                                                                                   monkeypatch):
     from flows.inbox import run_inbox
-    from intake.core.settings import Settings
+    from core.settings import Settings
 
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     import cv2
@@ -156,7 +156,7 @@ def test_a_dossier_past_its_time_limit_is_processing_error_and_the_inbox_goes_on
 
 
 def test_call_with_limit_kills_the_child_and_what_it_started(tmp_path):
-    from intake.queue.deadline import ChildDied, TimedOut, call_with_limit
+    from inbox.deadline import ChildDied, TimedOut, call_with_limit
 
     assert call_with_limit(sum, 10, [1, 2, 3]) == 6
     with pytest.raises(ZeroDivisionError):
@@ -174,18 +174,18 @@ def test_call_with_limit_kills_the_child_and_what_it_started(tmp_path):
 
 def _log_and_answer(n: int) -> int:
     import logging
-    logging.getLogger("intake.pipeline.test").warning("dossier D-1 f%d: read in the child", n)
+    logging.getLogger("pipeline.test").warning("dossier D-1 f%d: read in the child", n)
     return n * 2
 
 
 def test_the_childs_logs_reach_the_parents_handlers(caplog):
     import logging
 
-    from intake.queue.deadline import call_with_limit
+    from inbox.deadline import call_with_limit
 
     with caplog.at_level(logging.INFO):
         assert call_with_limit(_log_and_answer, 10, 21) == 42
-    (record,) = [r for r in caplog.records if r.name == "intake.pipeline.test"]
+    (record,) = [r for r in caplog.records if r.name == "pipeline.test"]
     assert record.getMessage() == "dossier D-1 f21: read in the child" and record.process != os.getpid()
 
 
@@ -194,8 +194,8 @@ def test_the_childs_logs_reach_the_parents_handlers(caplog):
 @pytest.mark.flow
 def test_tesseract_vanishing_mid_run_gives_the_undecided_dossiers_back(tmp_path, prefect_harness, monkeypatch):
     from flows.inbox import run_inbox
-    from intake.core.errors import InfrastructureError
-    from intake.core.settings import Settings
+    from core.errors import InfrastructureError
+    from core.settings import Settings
 
     real = shutil.which("tesseract")
     inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
@@ -252,8 +252,8 @@ def full_tmpfs(tmp_path):
 @pytest.mark.flow
 def test_a_full_output_disk_stops_the_run_and_gives_dossiers_back(tmp_path, prefect_harness, full_tmpfs):
     from flows.inbox import run_inbox
-    from intake.core.errors import InfrastructureError
-    from intake.core.settings import Settings
+    from core.errors import InfrastructureError
+    from core.settings import Settings
 
     inbox, archive = tmp_path / "inbox", tmp_path / "archive"
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
@@ -312,9 +312,9 @@ def test_a_link_inside_a_dossier_is_archived_as_a_link_and_never_read(tmp_path):
 # --- 6. CSV injection and markdown ----------------------------------------------------------------
 
 def test_csv_cells_cannot_start_a_formula_and_odd_text_does_not_crash(tmp_path):
-    from intake.core.records import (Decision, DocType, DocumentResult, DossierResult, Finding, InvoiceFacts,
+    from core.records import (Decision, DocType, DocumentResult, DossierResult, Finding, InvoiceFacts,
                                      ReasonCode)
-    from intake.results.store import save_result, write_csvs
+    from results.store import save_result, write_csvs
 
     evil = '=HYPERLINK("http://x","clic")'
     inv = InvoiceFacts(invoice_date="2017-11-13", total_ttc="-12.50", invoice_number="-1+cmd|' /C calc'!A0",
@@ -343,7 +343,7 @@ def test_client_text_is_inert_in_the_dossier_markdown():
     from markdown_it import MarkdownIt
 
     from flows.artifacts import dossier_markdown
-    from intake.core.records import (Decision, DocType, DocumentResult, DossierResult, Finding, InvoiceFacts,
+    from core.records import (Decision, DocType, DocumentResult, DossierResult, Finding, InvoiceFacts,
                                      ReasonCode)
 
     evil = "<img src=x onerror=alert(1)>|[x](javascript:1)"

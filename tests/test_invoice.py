@@ -12,7 +12,7 @@ from extractors.invoice.labels import match_labels
 from extractors.invoice.lines import build_lines, digitise
 from extractors.invoice.siret import luhn_ok
 from extractors import vocab
-from intake.core.records import InvoiceKind, PageText, TextSource, Word
+from core.records import InvoiceKind, PageText, TextSource, Word
 
 CHAR_W, LINE_H, LEFT, TOP = 18, 60, 120, 150
 ISSUER_SIRET = "73282932000074"  # Luhn-valid
@@ -363,6 +363,78 @@ def test_labels_are_data_and_longest_reading_wins() -> None:
 def test_empty_pages_give_empty_facts() -> None:
     facts = read_invoice([PageText((), TextSource.OCR, 100, 100)])
     assert facts.invoice_date is None and facts.total_ttc is None and facts.siret is None
+
+
+# --- hostile print: what no invoice says is simply not a field (tests/test_fuzz.py fuzzes the same) -----
+
+
+@pytest.mark.parametrize("digits", [29, 40, 400])
+def test_an_amount_of_absurdly_many_digits_is_no_amount(digits: int) -> None:
+    # 29+ digits made Decimal.quantize raise InvalidOperation: the whole dossier was PROCESSING_ERROR
+    huge = "9" * digits
+    for rows in (["Total TTC " + huge + ",00 €"], ["Total TTC " + huge + " €"],
+                 ["Total HT " + huge + ",00 €", "TVA 1,00 €", "Total TTC 45,00 €"],
+                 ["Total TTC 1" + " 000" * 10 + ",00 €"]):
+        facts = read_invoice([page([*vet_header(), "Date : 13/11/2017", *rows])])
+        assert facts.total_ttc in (None, "45.00") and facts.total_ht is None
+    ok = read_invoice([page([*vet_header(), "Total HT " + huge + ",00 €", "Total TTC 45,00 €"])])
+    assert ok.total_ttc == "45.00"  # the real total still read beside the garbage
+
+
+def test_amount_cap_is_a_billion_euros() -> None:
+    def total(printed: str) -> str | None:
+        return read_invoice([page([*vet_header(), f"Total TTC {printed} €"])]).total_ttc
+
+    assert total("999 999 999,99") == "999999999.99"
+    assert total("1 000 000 000,00") is None
+    assert total("-999 999 999,99") == "-999999999.99"
+
+
+@pytest.mark.parametrize("printed", ["31/02/2017", "00/01/2017", "32/01/2017", "13/00/2017", "2017-99-99",
+                                     "13/11/99999", "1er février 99999", "November 3, 99999", "0 mars 2017",
+                                     "99 mars 2017", "99999999999999999999/1/2020", "13/11/0000", "29/02/2017"])
+def test_impossible_dates_are_no_dates(printed: str) -> None:
+    facts = read_invoice([page([*vet_header(), f"Date de facture : {printed}", "Total TTC 45,00 €"])])
+    assert facts.invoice_date is None and facts.total_ttc == "45.00"
+    leap = read_invoice([page([*vet_header(), "Date de facture : 29/02/2016", "Total TTC 45,00 €"])])
+    assert leap.invoice_date == "2016-02-29"
+
+
+def test_siret_is_ascii_digits_only() -> None:
+    # str.isdigit() is True for these; int('²') raises, and '٠' * 14 passed Luhn as a "SIRET"
+    for digits in ("٠" * 14, "０" * 14, "²" * 14, "①" * 14, "7328293200007٤"):
+        assert not luhn_ok(digits)
+    for printed in ("٧٣٢٨٢٩٣٢٠٠٠٠٧٤", "７３２８２９３２０００７４", "٧٣٢ ٨٢٩ ٣٢٠ ٠٠٠٧٤", "7" * 500,
+                    ISSUER_SIRET * 30, " ".join([ISSUER_SIRET] * 30)):
+        facts = read_invoice([page(["Clinique", f"SIRET {printed}", "Total TTC 1,00 €"], TextSource.OCR)])
+        assert facts.siret is None or (facts.siret.isascii() and facts.siret.isdigit() and len(facts.siret) == 14)
+    arabic = read_invoice([page(["Clinique", "SIRET ٧٣٢٨٢٩٣٢٠٠٠٠٧٤", "Total TTC 1,00 €"])])
+    assert arabic.siret is None
+
+
+def test_confidences_stay_between_0_and_1() -> None:
+    # a date only in a line item on page 4 scored below 0, and so did its confidence (-0.075)
+    pages = [page([*vet_header(), "FACTURE"])] + [page(["Suite"])] * 2 + [page(["Consultation 13/11/2017 45,00 €"])]
+    conf = read_invoice(pages).confidence
+    assert all(0.0 <= c <= 1.0 for c in conf.values()), conf
+    # words lying below a page said to be 0 px high (found by tests/test_fuzz.py): -30.675
+    lost = PageText((Word("1/1/00", 0, 400, 108, 30, 95.0, 6),), TextSource.TEXT_LAYER, 0, 0)
+    conf = read_invoice([lost]).confidence
+    assert all(0.0 <= c <= 1.0 for c in conf.values()), conf
+
+
+def test_a_line_of_thousands_of_amounts_reads_in_linear_time() -> None:
+    # a hostile text layer: 'Total' then 400 equal amounts took ~18 s (a + b = c searched over every
+    # triple), 2000 unlabelled amounts ~20 s (every amount rescanned the words before it)
+    import time
+
+    for row in (["Total", *["1,00"] * 400], ["12,00", "€"] * 1000):
+        words = tuple(Word(t, 10 + 40 * i, 100, 30, 20, 95.0, 0) for i, t in enumerate(row))
+        start = time.perf_counter()
+        facts = read_invoice([PageText(words, TextSource.TEXT_LAYER, 40 * len(row) + 100, 2000)])
+        assert time.perf_counter() - start < 3.0
+        well = facts.total_ttc is None or facts.total_ttc == "1.00"
+        assert well, facts.total_ttc
 
 
 # --- rendered pages through the real OCR ---------------------------------------------------------

@@ -5,10 +5,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from intake.core.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 LINT = str(REPO_ROOT / ".venv" / "bin" / "lint-imports")
-PACKAGES = ("intake", "extractors", "validators", "flows", "evaluation")
+PACKAGES = ("core", "extractors", "validators", "pipeline", "inbox", "results", "flows", "intake", "evaluation")
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from extractors.pages.load import load_file, sniff
-from intake.core.records import Capture
+from core.records import Capture
 from tests.conftest import FORM_PDF
 from tests.render import INVOICE_LINES, image_pdf, save_image, text_page, text_pdf
 

@@ -1,8 +1,8 @@
 import json
 from pathlib import Path
 
-from intake.core.inbox import ready_dossiers
-from intake.pipeline.manifest import read_manifest
+from core.inbox import ready_dossiers
+from pipeline.manifest import read_manifest
 
 
 def _dossier(root: Path, name: str, manifest: bytes | None, files=("a.pdf",)) -> Path:

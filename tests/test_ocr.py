@@ -72,7 +72,7 @@ def test_the_engine_reads_what_pytesseract_reads_and_sets_no_environment_of_ours
     assert ours.words == theirs and len(ours.words) > 10
     assert engine.env()["OMP_THREAD_LIMIT"] == "1"
     env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
-    probe = "import os, extractors.pages.ocr, intake.pipeline.dossier; assert 'OMP_THREAD_LIMIT' not in os.environ"
+    probe = "import os, extractors.pages.ocr, pipeline.dossier; assert 'OMP_THREAD_LIMIT' not in os.environ"
     assert subprocess.run([sys.executable, "-c", probe], env=env).returncode == 0
 
 
@@ -83,7 +83,7 @@ def test_a_missing_tesseract_or_its_french_is_the_machines_failure_not_the_pages
     import pytest
 
     from extractors.pages.ocr import Tesseract
-    from intake.core.errors import InfrastructureError
+    from core.errors import InfrastructureError
 
     engine = replace(Tesseract.from_settings(settings.model_copy(update={"ocr_cache_dir": None})),
                      command="/nonexistent/tesseract", retries=0)
@@ -102,7 +102,7 @@ def test_a_tesseract_killed_mid_page_is_the_machines_failure(settings, tmp_path)
     import pytest
 
     from extractors.pages.ocr import Tesseract
-    from intake.core.errors import InfrastructureError
+    from core.errors import InfrastructureError
 
     killer = tmp_path / "tesseract"
     killer.write_text("#!/bin/sh\nkill -9 $$\n")

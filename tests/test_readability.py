@@ -9,10 +9,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from extractors.pages.load import load_file
 from extractors.pages.normalise import normalise_page
-from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
-from intake.pipeline.context import Reader
-from intake.core.records import Capture, Page
-from intake.core.settings import REPO_ROOT, Settings
+from extractors.pages.readability import score_readability
+from core.messages import READABILITY_DEFECTS_FR
+from pipeline.context import Reader
+from core.records import Capture, Page
+from core.settings import REPO_ROOT, Settings
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FORM_PNG = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.png"
@@ -100,7 +101,7 @@ def test_print_cut_by_a_crooked_scan_is_still_cut_once_turned_back(page, setting
     """Laid crooked and cut through its lines by the scanner's frame, then turned back upright on a
     wider canvas: the cut edge is inside the image, and it is still where the print stops."""
     from extractors.pages.normalise import normalise_page as normalise
-    from intake.pipeline.page import page_readability as readability
+    from pipeline.page import page_readability as readability
 
     h, w = page.shape[:2]
     cut = page[:, : int(w * 0.6)]  # the right of every line is gone...
@@ -119,7 +120,7 @@ def test_the_corners_a_deskew_uncovers_draw_no_print_along_the_capture_edge(sett
     them then read as 13 characters cut by the capture's edge, 'document coupé'. They take the colour
     of the image's own edge (here the table), so the capture's edge draws nothing."""
     from extractors.pages.normalise import normalise_page as normalise
-    from intake.pipeline.page import page_readability as readability
+    from pipeline.page import page_readability as readability
 
     path = REPO_ROOT / "tests" / "data" / "invoice_photo_unwarped_on_table.jpg"
     turned = normalise(load_file(path, path.name, settings).pages[0], settings)
@@ -187,9 +188,9 @@ def test_small_sharp_phone_photo_is_not_blurred_by_the_warps_enlargement(setting
     import cv2
 
     from extractors.pages.normalise import enlargement, normalise_page
-    from intake.pipeline.page import page_readability
-    from intake.core.records import Capture, Page
-    from intake.core.settings import REPO_ROOT
+    from pipeline.page import page_readability
+    from core.records import Capture, Page
+    from core.settings import REPO_ROOT
 
     sys.path.insert(0, str(REPO_ROOT / "bench"))
     from care_sheet_synth import Scenario, capture, render_sheet, rng_for
@@ -236,7 +237,8 @@ def test_a_page_too_dark_for_a_person_is_illegible_even_if_tesseract_reads_it(se
 
     from extractors.pages.normalise import ocr_ready
     from extractors.pages.ocr import ocr_image
-    from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
+    from extractors.pages.readability import score_readability
+    from core.messages import READABILITY_DEFECTS_FR
     from tests.render import INVOICE_LINES, text_page
 
     page = text_page(INVOICE_LINES)
@@ -255,8 +257,8 @@ def test_a_low_resolution_photo_of_our_form_is_judged_on_what_was_written_not_it
     read are large: the care sheet stays legible (its zones are read by pixels, not OCR)."""
     import cv2
 
-    from intake.pipeline.page import read_page
-    from intake.core.records import Capture, Page
+    from pipeline.page import read_page
+    from core.records import Capture, Page
     from tests.render import filled_care_sheet
 
     path = filled_care_sheet(tmp_path / "fs.jpg", kind="photo")
@@ -373,3 +375,14 @@ def test_dark_marks_at_the_frame_that_stand_on_no_paper_are_not_a_cut(page, sett
     for x in range(420, 760, 14):
         paper[: 7 + x % 4, x : x + 9] = 12
     assert score_readability(paper, settings).metrics["cut_chars"] >= 3
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (1, 400), (400, 1), (3, 3000)])
+def test_a_degenerate_image_measures_as_no_text(settings, shape):
+    r = score_readability(np.full(shape + (3,), 255, np.uint8), settings)
+    assert r.score == 0.0 and r.defects == ("no_text",) and "paper_level" in r.metrics  # measured, not guessed
+
+
+def test_a_bug_in_the_measures_raises_instead_of_reading_as_no_text(settings):
+    with pytest.raises(AttributeError):  # not an image at all: a caller's bug, never "aucun texte lisible"
+        score_readability(None, settings)

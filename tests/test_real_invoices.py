@@ -13,7 +13,7 @@ from evaluation import real_invoices as real_eval
 from extractors.documents.classify import classify_text
 from extractors.invoice.fields import read_invoice
 from extractors.pages.load import load_file
-from intake.core.records import DocType
+from core.records import DocType
 from tests.conftest import REAL_DIR
 
 pytestmark = pytest.mark.skipif(not (REAL_DIR / "truth.csv").exists(), reason="real invoices folder absent")

@@ -1,5 +1,5 @@
-from intake.core.messages import IMPLIES, MESSAGES_FR
-from intake.core.records import (CareSheetFacts, Decision, DocType, DocumentResult, Finding, InvoiceFacts,
+from core.messages import IMPLIES, MESSAGES_FR
+from core.records import (CareSheetFacts, Decision, DocType, DocumentResult, Finding, InvoiceFacts,
                             InvoiceKind, ReasonCode)
 from validators.rules import DossierFacts, decide, evaluate
 

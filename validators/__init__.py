@@ -1,0 +1,1 @@
+"""The rules: facts in, findings out (never pixels), and one decision by the contract's precedence."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from intake.core.messages import message_fr
-from intake.core.records import CareSheetFacts, Finding, ReasonCode
+from core.messages import message_fr
+from core.records import CareSheetFacts, Finding, ReasonCode
 
 # the flags a complete reading decides, and the part of the sheet each one reads (for the client message)
 DECISIVE = {

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from intake.core.messages import IMPLIES, message_fr
-from intake.core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
+from core.messages import IMPLIES, message_fr
+from core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
 from validators.care_sheet import CARE_SHEET_RULES
 
-SUPPORTING_KINDS = (InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)
+SUPPORTING_KINDS = (InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)  # invoices that need a prescription (contract §2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import json
 import cv2
 import numpy as np
 
-from intake.core.settings import FORM_DIR
+from core.settings import FORM_DIR
 
 FORM_DPI = 150.0  # the blank PNG's resolution: the frame every check works in
 PX_PER_MM = FORM_DPI / 25.4  # 25.4 mm to the inch: about 5.9 px per mm

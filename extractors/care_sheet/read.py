@@ -23,8 +23,8 @@ from extractors.care_sheet.layout import PX_PER_MM, diagnosis_box, mm_box, zone_
 from extractors.care_sheet.qr import qr_on_sheet
 from extractors.care_sheet.vet import VetBoxReading, read_vet_box
 from extractors.pages.normalise import footprint
-from intake.core.records import CareSheetFacts, Page
-from intake.core.settings import Settings
+from core.records import CareSheetFacts, Page
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Page classification by content, and grouping a file's pages into documents.
 
 Content wins over the upload slot; the slot only breaks the tie for a page
-nothing can be read from (that fallback is the pipeline's, intake/pipeline/dossier.py). The cue phrases and their weights are data, in
+nothing can be read from (that fallback is the pipeline's, pipeline/dossier.py). The cue phrases and their weights are data, in
 `extractors.documents.vocab`; the scores they add up to come from `extractors.documents.scores`.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from extractors.documents import vocab
 from extractors.documents.scores import care_sheet_cues, invoice_score, prescription_score
-from intake.core.records import DocType
+from core.records import DocType
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ prints them; a "Solde à payer" after a deposit is the balance, not the total.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +30,13 @@ _NUM = (
     r"|\d{1,3}(?:[ .](?:\d{3}))+"  # 1 234 (integer with thousands)
     r"|\d+"
 )
+# An amount of 10^9 € or more is no invoice's (a vet bill is at most thousands of euros): such a digit
+# run is a reference, an IBAN or OCR noise. The cap also keeps every sum and quantize we do far inside
+# Decimal's 28-digit context, where a 29-digit "amount" raised InvalidOperation.
+MAX_AMOUNT_INT_DIGITS = 9  # significant digits before the decimal mark: up to 999 999 999,99 €
+# A totals row prints a handful of columns (HT, TVA, TTC, per rate): the a + b = c search over a label's
+# run of amounts looks at its last RUN_MAX_AMOUNTS only, which keeps a hostile row of thousands cubic-free.
+RUN_MAX_AMOUNTS = 12
 # Roles matched as labels left of (or above) an amount; TTC-after-the-amount is looked up apart.
 AMOUNT_LABEL_ROLES = (vocab.AMOUNT_ROLES - {vocab.TOTAL_SUFFIX}) | {vocab.NEUTRAL}
 _AMOUNT = re.compile(
@@ -67,13 +75,15 @@ class Totals:
     arithmetic: bool  # HT + TVA = TTC (or HT x a VAT rate) was checked and holds
 
 
-def _parse(num: str) -> tuple[Decimal, bool]:
+def _parse(num: str) -> tuple[Decimal, bool] | None:
+    """The value of a printed number and whether it had cents; None past MAX_AMOUNT_INT_DIGITS."""
     s = num.replace(" ", "").replace("'", "")
     m = re.search(r"[.,](\d{2})$", s)
-    if m:
-        whole = re.sub(r"[.,]", "", s[: m.start()])
-        return Decimal(f"{whole}.{m.group(1)}"), True
-    return Decimal(re.sub(r"[.,]", "", s)), False
+    whole, cents = (s[: m.start()], m.group(1)) if m else (s, None)
+    whole = re.sub(r"[.,]", "", whole)
+    if len(whole.lstrip("0")) > MAX_AMOUNT_INT_DIGITS:
+        return None  # checked on the digits, before any Decimal arithmetic can overflow its context
+    return (Decimal(f"{whole}.{cents}"), True) if cents is not None else (Decimal(whole), False)
 
 
 def find_amounts(line: Line, skip: Sequence[tuple[int, int]] = ()) -> list[Amount]:
@@ -85,7 +95,10 @@ def find_amounts(line: Line, skip: Sequence[tuple[int, int]] = ()) -> list[Amoun
     for m in _AMOUNT.finditer(s):
         if re.match(r" ?%", s[m.end() :]):
             continue  # a VAT rate, not money
-        value, decimals = _parse(m.group("num"))
+        parsed = _parse(m.group("num"))
+        if parsed is None:
+            continue  # implausibly large: not an amount
+        value, decimals = parsed
         currency = bool(m.group("pre") or m.group("post"))
         if not decimals and not currency:
             continue  # a bare integer is a quantity, a year, a reference...
@@ -104,12 +117,14 @@ def place_amounts(
     for line in lines:
         line_hits = hits.get(line.index, [])
         runs: dict[int, list[Amount]] = {}  # index of the owning label -> its amounts
+        lasts = [h.last for h in line_hits]  # hits are left to right, apart
+        worded = next((i for i in range(len(line.words)) if not is_value_only(line, i, i)), len(line.words))
         for a in amounts.get(line.index, []):
-            left = [k for k, h in enumerate(line_hits) if h.last < a.first]
-            if left:
-                runs.setdefault(left[-1], []).append(a)
+            k = bisect.bisect_left(lasts, a.first) - 1  # the nearest label ending left of the amount
+            if k >= 0:
+                runs.setdefault(k, []).append(a)
             else:
-                placed.append(_unlabelled(lines, line, a))
+                placed.append(_unlabelled(lines, line, a, a.first <= worded))
         for k, run in runs.items():
             placed.extend(_resolve_run(lines, line_hits[k], run))
     return placed
@@ -122,8 +137,9 @@ def _resolve_run(lines: Sequence[Line], owner: LabelHit, run: list[Amount]) -> l
     if len(run) == 1:
         return [Placed(run[0], role, w)]
     pick = len(run) - 1  # the rightmost column is the TTC one on French invoices
-    for k in range(len(run) - 1, 1, -1):  # a + b = c inside the run: c is the total, a and b HT and TVA
-        if any(_eq(run[i].value + run[j].value, run[k].value) for i in range(k) for j in range(i + 1, k)):
+    low = max(0, len(run) - RUN_MAX_AMOUNTS)
+    for k in range(len(run) - 1, low + 1, -1):  # a + b = c inside the run: c is the total, a and b HT and TVA
+        if any(_eq(run[i].value + run[j].value, run[k].value) for i in range(low, k) for j in range(i + 1, k)):
             pick = k
             break
     else:
@@ -144,12 +160,13 @@ def _column_header(lines: Sequence[Line], a: Amount) -> str | None:
     return None
 
 
-def _unlabelled(lines: Sequence[Line], line: Line, a: Amount) -> Placed:
+def _unlabelled(lines: Sequence[Line], line: Line, a: Amount, value_only_before: bool) -> Placed:
+    """The role of an amount no label precedes on its line; `value_only_before`: no word left of it has letters."""
     nxt = [k for k in line.keys[a.last + 1 : a.last + 3] if k and k not in vocab.CURRENCY_WORDS]
     if nxt and any(compact(lab.phrase) == nxt[0] for lab in vocab.LABELS if lab.role == vocab.TOTAL_SUFFIX):
         weight = max(lab.weight for lab in vocab.LABELS if lab.role == vocab.TOTAL_SUFFIX)
         return Placed(a, vocab.TOTAL, weight)  # "29,99 € TTC"
-    if is_value_only(line, 0, a.first - 1):
+    if value_only_before:
         box = line.x_range(a.first, a.last)
         below = line
         for n, above in enumerate(lines_above(lines, line, vocab.TABLE_MAX_ROWS)):
@@ -264,7 +281,7 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
             ht_sum, tva_sum = sum(ht_rows.values(), Decimal(0)), sum(tva_rows.values(), Decimal(0))
             if _eq(ht_sum + tva_sum, value):
                 ht_v, tva_v = ht_sum, tva_sum
-    return Totals(value, ht_v, tva_v, due_v, round(min(conf, 1.0), 3), checked[value])
+    return Totals(value, ht_v, tva_v, due_v, round(min(max(conf, 0.0), 1.0), 3), checked[value])
 
 
 def fmt(v: Decimal | None) -> str | None:

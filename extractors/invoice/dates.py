@@ -163,7 +163,8 @@ def choose_invoice_date(
     ranked = sorted(((max(s) + 0.05 * max(repeats[v] - 1, 0), v) for v, s in scored.items()), reverse=True)
     best, value = ranked[0]
     margin = best - ranked[1][0] if len(ranked) > 1 else best
-    conf = min(1.0, 0.5 * min(best, 1.0) + 0.5 * min(1.0, margin * 2))
+    # clamped: page and table-row penalties can take a lone date's score below 0
+    conf = min(1.0, max(0.0, 0.5 * min(best, 1.0) + 0.5 * min(1.0, margin * 2)))
     if ambiguous_pick[value]:
         conf *= 0.8  # day and month could be swapped
     return DateChoice(value.isoformat(), round(conf, 3), tuple(excluded))

@@ -21,7 +21,7 @@ from extractors.invoice.kind import kind_from, kind_scores
 from extractors.invoice.labels import match_labels
 from extractors.invoice.lines import Line, build_lines, fold
 from extractors.invoice.siret import IDENTITY_ROLES, choose_siret, lines_to_reread
-from intake.core.records import InvoiceFacts, InvoiceKind, PageText, TextSource
+from core.records import InvoiceFacts, InvoiceKind, PageText, TextSource
 
 # Taken as what clean print scores: at or above it OCR costs nothing, below it every field's confidence
 # shrinks in proportion (45, the pipeline's legibility floor min_ocr_confidence, halves them).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from extractors import vocab
 from extractors.invoice.cues import CueTable, count_cues
-from intake.core.records import InvoiceKind
+from core.records import InvoiceKind
 
 _KIND_TABLE: CueTable = tuple((p, w, kind) for kind, items in vocab.KIND_VOCAB.items() for p, w in items)
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from extractors import vocab
-from intake.core.records import PageText, TextSource, Word
+from core.records import PageText, TextSource, Word
 
 MAX_SKEW = 0.1  # |slope| above this (5.7°) is not skew but a bad estimate: ignore it
 # Two word groups share a line when they overlap this much of the smaller height: a label and its value
@@ -55,8 +55,8 @@ class Line:
 
     @property
     def y_share(self) -> float:
-        """Vertical position of the line on its page, 0 (top) to 1 (bottom)."""
-        return ((self.top + self.bottom) / 2) / max(1, self.page_height)
+        """Vertical position of the line on its page, 0 (top) to 1 (bottom), whatever boxes a reader gives."""
+        return min(1.0, max(0.0, ((self.top + self.bottom) / 2) / max(1, self.page_height)))
 
     def word_span(self, start: int, end: int) -> tuple[int, int]:
         """Indices of the first and last word touched by the character span [start, end)."""
@@ -231,8 +231,7 @@ def x_overlap(a: tuple[int, int], b: tuple[int, int], slack: float = 0.0) -> flo
 
 def is_value_only(line: Line, first: int, last: int) -> bool:
     """True when words first..last hold no letters except currency marks: a bare value cell."""
-    for w in line.words[first : last + 1]:
-        key = compact(w.text)
+    for key in line.keys[first : last + 1]:  # compact(w.text) of each word, made once per line
         letters = "".join(c for c in key if c.isalpha())
         if letters and letters not in vocab.CURRENCY_WORDS and letters not in vocab.OCR_CURRENCY_LOOKALIKES:
             return False

@@ -26,8 +26,8 @@ IDENTITY_ROLES = frozenset({vocab.SIRET, vocab.SIREN, vocab.CLIENT, vocab.NEUTRA
 
 
 def luhn_ok(digits: str) -> bool:
-    """The Luhn check every SIREN and SIRET satisfies."""
-    if not digits.isdigit():
+    """The Luhn check every SIREN and SIRET satisfies; False for anything but ASCII digits."""
+    if not (digits.isascii() and digits.isdigit()):  # isdigit() alone takes '²' (int() raises) and '٠'
         return False
     total = 0
     for i, c in enumerate(reversed(digits)):
@@ -140,7 +140,7 @@ def choose_siret(lines: Sequence[Line], hits: dict[int, list[LabelHit]]) -> Sire
     ranked = sorted(((round(v, 6), -edge[k], k) for k, v in scored.items()), reverse=True)
     best, _, value = ranked[0]
     margin = best - ranked[1][0] if len(ranked) > 1 else 1.0
-    conf = min(1.0, 0.6 * min(best, 1.0) + 0.4 * min(1.0, margin * 2))
+    conf = min(1.0, max(0.0, 0.6 * min(best, 1.0) + 0.4 * min(1.0, margin * 2)))  # penalties may pass 0
     return SiretChoice(value, round(conf, 3), tuple(rejected))
 
 

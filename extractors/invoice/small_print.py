@@ -15,8 +15,8 @@ import numpy as np
 
 from extractors.invoice.fields import read_invoice, siret_lines
 from extractors.pages.ocr import OcrEngine
-from intake.core.errors import OcrError
-from intake.core.records import InvoiceFacts, PageText, TextSource, Word
+from core.errors import OcrError
+from core.records import InvoiceFacts, PageText, TextSource, Word
 
 REREAD_SCALE = 2.0  # enlargement (cubic) before the second reading: 6-7 pt print reaches a size Tesseract reads
 REREAD_PAD = 0.5  # line heights kept above and below the line, and on each side: ascenders and descenders stay whole

@@ -11,24 +11,16 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-import pdfplumber
-from pdf2image import convert_from_path
-from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
-from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-
-from intake.core.errors import UnreadableFile
-from intake.core.records import Capture, Page, PageText, TextSource, Word
-from intake.core.settings import Settings
+from extractors.pages.image_load import load_image
+from extractors.pages.pdf_load import check_pdf, page_dpis, render_page
+from extractors.pages.pdf_text import RawPage, raw_words
+from extractors.pages.pieces import split_long_page
+from core.errors import UnreadableFile
+from core.records import Capture, Page, PageText, TextSource, Word
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-A4_LONG_SIDE_IN = 11.69  # 297 mm: an image without a believable DPI is taken for an A4 page filling the frame
-STATED_DPI_RANGE = (72, 1200)  # a DPI an image states is believed within this range (scanners, phones, renders)...
-PLACEHOLDER_DPI = 72  # ...except 72 (to 1 dpi), what many tools write when they know nothing of the size
-PDF_TAIL_BYTES = 2048  # a complete PDF ends with %%EOF within these last bytes (readers look in the last 1024)
 SAME_LINE_SHARE = 0.5  # a text-layer word whose top is within this share of a word's height of the line's top
 # is on that line (the next line starts a full line height lower)
 # A text-layer word made of these characters is a real word; a layer of too few of them is garbage (bad fonts)
@@ -74,8 +66,9 @@ def load_file(path: Path, name: str, settings: Settings, ref: str = "") -> Loade
         kind = sniff(head)
         if kind == "unknown":
             raise UnreadableFile("format non reconnu (ni PDF, ni JPEG, ni PNG)")
-        pages = _load_pdf(path, name, settings, ref) if kind == "pdf" else _load_image(path, name, settings)
-        return LoadedFile(name, kind, [replace(p, ref=f"{ref} p{p.number}") for p in pages])
+        pages = _load_pdf(path, name, settings, ref) if kind == "pdf" else _load_image(path, name, settings, ref)
+        pages = [replace(p, ref=f"{ref} p{p.number}") for p in pages]
+        return LoadedFile(name, kind, [piece for p in pages for piece in split_long_page(p)])
     except UnreadableFile as exc:
         return LoadedFile(name, kind, error=exc.reason)
     except FileNotFoundError:
@@ -87,110 +80,42 @@ def load_file(path: Path, name: str, settings: Settings, ref: str = "") -> Loade
 # --- images --------------------------------------------------------------------
 
 
-def _load_image(path: Path, name: str, settings: Settings) -> list[Page]:
-    try:
-        with Image.open(path) as img:
-            w, h = img.size
-            if w * h > settings.max_image_pixels:
-                raise UnreadableFile(f"image démesurée ({w}×{h} pixels)")
-            if min(w, h) < 1:
-                raise UnreadableFile("image vide")
-            img.load()  # truncated data raises here
-            img = ImageOps.exif_transpose(img)  # honour the phone's Orientation tag
-            dpi = _image_dpi(img)
-            rgb = img.convert("RGB")
-    except UnreadableFile:
-        raise
-    except Image.DecompressionBombError as exc:  # Pillow refuses at open beyond twice its own limit
-        raise UnreadableFile("image démesurée (trop de pixels)") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UnreadableFile(f"image endommagée ou incomplète ({exc.__class__.__name__})") from exc
-    image = np.asarray(rgb)[:, :, ::-1].copy()  # RGB -> BGR for OpenCV
+def _load_image(path: Path, name: str, settings: Settings, ref: str) -> list[Page]:
+    image, dpi = load_image(path, settings, ref)
     return [Page(file=name, number=1, image=image, dpi=dpi, capture=Capture.IMAGE)]
-
-
-def _image_dpi(img: Image.Image) -> float:
-    """The DPI the file states when plausible, else what an A4 page filling the frame would have."""
-    stated = img.info.get("dpi")
-    lo, hi = STATED_DPI_RANGE
-    if stated and lo <= float(stated[0]) <= hi and abs(float(stated[0]) - PLACEHOLDER_DPI) > 1:
-        return float(stated[0])
-    return max(img.size) / A4_LONG_SIDE_IN
 
 
 # --- PDF -------------------------------------------------------------------------
 
 
-def _check_pdf(path: Path, settings: Settings) -> int:
-    """Validate a PDF before rendering it; return its page count."""
-    with path.open("rb") as fh:
-        fh.seek(max(0, path.stat().st_size - PDF_TAIL_BYTES))
-        if b"%%EOF" not in fh.read():
-            raise UnreadableFile("PDF incomplet (le transfert semble interrompu)")
-    try:
-        reader = PdfReader(str(path), strict=False)
-        if reader.is_encrypted:
-            # An owner password alone opens with the empty user password: that PDF is read.
-            if not reader.decrypt(""):
-                raise UnreadableFile("PDF protégé par un mot de passe")
-        n = len(reader.pages)
-        for page in reader.pages[: settings.max_pages_per_file]:
-            box = page.mediabox
-            w_mm, h_mm = float(box.width) * 25.4 / 72, float(box.height) * 25.4 / 72
-            if max(w_mm, h_mm) > settings.max_page_side_mm:
-                raise UnreadableFile(f"page PDF démesurée ({w_mm:.0f}×{h_mm:.0f} mm)")
-    except UnreadableFile:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise UnreadableFile(f"PDF endommagé ({exc.__class__.__name__})") from exc
-    except Exception as exc:  # pypdf raises assorted errors on hostile files
-        if "password" in str(exc).lower() or "crypt" in str(exc).lower():
-            raise UnreadableFile("PDF protégé par un mot de passe") from exc
-        raise UnreadableFile(f"PDF endommagé ({exc.__class__.__name__})") from exc
-    if n == 0:
-        raise UnreadableFile("PDF sans page")
-    if n > settings.max_pages_per_file:
-        raise UnreadableFile(f"PDF de {n} pages (au plus {settings.max_pages_per_file} acceptées)")
-    return n
-
-
 def _load_pdf(path: Path, name: str, settings: Settings, ref: str) -> list[Page]:
-    n = _check_pdf(path, settings)
-    dpi = settings.render_dpi
-    try:
-        images = convert_from_path(str(path), dpi=dpi, userpw="", timeout=settings.ocr_timeout_s * 2)
-    except (PDFPageCountError, PDFSyntaxError, PDFInfoNotInstalledError, OSError, ValueError) as exc:
-        raise UnreadableFile(f"PDF illisible ({exc.__class__.__name__})") from exc
-    except Exception as exc:  # pdf2image's timeout and poppler failures
-        raise UnreadableFile(f"PDF illisible ({exc.__class__.__name__})") from exc
-    if len(images) != n:
-        log.warning("%s: pypdf sees %d pages, poppler rendered %d", ref, n, len(images))
-    layers = _text_layers(path, dpi, len(images), settings, ref)
+    """Each page rendered on its own at its own dpi (pdf_load), with its text layer when usable."""
+    info = check_pdf(path, settings)
+    dpis = page_dpis(info, settings)
+    raw = raw_words(path, len(info), settings.pdf_parse_timeout_s)
+    if raw is None:
+        log.info("%s: text layer not usable (parse failed or ran past %.0f s)", ref, settings.pdf_parse_timeout_s)
     pages = []
-    for i, img in enumerate(images):
-        bgr = np.asarray(img.convert("RGB"))[:, :, ::-1].copy()
-        layer = layers[i] if i < len(layers) else None
+    for i, (p, dpi) in enumerate(zip(info, dpis)):
+        image = render_page(path, p.number, dpi, settings)
+        layer = _page_layer(raw[i], dpi, settings) if raw is not None and i < len(raw) else None
         capture = Capture.PDF_TEXT if layer is not None else Capture.PDF_IMAGE
-        pages.append(Page(name, i + 1, bgr, float(dpi), capture, layer))
+        pages.append(Page(name, p.number, image, float(dpi), capture, layer))
     return pages
 
 
 def _text_layers(path: Path, dpi: float, n: int, settings: Settings, ref: str = "file") -> list[PageText | None]:
     """pdfplumber words per page, in pixels at `dpi`; None where the layer is empty or garbage."""
-    out: list[PageText | None] = []
-    try:
-        with pdfplumber.open(str(path), password="") as pdf:
-            for page in pdf.pages[:n]:
-                out.append(_page_layer(page, dpi, settings))
-    except Exception as exc:  # a text layer we cannot parse is simply not used
-        log.info("text layer of %s not usable: %s", ref, exc.__class__.__name__)
+    raw = raw_words(path, n, settings.pdf_parse_timeout_s)
+    if raw is None:
+        log.info("text layer of %s not usable", ref)
         return [None] * n
-    return out
+    return [_page_layer(r, dpi, settings) for r in raw] + [None] * (n - len(raw))
 
 
-def _page_layer(page, dpi: float, settings: Settings) -> PageText | None:
+def _page_layer(page: RawPage, dpi: float, settings: Settings) -> PageText | None:
     scale = dpi / 72.0
-    raw = page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+    page_w, page_h, raw = page
     raw = [w for w in raw if w["text"].strip()]
     chars = sum(len(w["text"]) for w in raw)
     if chars < settings.text_layer_min_chars:
@@ -216,5 +141,5 @@ def _page_layer(page, dpi: float, settings: Settings) -> PageText | None:
             )
         )
     words.sort(key=lambda w: (w.line, w.left))
-    width, height = int(page.width * scale), int(page.height * scale)
+    width, height = int(page_w * scale), int(page_h * scale)
     return PageText(tuple(words), TextSource.TEXT_LAYER, width, height)

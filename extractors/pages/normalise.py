@@ -15,9 +15,8 @@ import numpy as np
 
 from extractors.pages import geometry, sheet
 from extractors.pages.ocr import OcrEngine, engine_for
-from intake.core.errors import InfrastructureError
-from intake.core.records import Capture, Page
-from intake.core.settings import Settings
+from core.records import Capture, Page
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ INVERSE_MIN_HOLES = 3
 INVERSE_FILL_MM = 3.0  # the white print's strokes inside a band are closed over at this size (wider than a
 # letter's stroke, so the whole band is inverted, print included)
 
-UNSURE_ORIENTATION = "orientation_unsure"  # the step that tells OCR to check up/down (intake.pipeline.dossier)
+UNSURE_ORIENTATION = "orientation_unsure"  # the step that tells OCR to check up/down (pipeline.dossier)
 BLACK_PAGE_PAPER = 32  # lift_inverted: paper (95th percentile grey) under this is a black page, no bands to find
 
 
@@ -90,17 +89,13 @@ def normalise_page(page: Page, settings: Settings, ocr: OcrEngine | None = None)
     """A new Page, upright and flat: image (colour), transform (loaded px -> new px), steps, dpi.
 
     `ocr`: the engine asked for the orientation when the text lines do not tell (default: the one
-    `settings` names). Text-layer PDF pages come back unchanged. Never raises: on any failure the input page is returned.
+    `settings` names). Text-layer PDF pages come back unchanged, and so do pages with too few pixels to
+    show a sheet, a line or a tilt (MIN_SIDE_PX) and pages where no sheet, turn or tilt is found. Anything
+    else that raises is a bug of ours: it propagates to the file's error boundary (PROCESSING_ERROR, logged).
     """
     if page.capture == Capture.PDF_TEXT:
         return page
-    try:
-        return _normalise(page, settings, ocr)
-    except InfrastructureError:  # the machine, not the page: the run stops (never "normalisation failed")
-        raise
-    except Exception:  # normalisation is an improvement, never a reason to lose the page
-        log.exception("%s: normalisation failed, page kept as loaded", page.ref)
-        return page
+    return _normalise(page, settings, ocr)
 
 
 def _normalise(page: Page, settings: Settings, ocr: OcrEngine | None) -> Page:

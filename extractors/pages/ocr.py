@@ -30,10 +30,10 @@ import cv2
 import numpy as np
 from pytesseract.pytesseract import file_to_dict, osd_to_dict
 
-from intake.core.errors import InfrastructureError, OcrError
-from intake.core.files import atomic_write
-from intake.core.records import PageText, TextSource, Word
-from intake.core.settings import Settings
+from core.errors import InfrastructureError, OcrError
+from core.files import atomic_write
+from core.records import PageText, TextSource, Word
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -13,20 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from extractors.pages.readability_measures import SIZE_QUANTILES, measure
-from intake.core.records import Readability
-from intake.core.settings import Settings
+from core.records import Readability
+from core.settings import Settings
 
 # Client-facing words for each defect (the one place they are spelled).
-READABILITY_DEFECTS_FR: dict[str, str] = {
-    "blur": "photo floue",
-    "dark": "image trop sombre",
-    "overexposed": "image surexposée (trop claire)",
-    "low_contrast": "texte trop pâle ou image trop granuleuse",
-    "low_resolution": "résolution insuffisante (texte trop petit)",
-    "compression": "image trop compressée",
-    "cut_off": "document coupé",
-    "no_text": "aucun texte lisible",
-}
 
 # --- the judgement (the measures' own constants are in readability_measures.py) -------------------
 # On our own care-sheet form the smallest print is the form's captions, which we know by heart: what must
@@ -71,12 +61,9 @@ def score_readability(image: np.ndarray, settings: Settings, *, form: bool = Fal
                       footprint: np.ndarray | None = None) -> Readability:
     """Readability of a page image: score 0.0 (unreadable) to 1.0 (clean), named defects, raw metrics.
     `form`: the page is our care-sheet form (its printed captions are not what must be read, and a cut is
-    judged by the zones it hides). `footprint`: see `measure`."""
-    try:
-        m = measure(image, footprint)
-    except Exception:  # a measure that breaks says nothing about the page: judge it unreadable-unknown
-        return Readability(0.0, ("no_text",), {})
-    return judge(m, settings.readability_threshold, form=form)
+    judged by the zones it hides). `footprint`: see `measure`. A degenerate image (a few pixels, one row)
+    measures as no text; a measure that raises is a bug and propagates."""
+    return judge(measure(image, footprint), settings.readability_threshold, form=form)
 
 
 def judge(m: dict[str, float], threshold: float, *, form: bool = False) -> Readability:

@@ -1,7 +1,7 @@
 """What the pipeline's steps share: the reader a dossier is read with, and the dossier's context.
 
 `Reader` is fixed for a dossier (settings, the OCR engine, where its crops and
-thumbnails go); `DossierContext` is what the steps of `intake.pipeline.dossier`
+thumbnails go); `DossierContext` is what the steps of `pipeline.dossier`
 fill in, one after the other. Both live inside the worker: what leaves it is the
 `DossierResult` the last step builds.
 """
@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from extractors.pages.ocr import OcrEngine, engine_for
-from intake.core.inbox import Manifest
-from intake.core.records import Decision, DocumentResult, Finding
-from intake.core.settings import Settings
+from core.inbox import Manifest
+from core.records import Decision, DocumentResult, Finding
+from core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Reader:
 
 @dataclass
 class DossierContext:
-    """One dossier as its steps fill it in (see `intake.pipeline.dossier.STEPS`)."""
+    """One dossier as its steps fill it in (see `pipeline.dossier.STEPS`)."""
 
     folder: Path
     reader: Reader

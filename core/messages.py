@@ -4,7 +4,7 @@ Data, in one place. The contract fixes the codes and statuses; wording may evolv
 """
 from __future__ import annotations
 
-from intake.core.records import Decision, ReasonCode
+from core.records import Decision, ReasonCode
 
 STATUS_FR: dict[Decision, str] = {
     Decision.ACCEPT: "A traiter",
@@ -59,3 +59,15 @@ def message_fr(code: ReasonCode, detail: str = "") -> str:
     if not detail:
         return base
     return f"{base[:-1]} : {detail}."
+
+# Readability defects (extractors.pages.readability names them) in the words a client understands.
+READABILITY_DEFECTS_FR: dict[str, str] = {
+    "blur": "photo floue",
+    "dark": "image trop sombre",
+    "overexposed": "image surexposée (trop claire)",
+    "low_contrast": "texte trop pâle ou image trop granuleuse",
+    "low_resolution": "résolution insuffisante (texte trop petit)",
+    "compression": "image trop compressée",
+    "cut_off": "document coupé",
+    "no_text": "aucun texte lisible",
+}

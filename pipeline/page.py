@@ -17,11 +17,12 @@ from extractors.care_sheet.read import looks_like_care_sheet
 from extractors.documents.classify import classify_text
 from extractors.pages.geometry import rotate_quarter
 from extractors.pages.normalise import UNSURE_ORIENTATION, footprint, native_pixels, normalise_page, ocr_ready
-from extractors.pages.readability import READABILITY_DEFECTS_FR, score_readability
-from intake.core.errors import OcrError
-from intake.core.records import DocType, Page, PageText, Readability, TextSource
-from intake.core.settings import Settings
-from intake.pipeline.context import Reader
+from extractors.pages.readability import score_readability
+from core.messages import READABILITY_DEFECTS_FR
+from core.errors import OcrError
+from core.records import DocType, Page, PageText, Readability, TextSource
+from core.settings import Settings
+from pipeline.context import Reader
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ import os
 import stat
 from pathlib import Path
 
-from intake.core.files import atomic_write
-from intake.core.inbox import results_key
+from core.files import atomic_write
+from core.inbox import results_key
 
 LEDGER = "ledger"  # <out>/ledger/: beside the results it vouches for, so both travel with the output folder
-RESULTS_DIR = "results"  # = intake.results.store.RESULTS_DIR, which this floor may not import (siblings)
+RESULTS_DIR = "results"  # = results.store.RESULTS_DIR, which this floor may not import (siblings)
 
 
 def fingerprint(folder: Path) -> str:

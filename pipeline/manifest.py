@@ -12,7 +12,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
-from intake.core.inbox import MANIFEST, SLOTS, DocumentEntry, Manifest
+from core.inbox import MANIFEST, SLOTS, DocumentEntry, Manifest
 
 # A manifest names at most a few dozen files (~100 bytes each); anything past 1 MiB is not one.
 MAX_MANIFEST_BYTES = 1024 * 1024

@@ -23,10 +23,10 @@ import json
 import re
 from pathlib import Path
 
-from intake.core.files import atomic_write
-from intake.core.inbox import results_key, safe_id
-from intake.core.messages import STATUS_FR
-from intake.core.records import DocType, DocumentResult, DossierResult
+from core.files import atomic_write
+from core.inbox import results_key, safe_id
+from core.messages import STATUS_FR
+from core.records import DocType, DocumentResult, DossierResult
 
 # The analysts' columns: the contract's (§3) in its order, then ours at the end, so their spreadsheets keep working.
 DOSSIER_COLUMNS = ["dossier_id", "decision", "status_fr", "reasons", "message_fr", "processed_at",

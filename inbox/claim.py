@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from intake.core.inbox import MANIFEST, ready_dossiers, safe_id
-from intake.queue.archive import free_name, remove_partials
+from core.inbox import MANIFEST, ready_dossiers, safe_id
+from inbox.archive import free_name, remove_partials
 
 log = logging.getLogger(__name__)
 

@@ -15,15 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from extractors.pages.load import load_file
-from intake.core.errors import InfrastructureError
-from intake.core.inbox import DocumentEntry, safe_id
-from intake.core.messages import message_fr
-from intake.core.records import DocType, DocumentResult, DossierResult, Finding, ReasonCode
-from intake.core.settings import Settings
-from intake.pipeline.context import DossierContext, Reader, now_iso
-from intake.pipeline.document import build_document, by_elimination, typed_pages
-from intake.pipeline.manifest import read_manifest
-from intake.pipeline.page import SLOT_TYPES, read_pages
+from core.errors import InfrastructureError
+from core.inbox import DocumentEntry, safe_id
+from core.messages import message_fr
+from core.records import DocType, DocumentResult, DossierResult, Finding, ReasonCode
+from core.settings import Settings
+from pipeline.context import DossierContext, Reader, now_iso
+from pipeline.document import build_document, by_elimination, typed_pages
+from pipeline.manifest import read_manifest
+from pipeline.page import SLOT_TYPES, read_pages
 from validators.rules import DossierFacts, decide, evaluate
 
 log = logging.getLogger(__name__)

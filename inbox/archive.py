@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # claim.py imports this module; the owner is only read here
-    from intake.queue.claim import Owner
+    from inbox.claim import Owner
 
 PARTIAL = ".partial-"  # a cross-filesystem copy being made; never a finished archive entry
 

@@ -6,6 +6,8 @@ its fields with a second look at the SIRET's lines when none was read
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,21 +19,38 @@ from extractors.documents.classify import group_pages, join_continuations
 from extractors.invoice.fields import read_invoice
 from extractors.invoice.small_print import reread_siret
 from extractors.pages.normalise import ocr_ready
-from intake.core.inbox import Manifest, safe_id
-from intake.core.records import DocType, DocumentResult, InvoiceFacts, Page, PageText
-from intake.pipeline.context import Reader
-from intake.pipeline.page import PageReading
+from core.inbox import Manifest, safe_id
+from core.records import DocType, DocumentResult, InvoiceFacts, Page, PageText
+from pipeline.context import Reader
+from pipeline.page import PageReading
 
-REQUIRED = (DocType.CARE_SHEET, DocType.INVOICE)
+log = logging.getLogger(__name__)
+
+REQUIRED = (DocType.CARE_SHEET, DocType.INVOICE)  # the two documents every request holds (contract §2)
+# A file system takes names of 255 bytes at most; a client's file name may be longer (and non-ASCII
+# folds to several bytes): a crops folder or thumbnail named after it keeps this many characters and a hash.
+STEM_MAX_CHARS = 80
 
 
-def write_thumbnail(page: Page, path: Path, max_px: int) -> Path:
-    """A small PNG of the page for the operator's view."""
+def artifact_stem(file: str, page: int) -> str:
+    """The name of a document's crops folder and thumbnail: readable, unique per file, never too long."""
+    stem = safe_id(file)
+    if len(stem) > STEM_MAX_CHARS:
+        digest = hashlib.sha1(file.encode("utf-8", "backslashreplace")).hexdigest()[:10]
+        stem = f"{stem[:STEM_MAX_CHARS - 11]}-{digest}"
+    return f"{stem}_p{page}"
+
+
+def write_thumbnail(page: Page, path: Path, max_px: int) -> Path | None:
+    """A small PNG of the page for the operator's view (None, logged, when it cannot be written: the
+    view then shows no picture, the document is read all the same)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     h, w = page.image.shape[:2]
     scale = max_px / max(h, w)  # also enlarges a tiny page: the view shows every page at one size
     small = cv2.resize(page.image, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
-    cv2.imwrite(str(path), small)
+    if not cv2.imwrite(str(path), small):  # OpenCV reports a failed write by its return value only
+        log.warning("%s: thumbnail not written", page.ref)
+        return None
     return path
 
 
@@ -76,11 +95,11 @@ def build_document(manifest: Manifest, readings: list[PageReading], reader: Read
     )
     crops = None
     if reader.artifacts is not None:
-        stem = f"{safe_id(first.page.file)}_p{first.page.number}"
+        stem = artifact_stem(first.page.file, first.page.number)
         crops = reader.artifacts / stem
         if reader.settings.thumbnails:
             thumb = write_thumbnail(first.page, reader.artifacts / f"{stem}.png", reader.settings.thumbnail_px)
-            doc = replace(doc, thumbnail=str(thumb))
+            doc = replace(doc, thumbnail=str(thumb) if thumb else None)
     if doc.doc_type == DocType.CARE_SHEET and legible:
         facts = read_care_sheet(first.page, reader.settings, expected_contract=manifest.contract_number,
                                 expected_animal=manifest.animal_name, crops_dir=crops)

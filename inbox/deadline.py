@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from intake.core.errors import IntakeError
+from core.errors import IntakeError
 
 T = TypeVar("T")
 JOIN_S = 5  # after the answer (or the kill), wait this long at most for the child to be reaped

@@ -2,7 +2,7 @@
 
 Read from `INTAKE_<NAME>` environment variables (e.g. `INTAKE_RENDER_DPI=200`) and
 flags, validated by pydantic, then passed in (inside the pipeline, through
-`intake.pipeline.context.Reader`). Here: languages, DPI, timeouts, retries, limits,
+`pipeline.context.Reader`). Here: languages, DPI, timeouts, retries, limits,
 the decision thresholds an operator tunes (readability, OCR confidence, orientation)
 and paths. Not here, on purpose: the constants of a method (kernel sizes, the
 geometry of our form, label weights, measured curves). Each of those is named, with
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 FORM_DIR = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins"  # layout.json + blank of the care-sheet form
 
 
@@ -44,8 +44,17 @@ class Settings(BaseModel):
     render_dpi: int = Field(200, ge=72, le=600)  # rasterising PDF pages
     max_file_bytes: int = 60 * 1024 * 1024
     max_pages_per_file: int = 40
-    max_image_pixels: int = 80_000_000  # decompression-bomb guard (Pillow's default is ~89 Mpx)
-    max_page_side_mm: float = 1200.0  # a PDF page larger than this is refused
+    max_image_pixels: int = 80_000_000  # most pixels decoded at once (a JPEG decodes reduced, see below)
+    # pixels a page keeps for reading: a larger image is reduced, a PDF page rendered at a lower dpi to fit.
+    # 70 Mpx: a PDF page A4-wide and 5.08 m long (PDF's own limit) keeps render_dpi; any camera photo is under it
+    max_page_pixels: int = 70_000_000
+    max_file_pixels: int = 400_000_000  # all pages of one file together (~1.2 GB): 40 A4 pages at 200 dpi are 155 Mpx
+    min_render_dpi: float = 100.0  # a PDF page that fits the budgets only below this dpi is refused (print unreadable)
+    max_page_side_mm: float = 5100.0  # a PDF page larger than this is refused (PDF's own limit is 200 in, 5080 mm)
+    min_image_side_px: int = 16  # narrower than one line of the smallest print a person reads: "image trop petite"
+    pdf_info_timeout_s: float = Field(20.0, gt=0)  # pdfinfo (page count, sizes, password) takes ~10 ms on real files
+    pdf_page_timeout_s: float = Field(120.0, gt=0)  # pdftoppm on one page: a real page renders in < 2 s
+    pdf_parse_timeout_s: float = Field(30.0, gt=0)  # pdfplumber's text layer, whole file: a real one takes < 1 s
     max_files_per_dossier: int = 30
     text_layer_min_chars: int = 30  # fewer real characters: treat the PDF page as an image
     text_layer_min_valid_ratio: float = 0.8  # share of printable, word-like characters
@@ -85,6 +94,10 @@ class Settings(BaseModel):
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     thumbnails: bool = True
     thumbnail_px: int = 360
+
+    # --- retention (personal data: docs/operations.md) -----------------------------------
+    # `intake run` ends by deleting its output's OCR cache entries older than ocr_cache_retention_days
+    purge_on_run: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

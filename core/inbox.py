@@ -2,7 +2,7 @@
 which folders are ready, and the id-to-file-name folding used for results and artifacts.
 
 Records and pure helpers only; parsing a manifest is the pipeline's first step
-(`intake.pipeline.manifest`), claiming folders is the queue's (`intake.queue`).
+(`pipeline.manifest`), claiming folders is the queue's (`inbox`).
 """
 from __future__ import annotations
 

@@ -10,9 +10,9 @@ import logging
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 
-from intake.queue.archive import archive
-from intake.queue.claim import Owner, claim, claimable, recover, release
-from intake.queue.ledger import count_crash
+from inbox.archive import archive
+from inbox.claim import Owner, claim, claimable, recover, release
+from inbox.ledger import count_crash
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,86 @@
+"""The dossier pipeline as a plain function: its steps, its error boundaries, long names."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import pipeline.dossier as dossier
+from core.errors import InfrastructureError
+from core.records import Decision, DocType, ReasonCode
+from pipeline.document import STEM_MAX_CHARS, artifact_stem
+from tests.render import INVOICE_LINES, filled_care_sheet, text_pdf
+
+
+def _folder(tmp_path: Path, files: dict[str, str], dossier_id: str = "D-1") -> Path:
+    d = tmp_path / dossier_id
+    d.mkdir()
+    manifest = {"dossier_id": dossier_id, "documents": [{"file": f, "slot": s} for f, s in files.items()]}
+    (d / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return d
+
+
+def test_the_steps_run_in_the_order_the_module_names_them():
+    assert [s.__name__ for s in dossier.STEPS] == ["manifest", "read_files", "eliminate", "check", "decision"]
+
+
+def test_a_file_our_machinery_breaks_on_costs_that_file_not_the_dossier(tmp_path, settings, monkeypatch):
+    """The invoice's reading crashes: the care sheet's row and checks are kept, the dossier says
+    PROCESSING_ERROR, and the invoice is not called missing."""
+    d = _folder(tmp_path, {"fs.jpg": "care_sheet", "facture.pdf": "invoice"})
+    filled_care_sheet(d / "fs.jpg")
+    text_pdf(INVOICE_LINES, d / "facture.pdf")
+    real = dossier.read_file
+
+    def breaking(ctx, n, entry):
+        if entry.slot == "invoice":
+            raise ZeroDivisionError("a bug of ours")
+        return real(ctx, n, entry)
+
+    monkeypatch.setattr(dossier, "read_file", breaking)
+    result = dossier.process_dossier(d, settings)
+    assert result.decision == Decision.ILLEGIBLE
+    assert ReasonCode.PROCESSING_ERROR in result.reasons and ReasonCode.INVOICE_MISSING not in result.reasons
+    kinds = {doc.file: doc for doc in result.documents}
+    assert kinds["fs.jpg"].doc_type == DocType.CARE_SHEET and kinds["fs.jpg"].care_sheet is not None
+    assert kinds["facture.pdf"].doc_type == DocType.INVOICE and kinds["facture.pdf"].pages == ()
+    assert any("fichier 2: ZeroDivisionError" in f.evidence for f in result.findings)
+
+
+def test_a_manifest_step_that_crashes_is_inside_the_dossiers_boundary(tmp_path, settings, monkeypatch):
+    d = _folder(tmp_path, {"facture.pdf": "invoice"})
+    text_pdf(INVOICE_LINES, d / "facture.pdf")
+
+    def crashing(folder):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(dossier, "read_manifest", crashing)
+    result = dossier.process_dossier(d, settings)
+    assert result.reasons == (ReasonCode.PROCESSING_ERROR,) and result.dossier_id == d.name
+
+
+def test_the_machines_failure_is_raised_never_decided(tmp_path, settings, monkeypatch):
+    d = _folder(tmp_path, {"facture.pdf": "invoice"})
+    text_pdf(INVOICE_LINES, d / "facture.pdf")
+
+    def engine_gone(ctx, n, entry):
+        raise InfrastructureError("tesseract could not start")
+
+    monkeypatch.setattr(dossier, "read_file", engine_gone)
+    with pytest.raises(InfrastructureError):
+        dossier.process_dossier(d, settings)
+
+
+def test_a_client_file_name_of_251_characters_still_gets_its_crops_and_thumbnail(tmp_path, settings):
+    name = "feuille_" + "x" * 239 + ".jpg"  # 251 bytes: the file system takes it, '<name>_p1.png' it would not
+    d = _folder(tmp_path, {name: "care_sheet"})
+    filled_care_sheet(d / name)
+    result = dossier.process_dossier(d, settings, artifacts_root=tmp_path / "artifacts")
+    assert ReasonCode.PROCESSING_ERROR not in result.reasons
+    doc = result.documents[0]
+    assert doc.care_sheet is not None and doc.care_sheet.crops and Path(doc.thumbnail).is_file()
+    assert all(Path(c).is_file() for c in doc.care_sheet.crops.values())
+    stem = artifact_stem(name, 1)
+    assert len(stem.encode()) < 255 and len(stem) <= STEM_MAX_CHARS + 3
+    assert artifact_stem(name, 1) != artifact_stem(name[:-5] + "y.jpg", 1)  # unique per file
