@@ -6,6 +6,7 @@ Records and pure helpers only; parsing a manifest is the pipeline's first step
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 MANIFEST = "manifest.json"
 SLOTS = ("care_sheet", "invoice", "other")
 _ID_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+KEY_HASH_CHARS = 10  # hex digits of sha256 in a folded folder's key: 40 bits, readable, no accidental clash
+_HASHED_KEY = re.compile(rf".*-[0-9a-f]{{{KEY_HASH_CHARS}}}")  # the shape of a key that carries a hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +46,17 @@ def ready_dossiers(inbox: Path) -> list[Path]:
 def safe_id(text: str) -> str:
     """A dossier id usable in file names (artifacts, result files)."""
     return _ID_SAFE.sub("_", text).strip("._") or "dossier"
+
+
+def results_key(name: str) -> str:
+    """The key of a dossier folder's saved state (result file, ledger, artifacts): one name per folder.
+
+    The folder name itself when `safe_id` leaves it unchanged, else `safe_id(name)-<hash of the exact
+    name>`, so `D 1` and `D_1`, `D-é` and `D-è` never share a key. A plain name that merely looks like a
+    hashed key (`X-0123456789`) is hashed too, so a plain key and a hashed key never meet.
+    """
+    folded = safe_id(name)
+    if folded == name and not _HASHED_KEY.fullmatch(name):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:KEY_HASH_CHARS]
+    return f"{folded}-{digest}"

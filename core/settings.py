@@ -88,6 +88,9 @@ class Settings(BaseModel):
     dossier_timeout_s: float = Field(600.0, gt=0)
     infra_retries: int = Field(2, ge=0)  # a dossier whose processing broke is read again this often
     max_crashes: int = Field(2, ge=1)  # runs that died holding a dossier; then PROCESSING_ERROR, not read again
+    # the output folder must have this much free space for the run to claim another dossier: below it the
+    # run stops claiming and ends with InfrastructureError (a dossier's results, artifacts and CSVs take ~1 MB)
+    min_free_mb: float = Field(50.0, ge=0)
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     thumbnails: bool = True
     thumbnail_px: int = 360

@@ -6,6 +6,10 @@ helpers are the thin Prefect calls. Images travel inside the markdown as small
 JPEG `data:` URIs: the UI cannot reach files on the worker, and both Prefect UIs
 render `data:image/...` sources (V2 allows them explicitly in its sanitiser; V1's
 DOMPurify keeps them on <img>). Measured sizes are in docs/operations.md.
+
+Every string a client controls (dossier id, folder and file names, what OCR read, messages
+quoting file names) goes through `md_text`: HTML-escaped and markdown-escaped, one line, so
+it shows as the text it is and can neither open a tag or a link nor break a table.
 """
 from __future__ import annotations
 
@@ -54,9 +58,21 @@ def image_data_uri(path: str | Path | None, max_px: int) -> str | None:
     return f"data:image/jpeg;base64,{base64.b64encode(buf.tobytes()).decode()}" if ok else None
 
 
-def _cell(value: object) -> str:
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#!|~])")  # markdown's punctuation that can start emphasis, links, code
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def md_text(value: object) -> str:
+    """Client text as inert markdown: HTML escaped (no tag, no script), markdown punctuation
+    backslash-escaped (no link, code span, emphasis or table cell break), on one line."""
     text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    text = re.sub(r"[\r\n\t\v\f\u2028\u2029]+", " ", text)
+    text = _MD_SPECIAL.sub(r"\\\1", text)  # before the entities, so their & and ; stay as they are
+    return re.sub(r"[&<>]", lambda m: _HTML[m.group()], text)
+
+
+def _cell(value: object) -> str:
+    return md_text(value)
 
 
 def _yes_no(value: bool | None) -> str:
@@ -64,7 +80,7 @@ def _yes_no(value: bool | None) -> str:
 
 
 def document_fields(doc: DocumentResult) -> list[tuple[str, str]]:
-    """The facts found on one document, as (label, value) pairs; unknown facts left out."""
+    """The facts found on one document, as (label, markdown value) pairs; unknown facts left out."""
     fields: list[tuple[str, str]] = []
     cs, inv = doc.care_sheet, doc.invoice
     if cs is not None:
@@ -80,7 +96,7 @@ def document_fields(doc: DocumentResult) -> list[tuple[str, str]]:
                              ("total HT", inv.total_ht), ("TVA", inv.total_tva), ("net à payer", inv.amount_due),
                              ("SIRET", inv.siret)):
             if value is not None:
-                fields.append((label, str(value)))
+                fields.append((label, md_text(value)))  # read from the client's page: inert
     return fields
 
 
@@ -96,10 +112,10 @@ def dossier_markdown(result: DossierResult, *, images: bool = True) -> str:
     """The operator's page for one dossier: decision, reasons, and per document what was found."""
     decision = Decision(result.decision)
     lines = [
-        f"# {result.dossier_id} — `{decision}`",
+        f"# {md_text(result.dossier_id)} — `{decision}`",
         "",
         f"**Statut portail :** {STATUS_FR[decision]}  ",
-        f"**Dossier :** `{result.folder or result.dossier_id}` · traité le {result.processed_at}",
+        f"**Dossier :** {md_text(result.folder or result.dossier_id)} · traité le {md_text(result.processed_at)}",
         "",
         "## Motifs",
         "",
@@ -114,17 +130,18 @@ def dossier_markdown(result: DossierResult, *, images: bool = True) -> str:
     for i, doc in enumerate(result.documents, 1):
         pages = f" p. {doc.pages_label}" if doc.pages else ""
         legible = {True: "lisible", False: "**illisible**", None: "non évalué"}[doc.legible]
-        lines.append(f"### {i}. `{doc.doc_type}` — {_cell(doc.file)}{pages}")
+        lines.append(f"### {i}. `{doc.doc_type}` — {md_text(doc.file)}{pages}")
         lines.append("")
         score = "—" if doc.readability is None else f"{doc.readability:.2f}"
         conf = "" if doc.ocr_confidence is None else f" · confiance OCR {doc.ocr_confidence:.0f}"
         lines.append(f"Lisibilité **{score}** ({legible}){conf}"
-                     + (f" · défauts : {', '.join(doc.readability_defects)}" if doc.readability_defects else "")
-                     + (f" · {'; '.join(doc.illegible_why)}" if doc.illegible_why else ""))
+                     + (f" · défauts : {md_text(', '.join(doc.readability_defects))}" if doc.readability_defects
+                        else "")
+                     + (f" · {md_text('; '.join(doc.illegible_why))}" if doc.illegible_why else ""))
         lines.append("")
         fields = document_fields(doc)
         if fields:
-            lines += ["| champ | valeur |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in fields] + [""]
+            lines += ["| champ | valeur |", "|---|---|"] + [f"| {k} | {v} |" for k, v in fields] + [""]
         if images:
             pictures = []
             thumb = image_data_uri(doc.thumbnail, PAGE_THUMB_PX)
@@ -141,9 +158,10 @@ def dossier_markdown(result: DossierResult, *, images: bool = True) -> str:
 
 def reused_markdown(dossier_id: str, row: dict[str, str]) -> str:
     """A dossier decided by an earlier run that was interrupted before it archived the folder."""
-    return (f"# {dossier_id} — `{row.get('decision', '')}`\n\n**Statut portail :** {row.get('status_fr', '')}\n\n"
+    return (f"# {md_text(dossier_id)} — `{md_text(row.get('decision', ''))}`\n\n"
+            f"**Statut portail :** {md_text(row.get('status_fr', ''))}\n\n"
             f"Décidé lors d'une exécution précédente (interrompue avant l'archivage) : le dossier n'a pas été "
-            f"relu, seulement archivé. Motifs : `{row.get('reasons') or '—'}`\n")
+            f"relu, seulement archivé. Motifs : {md_text(row.get('reasons') or '—')}\n")
 
 
 def result_summary(result: DossierResult) -> dict[str, str]:

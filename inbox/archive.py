@@ -2,6 +2,8 @@
 
 On one filesystem the move is one rename; across filesystems the folder is copied
 to a partial name, synced and renamed, so the archive never holds half a dossier.
+A symbolic link inside a dossier (a client's upload may hold one pointing anywhere)
+is copied as a link, never followed: its target is neither read nor copied.
 """
 from __future__ import annotations
 
@@ -46,12 +48,17 @@ def move_dir(src: Path, dest: Path, owner: Owner) -> None:
     partial = dest.parent / f"{PARTIAL}{owner.name}-{dest.name}"
     if partial.exists():
         shutil.rmtree(partial)
-    shutil.copytree(src, partial)
-    for root, _dirs, files in os.walk(partial):
-        for f in files:
-            _fsync(Path(root) / f)
-        _fsync(Path(root))
-    os.rename(partial, dest)
+    try:
+        shutil.copytree(src, partial, symlinks=True)  # links as links: never read what they point to
+        for root, _dirs, files in os.walk(partial):  # os.walk does not descend into linked folders
+            for f in files:
+                if not os.path.islink(os.path.join(root, f)):
+                    _fsync(Path(root) / f)
+            _fsync(Path(root))
+        os.rename(partial, dest)
+    except BaseException:  # a full archive disk, say: no half copy left, the source is untouched
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     _fsync(dest.parent)
     shutil.rmtree(src)
 

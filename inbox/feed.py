@@ -6,6 +6,7 @@ Claiming only when a slot is free leaves the rest of the inbox to other runs.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 
@@ -13,10 +14,20 @@ from inbox.archive import archive
 from inbox.claim import Owner, claim, claimable, recover, release
 from inbox.ledger import count_crash
 
+log = logging.getLogger(__name__)
+
 
 def recover_crashed(inbox: Path, out: Path, owner: Owner, archive_root: Path | None) -> list[tuple[str, int]]:
-    """Give dead runs' claims back to the inbox, counting one crash for each: (name, crashes so far)."""
-    return [(name, count_crash(out, name)) for name in recover(inbox, owner, archive_root)]
+    """Give dead runs' claims back to the inbox, counting one crash for each: (name, crashes so far;
+    0 when the count could not be written, a full output disk say: the dossier is back all the same)."""
+    counted = []
+    for name in recover(inbox, owner, archive_root):
+        try:
+            counted.append((name, count_crash(out, name)))
+        except OSError as exc:
+            log.error("dossier %s: crash not counted (%s)", name, exc.strerror)
+            counted.append((name, 0))
+    return counted
 
 
 def file_dossier(claimed: Path, inbox: Path, archive_root: Path | None, decision: str, owner: Owner) -> str | None:
@@ -40,6 +51,7 @@ class Feed:
         self._pending = iter(self.names)
         self.in_flight: dict[Hashable, tuple[str, Path]] = {}
         self.seen = 0
+        self.taken = 0  # names of `names` already handed out by `claims` (claimed or not)
 
     def claims(self) -> Iterator[tuple[str, Path | None]]:
         """While a slot is free, claim the next dossier: (name, claimed folder), or (name, None) when
@@ -48,6 +60,7 @@ class Feed:
             name = next(self._pending, None)
             if name is None:
                 return
+            self.taken += 1
             claimed = claim(self.inbox, name, self.owner)
             if claimed is None:
                 self.seen += 1
@@ -62,11 +75,26 @@ class Feed:
         self.seen += 1
         return self.in_flight.pop(handle)
 
-    def give_back(self, name: str, claimed: Path) -> None:
-        """Its processing failed after every retry: count a crash and put it back for the next run."""
+    def give_back(self, name: str, claimed: Path, crash: bool = True) -> None:
+        """Its processing failed: put it back for the next run, counting a crash unless `crash` is False
+        (the machine failed, not the dossier). The dossier goes back first: counting may fail on a full disk."""
         if claimed.exists():
-            count_crash(self.out, name)
             release(claimed, self.inbox)
+            if crash:
+                try:
+                    count_crash(self.out, name)
+                except OSError as exc:
+                    log.error("dossier %s: crash not counted (%s)", name, exc.strerror)
+
+    def cores_per_dossier(self) -> int:
+        """The cores the next dossier may use for its pages and its Tesseract processes.
+
+        Each dossier is read in its own child process, and a child's cap on Tesseract processes
+        (extractors.pages.ocr.tesseract_slots) is its own: so the slots are shared out here, one
+        each when the inbox keeps every slot busy, more for the last dossiers of a run.
+        """
+        running = min(self.slots, len(self.in_flight) + 1 + (len(self.names) - self.taken))
+        return max(1, self.slots // max(1, running))
 
     @property
     def progress(self) -> float:

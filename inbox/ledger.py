@@ -9,31 +9,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 from core.files import atomic_write
-from core.inbox import safe_id
+from core.inbox import results_key
 
 LEDGER = "ledger"  # <out>/ledger/: beside the results it vouches for, so both travel with the output folder
 RESULTS_DIR = "results"  # = results.store.RESULTS_DIR, which this floor may not import (siblings)
 
 
 def fingerprint(folder: Path) -> str:
-    """Hash of the folder's file names, sizes and modification times (a rename keeps them)."""
+    """Hash of the folder's file names, sizes and modification times (a rename keeps them).
+
+    By lstat, never following a link: a symlink counts by its own name and target text, and what it
+    points to (outside the dossier, maybe) is never looked at.
+    """
     h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            st = p.stat()
-            h.update(f"{p.relative_to(folder)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    entries = []
+    for root, dirs, files in os.walk(folder):  # does not descend into linked folders
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            entries.append(Path(root) / name)
+    for p in sorted(entries):
+        st = os.lstat(p)
+        rel = str(p.relative_to(folder)).encode("utf-8", "surrogateescape")
+        if stat.S_ISLNK(st.st_mode):
+            h.update(b"L|" + rel + b"|" + os.fsencode(os.readlink(p)) + b"\n")
+        elif stat.S_ISREG(st.st_mode):
+            h.update(rel + f"|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
 def _ledger_path(out: Path, name: str) -> Path:
-    return out / LEDGER / f"{safe_id(name)}.json"
+    return out / LEDGER / f"{results_key(name)}.json"
 
 
 def _crashes_path(out: Path, name: str) -> Path:
-    return out / LEDGER / f"{safe_id(name)}.crashes"
+    return out / LEDGER / f"{results_key(name)}.crashes"
 
 
 def remember(out: Path, name: str, fp: str, decision: str, dossier_id: str) -> None:
@@ -50,7 +63,7 @@ def already_decided(out: Path, name: str, fp: str) -> dict | None:
         entry = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    result_file = out / RESULTS_DIR / f"{safe_id(name)}.json"
+    result_file = out / RESULTS_DIR / f"{results_key(name)}.json"
     return entry if entry.get("fingerprint") == fp and result_file.is_file() else None
 
 

@@ -3,16 +3,28 @@
 Each finished dossier is first saved as its own small JSON result (atomically);
 the CSVs are then rebuilt from all results of the output folder. A re-run, or a
 run killed half-way and started again, therefore writes each dossier once.
+
+Client text reaches these cells (dossier ids, file names, manifest values, OCR'd invoice
+numbers, messages quoting file names), so two guards apply to **every cell of both CSVs**:
+
+- formula injection (OWASP "CSV Injection"): a cell whose first character is `=`, `+`, `-`,
+  `@`, a tab or a carriage return gets a single quote `'` in front, so a spreadsheet shows it
+  as text instead of running it; a cell that is a plain decimal number (`-12.50`, `+3`,
+  `+33123456789012`: optional sign, digits, optional `.digits`) is left as it is, so amounts
+  stay numbers. Only the CSVs are neutralised: the saved JSON results keep the text as read.
+- text UTF-8 cannot encode (a lone surrogate such as `\udc80`, from an undecodable file name
+  or a JSON escape) is written as its backslash escape (`\udc80`), in the results too.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from core.files import atomic_write
-from core.inbox import safe_id
+from core.inbox import results_key, safe_id
 from core.messages import STATUS_FR
 from core.records import DocType, DocumentResult, DossierResult
 
@@ -28,6 +40,27 @@ DOCUMENT_COLUMNS = ["dossier_id", "file", "pages", "doc_type", "readability", "o
                     "invoice_number", "invoice_total_ht", "invoice_tva", "invoice_amount_due",
                     "qr_matches_manifest", "error", "identified_by"]
 RESULTS_DIR = "results"  # <out>/results/<folder>.json: one file per dossier, so a re-run replaces, never adds
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")  # amounts and phone-like digits: kept as numbers
+
+
+def neutralised(cell: str) -> str:
+    """A CSV cell that no spreadsheet runs as a formula: `'` before a leading = + - @ tab CR,
+    unless the whole cell is a plain decimal number (`-12.50`)."""
+    if cell.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def encodable(text: str) -> str:
+    """`text` as UTF-8 can write it: a lone surrogate becomes its backslash escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _clean_row(row: dict[str, str]) -> dict[str, str]:
+    return {k: encodable(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def _b(value: bool | None) -> str:
@@ -76,15 +109,23 @@ def document_row(d: DocumentResult) -> dict[str, str]:
 
 
 def _result_path(out_dir: Path, folder: str) -> Path:
-    return out_dir / RESULTS_DIR / f"{safe_id(folder)}.json"
+    return out_dir / RESULTS_DIR / f"{results_key(folder)}.json"
 
 
 def save_result(out_dir: Path, result: DossierResult) -> Path:
     """Store one dossier's rows as results/<folder>.json (replacing an earlier run's)."""
     path = _result_path(out_dir, result.folder or result.dossier_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"dossier": dossier_row(result), "documents": [document_row(d) for d in result.documents]}
+    payload = {"dossier": _clean_row(dossier_row(result)),
+               "documents": [_clean_row(document_row(d)) for d in result.documents]}
     atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
+    legacy = path.with_name(f"{safe_id(result.folder or result.dossier_id)}.json")
+    if legacy != path:  # saved under the folded key of an earlier version: this result replaces it
+        try:
+            if json.loads(legacy.read_text(encoding="utf-8"))["dossier"].get("folder") == result.folder:
+                legacy.unlink()
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
     return path
 
 
@@ -98,7 +139,8 @@ def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
     buf = io.StringIO(newline="")  # keep the csv module's \r\n as written; atomic_write(newline="") too
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: neutralised(encodable(v)) if isinstance(v, str) else v for k, v in row.items()}
+                     for row in rows)
     return buf.getvalue()
 
 

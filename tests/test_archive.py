@@ -130,6 +130,29 @@ def test_feed_claims_only_while_a_slot_is_free_and_gives_failures_back(tmp_path)
     assert file_dossier(feed.finished("D-4")[1], inbox, None, "accept", me) is None  # no archive: back
     assert (inbox / "D-4").is_dir() and feed.progress == 100.0
 
+def test_the_cores_are_shared_out_between_the_dossiers_read_at_once(tmp_path):
+    """Each dossier is read in its own process with its own Tesseract cap: the caps must add up to
+    the workers, one each while the inbox keeps every slot busy, all of them for a lone dossier."""
+    inbox = tmp_path / "inbox"
+    for name in ("D-1", "D-2", "D-3", "D-4", "D-5"):
+        write_dossier(inbox, name)
+    feed = Feed(inbox, tmp_path / "out", claims.Owner.current(), slots=4)
+    shares = []
+    for name, claimed in feed.claims():
+        shares.append(feed.cores_per_dossier())
+        feed.started(name, name, claimed)
+    assert shares == [1, 1, 1, 1]
+    for name in ("D-1", "D-2", "D-3"):
+        feed.finished(name)
+    for name, claimed in feed.claims():  # D-5, the last, beside D-4: half of the cores
+        shares.append(feed.cores_per_dossier())
+        feed.started(name, name, claimed)
+    assert shares[4:] == [2]
+    write_dossier(tmp_path / "lone", "D-9")
+    alone = Feed(tmp_path / "lone", tmp_path / "out", claims.Owner.current(), slots=4)
+    assert [alone.cores_per_dossier() for _name, _claimed in alone.claims()] == [4]
+
+
 @pytest.mark.flow
 def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):
     from flows.inbox import run_inbox
@@ -174,20 +197,23 @@ def test_infrastructure_errors_are_retried_then_become_the_finding(tmp_path, pre
     invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
     for name in ("D-FLAKY", "D-BROKEN", "D-FINE"):
         write_dossier(inbox, name, invoice)
-    calls: dict[str, int] = {}
+    attempts = tmp_path / "attempts"  # one line per attempt: each attempt runs in its own child process
     real = pipeline.dossier.read_file
 
     def failing(ctx, n, entry):  # out of memory on a page, as numpy reports it
         dossier_id = ctx.manifest.dossier_id
         if n == 1:  # one attempt at the dossier
-            calls[dossier_id] = calls.get(dossier_id, 0) + 1
-        if dossier_id == "D-BROKEN" or (dossier_id == "D-FLAKY" and calls["D-FLAKY"] == 1):
+            with attempts.open("a") as fh:
+                fh.write(dossier_id + "\n")
+        tries = attempts.read_text().split().count(dossier_id)
+        if dossier_id == "D-BROKEN" or (dossier_id == "D-FLAKY" and tries == 1):
             raise MemoryError("Unable to allocate 2.1 GiB for an array")
         return real(ctx, n, entry)
 
     monkeypatch.setattr(pipeline.dossier, "read_file", failing)
     settings = Settings(workers=2)
     summaries = {s["dossier_id"]: s for s in run_inbox(inbox, out, settings, archive=tmp_path / "arch")}
+    calls = {d: attempts.read_text().split().count(d) for d in ("D-FLAKY", "D-BROKEN", "D-FINE")}
     assert calls == {"D-FLAKY": 2, "D-BROKEN": settings.infra_retries + 1, "D-FINE": 1}
     assert "PROCESSING_ERROR" not in summaries["D-FLAKY"]["reasons"]
     assert summaries["D-BROKEN"]["reasons"] == "PROCESSING_ERROR"  # the files it broke on are not "missing"
