@@ -16,7 +16,7 @@ from pathlib import Path
 
 from extractors.pages.load import load_file
 from core.errors import InfrastructureError
-from core.inbox import DocumentEntry, safe_id
+from core.inbox import DocumentEntry, results_key
 from core.messages import message_fr
 from core.records import DocType, DocumentResult, DossierResult, Finding, ReasonCode
 from core.settings import Settings
@@ -92,7 +92,7 @@ def process_dossier(folder: Path, settings: Settings, *, artifacts_root: Path | 
                     cache_dir: Path | None = None) -> DossierResult:
     """Read, check and route one dossier folder (STEPS, in order). A crash of ours becomes
     PROCESSING_ERROR; only InfrastructureError (this machine cannot read any dossier now) is raised. `artifacts_root`: where its crops and thumbnails go; `cache_dir`: the OCR cache."""
-    artifacts = artifacts_root / safe_id(folder.name) if artifacts_root else None
+    artifacts = artifacts_root / results_key(folder.name) if artifacts_root else None
     ctx = DossierContext(folder, Reader.create(settings, cache_dir=cache_dir, artifacts=artifacts))
     try:
         for step in STEPS:
