@@ -29,6 +29,9 @@ IMPLIES: dict[ReasonCode, Decision] = {
     ReasonCode.MANIFEST_INVALID: Decision.REQUEST_DOCUMENTS,
     # Our own machinery failed on this dossier: a person looks, the client is asked again.
     ReasonCode.PROCESSING_ERROR: Decision.ILLEGIBLE,
+    # Contract §5: implies no decision. ACCEPT is the lowest rank, so it never changes the one the other
+    # reasons give; the dossier goes to an operator's review with the earlier dossier's id (evidence).
+    ReasonCode.DUPLICATE_INVOICE: Decision.ACCEPT,
 }
 
 MESSAGES_FR: dict[ReasonCode, str] = {
@@ -50,6 +53,9 @@ MESSAGES_FR: dict[ReasonCode, str] = {
     ),
     ReasonCode.MANIFEST_INVALID: "Votre envoi n'a pas pu être enregistré correctement.",
     ReasonCode.PROCESSING_ERROR: "Votre envoi n'a pas pu être traité automatiquement.",
+    ReasonCode.DUPLICATE_INVOICE: (
+        "Cette facture nous a déjà été envoyée avec une demande précédente : un gestionnaire va la vérifier."
+    ),
 }
 
 

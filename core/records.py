@@ -32,6 +32,7 @@ class ReasonCode(StrEnum):
     # Extensions (the contract allows new codes, never renames).
     MANIFEST_INVALID = "MANIFEST_INVALID"
     PROCESSING_ERROR = "PROCESSING_ERROR"
+    DUPLICATE_INVOICE = "DUPLICATE_INVOICE"  # contract §5: the same invoice already sent (operator review)
 
 
 class DocType(StrEnum):

@@ -99,6 +99,11 @@ class Settings(BaseModel):
     # `intake run` ends by deleting its output's OCR cache entries older than ocr_cache_retention_days
     purge_on_run: bool = True
 
+    # --- results database (results.db) -------------------------------------------------
+    # SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db (INTAKE_DATABASE_URL); None: SQLite at
+    # <out>/results.db, beside the CSVs it exports
+    database_url: str | None = None
+
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         """Settings from INTAKE_* variables, then explicit overrides (flags)."""

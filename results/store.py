@@ -1,8 +1,10 @@
-"""The analysts' files (contract §3): dossiers.csv and documents.csv.
+"""The analysts' files (contract §3): dossiers.csv and documents.csv, exported from the results database.
 
-Each finished dossier is first saved as its own small JSON result (atomically);
-the CSVs are then rebuilt from all results of the output folder. A re-run, or a
-run killed half-way and started again, therefore writes each dossier once.
+Each finished dossier is saved in the database (`results.db`: one transaction, its key unique),
+and the CSVs are exported from it, so the analysts' files and the operators' view never
+disagree. A re-run, or a run killed half-way and started again, therefore writes each dossier
+once. `results/<key>.json` is still written, as a mirror of the database's rows, inside the
+same transaction: the ledger's "already decided" check and the report's reader look at it.
 
 Client text reaches these cells (dossier ids, file names, manifest values, OCR'd invoice
 numbers, messages quoting file names), so two guards apply to **every cell of both CSVs**:
@@ -21,25 +23,21 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
-from core.files import atomic_write
-from core.inbox import results_key, safe_id
-from core.messages import STATUS_FR
-from core.records import DocType, DocumentResult, DossierResult
+from sqlalchemy.orm import Session
 
-# The analysts' columns: the contract's (§3) in its order, then ours at the end, so their spreadsheets keep working.
-DOSSIER_COLUMNS = ["dossier_id", "decision", "status_fr", "reasons", "message_fr", "processed_at",
-                   # extensions
-                   "folder", "evidence"]
-DOCUMENT_COLUMNS = ["dossier_id", "file", "pages", "doc_type", "readability", "ocr_confidence",
-                    "vet_stamp", "vet_signature", "owner_signature", "medical_section_complete",
-                    "invoice_date", "invoice_total_ttc", "vet_siret", "invoice_kind",
-                    # extensions
-                    "capture", "legible", "readability_defects", "care_sheet_dated",
-                    "invoice_number", "invoice_total_ht", "invoice_tva", "invoice_amount_due",
-                    "qr_matches_manifest", "error", "identified_by"]
-RESULTS_DIR = "results"  # <out>/results/<folder>.json: one file per dossier, so a re-run replaces, never adds
+from core.files import atomic_write
+from core.inbox import results_key
+from core.messages import MESSAGES_FR, STATUS_FR
+from core.records import Decision, DocType, DocumentResult, DossierResult, ReasonCode
+from results.columns import DOCUMENT_COLUMNS, DOSSIER_COLUMNS, INVOICE_FIELD_COLUMNS
+from results.db import RESULTS_DIR, NotSaved, RowSet, all_rows, dossier_by_key, engine_for, replace, rows_of, run
+from results.models import Review
+
+__all__ = ["DOCUMENT_COLUMNS", "DOSSIER_COLUMNS", "RESULTS_DIR", "NotSaved", "document_row", "dossier_row",
+           "load_rows", "result_key", "save_result", "save_review", "saved_dossier_row", "write_csvs"]
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
@@ -108,30 +106,129 @@ def document_row(d: DocumentResult) -> dict[str, str]:
     return row
 
 
-def _result_path(out_dir: Path, folder: str) -> Path:
-    return out_dir / RESULTS_DIR / f"{results_key(folder)}.json"
+def result_key(result: DossierResult) -> str:
+    """The results key of a dossier: `core.inbox.results_key` of its folder (unique in the database)."""
+    return results_key(result.folder or result.dossier_id)
 
 
-def save_result(out_dir: Path, result: DossierResult) -> Path:
-    """Store one dossier's rows as results/<folder>.json (replacing an earlier run's)."""
-    path = _result_path(out_dir, result.folder or result.dossier_id)
+def _fields(d: DocumentResult) -> list[tuple[str, str | None, float | None]]:
+    """The invoice's fields as read, with the reader's confidence in each (InvoiceFacts.confidence)."""
+    inv = d.invoice
+    if inv is None:
+        return []
+    names = list(INVOICE_FIELD_COLUMNS) + [n for n in inv.confidence if n not in INVOICE_FIELD_COLUMNS]
+    out = []
+    for name in names:
+        value = getattr(inv, name, None)
+        value = None if value is None or value == "" else str(value)
+        if value is not None or name in inv.confidence:
+            out.append((name, value, inv.confidence.get(name)))
+    return out
+
+
+def rowset(result: DossierResult, fingerprint: str | None = None) -> RowSet:
+    """What the database stores for a decided dossier."""
+    # the review work (contract §5) adds these to DossierResult; until then they are None
+    needs_review = getattr(result, "needs_review", None)
+    why = [w for w in str(getattr(result, "review_why", None) or "").split("|") if w]
+    if ReasonCode.DUPLICATE_INVOICE in result.reasons:  # contract §5: goes to an operator's review
+        needs_review = True
+        why = why if ReasonCode.DUPLICATE_INVOICE in why else [*why, str(ReasonCode.DUPLICATE_INVOICE)]
+    return RowSet(
+        key=result_key(result), dossier=_clean_row(dossier_row(result)),
+        documents=[_clean_row(document_row(d)) for d in result.documents],
+        findings=[(str(f.code), encodable(f.message_fr), encodable(f.evidence) or None) for f in result.findings],
+        fields=[_fields(d) for d in result.documents],
+        # the first page's core.imagehash.dhash, once the pipeline sets DocumentResult.page_hash
+        page_hashes=[getattr(d, "page_hash", None) for d in result.documents],
+        fingerprint=fingerprint, confidence=getattr(result, "confidence", None), needs_review=needs_review,
+        review_why="|".join(why) or None)
+
+
+def _result_path(out_dir: Path, key: str) -> Path:
+    return out_dir / RESULTS_DIR / f"{key}.json"
+
+
+def _mirror(out_dir: Path, key: str, dossier: dict[str, str], documents: list[dict[str, str]]) -> Path:
+    path = _result_path(out_dir, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"dossier": _clean_row(dossier_row(result)),
-               "documents": [_clean_row(document_row(d)) for d in result.documents]}
-    atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
-    legacy = path.with_name(f"{safe_id(result.folder or result.dossier_id)}.json")
-    if legacy != path:  # saved under the folded key of an earlier version: this result replaces it
-        try:
-            if json.loads(legacy.read_text(encoding="utf-8"))["dossier"].get("folder") == result.folder:
-                legacy.unlink()
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+    atomic_write(path, json.dumps({"dossier": dossier, "documents": documents}, ensure_ascii=False, indent=1))
     return path
 
 
+def save_result(out_dir: Path, result: DossierResult, *, fingerprint: str | None = None) -> Path:
+    """Save one dossier in the results database, replacing an earlier run's rows; returns its JSON mirror."""
+    rs = rowset(result, fingerprint)
+
+    def save(session: Session) -> Path:
+        replace(session, rs)
+        return _mirror(out_dir, rs.key, rs.dossier, rs.documents)  # before commit: mirrors land in commit order
+
+    return run(engine_for(out_dir), save)
+
+
 def saved_dossier_row(out_dir: Path, folder: str) -> dict[str, str]:
-    """The dossiers.csv row saved for the folder `folder` (raises OSError when there is none)."""
-    return json.loads(_result_path(out_dir, folder).read_text(encoding="utf-8"))["dossier"]
+    """The dossiers.csv row saved for the folder `folder` (raises NotSaved, an OSError, when there is none)."""
+    def read(session: Session) -> dict[str, str]:
+        d = dossier_by_key(session, results_key(folder))
+        if d is None:
+            raise NotSaved(f"no saved result for {results_key(folder)}")
+        return rows_of(d)[0]
+
+    return run(engine_for(out_dir), read)
+
+
+def load_rows(out_dir: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Every saved dossier's dossiers.csv row and documents.csv rows, in the CSVs' order (one snapshot)."""
+    return run(engine_for(out_dir), all_rows)
+
+
+def _reasons_text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else "|".join(str(v) for v in value)  # type: ignore[union-attr]
+
+
+def save_review(out_dir: Path, key: str, *, reviewed_by: str, reviewed_at: str | datetime, before: dict,
+                after: dict, note: str) -> int:
+    """Record a person's review of dossier `key`, apply `after` to it, and export the CSVs again.
+
+    `before`/`after` hold what the reviewer saw and decided: `decision` (a Decision value), `reasons`
+    (codes, `|`-joined or a list) and optionally `message_fr`; what `after` leaves out is kept.
+    The pipeline's findings stay as they were. Returns the review's id; raises NotSaved for an
+    unknown key, ValueError for a decision that is not one of the contract's.
+    """
+    at = reviewed_at.isoformat() if isinstance(reviewed_at, datetime) else str(reviewed_at)
+
+    def apply(session: Session) -> int:
+        d = dossier_by_key(session, key, lock=True)
+        if d is None:
+            raise NotSaved(f"no saved result for {key}")
+        decision = Decision(str(after.get("decision") or d.decision))
+        reasons = _reasons_text(after.get("reasons"))
+        review = Review(dossier_pk=d.id, reviewed_by=reviewed_by, reviewed_at=at,
+                        decision_before=str(before.get("decision") or d.decision), decision_after=str(decision),
+                        reasons_before=_reasons_text(before.get("reasons")) if "reasons" in before else d.reasons,
+                        reasons_after=reasons if reasons is not None else d.reasons, note=note,
+                        before=json.loads(json.dumps(before, default=str)),
+                        after=json.loads(json.dumps(after, default=str)))
+        session.add(review)
+        if "message_fr" in after:
+            d.message_fr = str(after["message_fr"]) or None
+        elif reasons is not None and reasons != (d.reasons or ""):  # the client reads the new reasons' messages
+            d.message_fr = " ".join(MESSAGES_FR[ReasonCode(c)] for c in reasons.split("|")
+                                    if c in ReasonCode.__members__) or None
+        d.decision, d.status_fr = str(decision), STATUS_FR[decision]
+        if reasons is not None:
+            d.reasons = reasons or None
+        d.needs_review = False
+        session.flush()
+        _mirror(out_dir, d.key, *rows_of(d))
+        return review.id
+
+    review_id = run(engine_for(out_dir), apply)
+    write_csvs(out_dir)
+    return review_id
 
 
 def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
@@ -145,12 +242,8 @@ def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
 
 
 def write_csvs(out_dir: Path) -> tuple[Path, Path]:
-    """Rebuild dossiers.csv and documents.csv from every saved result, one row set per dossier."""
-    dossiers, documents = [], []
-    for path in sorted((out_dir / RESULTS_DIR).glob("*.json")):
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        dossiers.append(payload["dossier"])
-        documents.extend(payload["documents"])
+    """Export dossiers.csv and documents.csv from the results database, one row set per dossier."""
+    dossiers, documents = load_rows(out_dir)
     paths = []
     for name, columns, rows in (("dossiers.csv", DOSSIER_COLUMNS, dossiers),
                                 ("documents.csv", DOCUMENT_COLUMNS, documents)):

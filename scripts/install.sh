@@ -13,6 +13,7 @@ APT_PACKAGES=(
   fonts-dancingscript fonts-humor-sans fonts-kaushanscript fonts-comic-neue
   fonts-klee fonts-bwht fonts-femkeklaver                                 # femkeklaver: care-sheet calibration bench
   chromium                                                              # tests/test_ui.py looks at the Prefect UI
+  postgresql                                                            # tests/test_db.py: the results DB on PostgreSQL
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
