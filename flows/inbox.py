@@ -37,6 +37,7 @@ from inbox.claim import Heartbeat, Owner
 from inbox.deadline import TimedOut, call_with_limit
 from inbox.feed import Feed, file_dossier, recover_crashed
 from inbox.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
+from results.duplicates import with_duplicates
 from results.store import save_result, saved_dossier_row, write_csvs
 from validators.rules import decide
 
@@ -100,11 +101,14 @@ def decide_dossier(claimed: Path, out: Path, settings: Settings, attempt: int) -
     return result
 
 
-def record(out: Path, name: str, fp: str, result: DossierResult) -> None:
-    """Save the result of folder `name`, then note in the ledger which upload (`fp`) it was made from."""
-    save_result(out, result)
+def record(out: Path, name: str, fp: str, result: DossierResult) -> DossierResult:
+    """Save the result of folder `name` (with DUPLICATE_INVOICE when an earlier dossier sent the same
+    invoice), then note in the ledger which upload (`fp`) it was made from. Returns what was saved."""
+    result = with_duplicates(out, result)
+    save_result(out, result, fingerprint=fp)
     remember(out, name, fp, str(result.decision), result.dossier_id)
     forget_crashes(out, name)
+    return result
 
 
 def _log_documents(log: logging.Logger | logging.LoggerAdapter, name: str, result: DossierResult) -> None:
@@ -135,7 +139,7 @@ def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: P
         result = decide_dossier(claimed, out, settings, attempt)
         _log_documents(log, name, result)
         try:
-            record(out, name, fp, result)
+            result = record(out, name, fp, result)
         except OSError as exc:
             if exc.errno in FULL_OR_READ_ONLY:
                 raise _unwritable(exc, "the results") from exc
