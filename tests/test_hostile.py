@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from intake.core.settings import REPO_ROOT
+from core.settings import REPO_ROOT
 
 pytestmark = pytest.mark.flow
 
