@@ -19,7 +19,9 @@ from core.records import DocType, DocumentResult, DossierResult
 # The analysts' columns: the contract's (§3) in its order, then ours at the end, so their spreadsheets keep working.
 DOSSIER_COLUMNS = ["dossier_id", "decision", "status_fr", "reasons", "message_fr", "processed_at",
                    # extensions
-                   "folder", "evidence"]
+                   "folder", "evidence",
+                   # review (pipeline.confidence, flows.review)
+                   "confidence", "needs_review", "review_why", "reviewed_by", "reviewed_at"]
 DOCUMENT_COLUMNS = ["dossier_id", "file", "pages", "doc_type", "readability", "ocr_confidence",
                     "vet_stamp", "vet_signature", "owner_signature", "medical_section_complete",
                     "invoice_date", "invoice_total_ttc", "vet_siret", "invoice_kind",
@@ -48,6 +50,11 @@ def dossier_row(r: DossierResult) -> dict[str, str]:
         "processed_at": r.processed_at,
         "folder": r.folder,
         "evidence": " | ".join(f"{f.code}: {f.evidence}" for f in r.findings if f.evidence),
+        "confidence": "" if r.confidence is None else f"{r.confidence:.3f}",
+        "needs_review": _b(r.needs_review),
+        "review_why": "|".join(r.review_why),
+        "reviewed_by": r.reviewed_by,
+        "reviewed_at": r.reviewed_at,
     }
 
 
@@ -114,3 +121,18 @@ def write_csvs(out_dir: Path) -> tuple[Path, Path]:
                                 ("documents.csv", DOCUMENT_COLUMNS, documents)):
         paths.append(atomic_write(out_dir / name, _csv_text(columns, rows), newline=""))
     return paths[0], paths[1]
+
+
+# --- review (minimal JSON version; the database store replaces it) ----------------------------
+
+def save_review(out_dir: Path, key: str, *, reviewed_by: str, reviewed_at: str, before: dict, after: dict,
+                note: str) -> Path:
+    """An operator's review of the dossier saved under `key` (its folder): `after` becomes its dossiers.csv
+    row, and the review (who, when, the row before and after, the note) is kept beside it."""
+    path = _result_path(out_dir, key)
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    payload["dossier"] = {**payload["dossier"], **after, "reviewed_by": reviewed_by, "reviewed_at": reviewed_at}
+    payload.setdefault("reviews", []).append({"reviewed_by": reviewed_by, "reviewed_at": reviewed_at,
+                                              "before": before, "after": after, "note": note})
+    atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
+    return path
