@@ -19,10 +19,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import (dossier_markdown, publish_dossier, publish_run, result_summary, reused_markdown,
                              reused_summary)
+from flows.review import REVIEW_DIR, emit_decided, packet_path, start_review, write_packet
 from core.errors import IntakeError
 from core.messages import message_fr
 from core.records import DossierResult, Finding, ReasonCode
 from core.settings import Settings
+from pipeline.confidence import assess
 from pipeline.dossier import now_iso, process_dossier
 from pipeline.manifest import read_manifest
 from inbox.claim import Heartbeat, Owner
@@ -91,18 +93,31 @@ def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: P
     name = claimed.name
     fp = fingerprint(claimed)
     entry = already_decided(out, name, fp) if archive_root else None
+    result = None
     if entry:  # saved by a run killed before it moved the folder: file it, do not read it again
         summary = reused_summary(entry, saved_dossier_row(out, name))
+        review = packet_path(out, name).exists()  # it was sent to review: it still waits for one
         publish_dossier(reused_markdown(entry["dossier_id"], summary), name, f"{summary['decision']} (run précédent)")
     else:
-        result = decide_dossier(claimed, out, settings, attempt)
+        result = assess(decide_dossier(claimed, out, settings, attempt), settings)
         _log_documents(log, name, result)
+        review = result.needs_review and archive_root is not None  # no archive: every dossier goes back anyway
+        if review:  # before the ledger: a run killed after it still knows the dossier waits for a review
+            write_packet(out, result, settings)
         record(out, name, fp, result)
         summary = result_summary(result)
         publish_dossier(dossier_markdown(result), name, f"{summary['decision']} — {summary['status_fr']}")
-    archived_to = file_dossier(claimed, inbox, archive_root, summary["decision"], owner)
+    # A dossier sent to review is not released: it waits in archive/review/ for its own (suspended) run.
+    archived_to = file_dossier(claimed, inbox, archive_root, REVIEW_DIR if review else summary["decision"], owner)
     if archived_to is not None:
         summary["archived_to"] = archived_to
+    if review:
+        run_id = start_review(name, out, archive_root, settings)
+        summary["note"] = f"revue {run_id}" if run_id else "revue : en attente dans archive/review/ (pas de déploiement)"
+        log.info("dossier %s: sent to review (%s)%s", name, result.review_why if result else "earlier run",
+                 f", review run {run_id}" if run_id else ", no deployment: it waits in archive/review/")
+    if result is not None:
+        emit_decided(result, archive_root, settings)
     log.info("dossier %s: %s %s%s", name, summary["decision"], summary.get("reasons", ""),
              f" -> archive/{archived_to}" if archived_to is not None else "")
     return summary
