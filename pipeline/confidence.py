@@ -3,9 +3,10 @@
     confidence = the weakest of the facts the decision rests on (each 0..1):
       - readability margin of every care sheet / invoice / prescription read: 0.5 at
         `Settings.readability_threshold`, 1.0 at `review_readability_margin` from it or further;
-      - page classification: how the document's type was found (`DocumentResult.identified_by`);
+      - page classification of each legible one: how its type was found (`DocumentResult.identified_by`);
       - care-sheet flags of a legible care sheet: 1.0 when determined, UNKNOWN_FLAG when None;
-      - invoice fields (`Settings.review_invoice_fields`) of a legible invoice: `InvoiceFacts.confidence`.
+      - invoice fields (`Settings.review_invoice_fields`) of a legible invoice: `InvoiceFacts.confidence`
+        (an "other" invoice beside a veterinary one decides nothing and is left out).
     needs_review = confidence < `Settings.review_below_confidence`, or a reason in `Settings.review_codes`
     (a mismatch between documents, a duplicate, PROCESSING_ERROR).
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.records import DocType, DossierResult, ReasonCode
+from core.records import DocType, DossierResult, InvoiceKind, ReasonCode
 from core.settings import Settings
 
 # How sure a document's type is, by how it was found: words and our form's pixels are evidence; the
@@ -32,21 +33,24 @@ def facts_confidence(result: DossierResult, settings: Settings) -> list[tuple[st
     """Every fact the decision rests on: (kind, confidence 0..1, where: file/pages/field)."""
     facts: list[tuple[str, float, str]] = []
     t, margin = settings.readability_threshold, settings.review_readability_margin
+    vet_invoice = any(d.invoice is not None and d.invoice.kind == InvoiceKind.VETERINARY and d.legible is not False
+                      for d in result.documents)
     for doc in result.documents:
         if not doc.pages or doc.doc_type not in CHECKED_TYPES:
             continue  # a file that cannot be opened is a sure fact; "other" pages decide nothing
         where = f"{doc.doc_type} p{doc.pages_label}"
         if doc.readability is not None:
             facts.append(("readability", min(1.0, 0.5 + 0.5 * abs(doc.readability - t) / margin), where))
-        facts.append(("classification", CLASSIFICATION_CONFIDENCE.get(doc.identified_by, 0.5), where))
         if doc.legible is False:
-            continue  # its fields were not the reason of the decision: its illegibility was
+            continue  # illegible: the dossier is illegible whichever required document it is, and its fields do not count
+        facts.append(("classification", CLASSIFICATION_CONFIDENCE.get(doc.identified_by, 0.5), where))
         cs = doc.care_sheet
         if doc.doc_type == DocType.CARE_SHEET and cs is not None:
             for flag in FLAGS:
                 facts.append(("care_sheet_flags", 1.0 if getattr(cs, flag) is not None else UNKNOWN_FLAG,
                               f"{where} {flag}"))
-        if doc.invoice is not None:
+        # an "other" invoice (a shop's) decides nothing beside a veterinary one; alone, INVOICE_MISSING rests on its kind
+        if doc.invoice is not None and not (doc.invoice.kind == InvoiceKind.OTHER and vet_invoice):
             for name in settings.review_invoice_fields:
                 facts.append(("invoice_fields", float(doc.invoice.confidence.get(name, 0.0)), f"{where} {name}"))
     return facts
