@@ -199,7 +199,8 @@ def review_dossier(folder: str, out: str, archive: str | None = None) -> dict[st
                                          reasons=[ReasonCode(c) for c in row["reasons"].split("|") if c in
                                                   ReasonCode.__members__])
     log.info("dossier %s: waiting for an operator (%s)", folder, row.get("review_why"))
-    answer = suspend_flow_run(wait_for_input=form, key=f"review-{safe_id(folder)}")
+    # the key names the run's inputs: Prefect takes lowercase letters, digits and dashes only
+    answer = suspend_flow_run(wait_for_input=form, key=artifact_key("review", folder))
     changed = apply_review(out_p, archive_p, folder, answer)
     log.info("dossier %s: reviewed by %s, %s", folder, answer.operator, changed or "no change")
     emit_event("intake.dossier.reviewed", resource=_resource(packet["dossier_id"], folder),
