@@ -223,6 +223,12 @@ class DossierResult:
     documents: tuple[DocumentResult, ...]
     processed_at: str  # ISO 8601
     folder: str = ""  # the inbox folder name (may differ from dossier_id)
+    # How sure the pipeline is of the decision (pipeline.confidence), and whether a person must look first.
+    confidence: float | None = None  # 0..1; None: not assessed
+    needs_review: bool = False
+    review_why: tuple[str, ...] = ()  # reason codes, or "low_confidence:<what>" (pipeline.confidence)
+    reviewed_by: str = ""  # after an operator's review (flows.review)
+    reviewed_at: str = ""  # ISO 8601
 
     @property
     def reasons(self) -> tuple[ReasonCode, ...]:

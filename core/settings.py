@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FORM_DIR = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins"  # layout.json + blank of the care-sheet form
@@ -82,6 +82,19 @@ class Settings(BaseModel):
     readability_threshold: float = 0.5  # below: the page cannot be read reliably
     min_ocr_confidence: float = 45.0  # mean word confidence below: the document is illegible
 
+    # --- review by an operator (pipeline/confidence.py; the curve in `intake eval`, docs/operations.md) ---
+    # a dossier whose confidence (0-1, its weakest fact) is below this waits for an operator, not released
+    review_below_confidence: float = Field(0.6, ge=0, le=1)
+    # codes that send a dossier to an operator whatever its confidence (contract §5: "operator review")
+    review_codes: tuple[str, ...] = ("PROCESSING_ERROR", "AMOUNT_MISMATCH", "DATE_MISMATCH", "ANIMAL_MISMATCH",
+                                     "CONTRACT_MISMATCH", "DUPLICATE_INVOICE")
+    # readability this far (or more) from readability_threshold is sure; at the threshold it is a coin toss (0.5)
+    review_readability_margin: float = Field(0.15, gt=0)
+    # the invoice fields (InvoiceFacts.confidence keys) whose confidence the decision rests on
+    review_invoice_fields: tuple[str, ...] = ("kind",)
+    review_queue_alert: int = Field(10, ge=1)  # more dossiers than this waiting in archive/review/: an event
+    review_deployment: str = "review_dossier/review-dossier"  # the deployment a dossier sent to review runs
+
     # --- run ---------------------------------------------------------------
     # one dossier's reading may take this long; past it the dossier is PROCESSING_ERROR (a page that makes a
     # reader loop, a PDF built to be slow), the rest of the inbox goes on. ~30x a real dossier's median.
@@ -103,6 +116,14 @@ class Settings(BaseModel):
     # SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db (INTAKE_DATABASE_URL); None: SQLite at
     # <out>/results.db, beside the CSVs it exports
     database_url: str | None = None
+
+    @field_validator("review_codes", "review_invoice_fields", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        """From the environment a list is one string: INTAKE_REVIEW_CODES="PROCESSING_ERROR|DATE_MISMATCH"."""
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.replace(",", "|").split("|") if v.strip())
+        return value
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -32,6 +32,11 @@ RUN_COLUMN = {"dated": "care_sheet_dated"}
 INVOICE_FIELDS = ["invoice_date", "invoice_total_ttc", "vet_siret", "invoice_kind"]
 SCORED_KINDS = {"veterinary", "pharmacy", "laboratory"}
 MISSING = "missing"  # the run wrote no row for this dossier
+# The review aims (issue "review by an operator"): among dossiers not sent to review, decision accuracy at
+# least AIM_ACCURACY, with at most AIM_REVIEW_SHARE of the dossiers sent to review.
+AIM_ACCURACY = 0.995
+AIM_REVIEW_SHARE = 0.15
+LOW_CONFIDENCE = "low_confidence"  # review_why tokens that depend on the threshold (pipeline.confidence.LOW)
 Row = dict[str, str]
 
 
@@ -209,6 +214,40 @@ def _block(rows_t: list[Row], docs_t: list[Row], pred: dict[str, Row], docs_p: l
             "invoice_fields": _invoice_fields(pairs), "care_sheet_flags": _flags(pairs)}
 
 
+def _review_point(items: list[tuple[bool, float, bool]], threshold: float | None) -> dict:
+    """Share sent to review and accuracy of the rest, for one threshold (None: the run's own needs_review)."""
+    sent = [forced or (conf < threshold if threshold is not None else run_flag)
+            for forced, conf, _ok, run_flag in items]
+    rest = [ok for (_f, _c, ok, _r), s in zip(items, sent) if not s]
+    return {"threshold": threshold, "sent": sum(sent), "share": _ratio(sum(sent), len(items)),
+            "rest": len(rest), "rest_errors": len(rest) - sum(rest), "rest_accuracy": _ratio(sum(rest), len(rest))}
+
+
+def review_curve(truth_dossiers: list[Row], pred: dict[str, Row]) -> dict | None:
+    """The review curve: for each threshold (each confidence the run gave), the share of dossiers sent to
+    review (confidence below it, or a review code) against the decision accuracy of the others; then the
+    run's own point and the aims. None when the run has no `confidence` column."""
+    if not any("confidence" in p for p in pred.values()):
+        return None
+    items = []  # (sent whatever the threshold, confidence, decision right, the run's needs_review)
+    for r in truth_dossiers:
+        p = pred.get(r["dossier_id"])
+        if p is None:  # a dossier missing from the run: a person must look, and it is wrong
+            items.append((True, 0.0, False, True))
+            continue
+        why = [w for w in (p.get("review_why") or "").split("|") if w]
+        forced = any(not w.startswith(LOW_CONFIDENCE) for w in why)
+        conf = float(p["confidence"]) if p.get("confidence") else 0.0
+        items.append((forced, conf, (p.get("decision") or "").lower() == r["decision"], _bool(p.get("needs_review")) or False))
+    thresholds = sorted({c for _f, c, _o, _r in items} | {0.0}) + [1.001]
+    curve = [_review_point(items, t) for t in thresholds]
+    run = _review_point(items, None)
+    meets = [c for c in curve if (c["rest_accuracy"] or 0) >= AIM_ACCURACY and (c["share"] or 0) <= AIM_REVIEW_SHARE]
+    return {"curve": curve, "run": run, "aims": {"accuracy": AIM_ACCURACY, "review_share": AIM_REVIEW_SHARE},
+            "run_meets_aims": (run["rest_accuracy"] or 0) >= AIM_ACCURACY and (run["share"] or 0) <= AIM_REVIEW_SHARE,
+            "thresholds_meeting_aims": [c["threshold"] for c in meets]}
+
+
 def evaluate(truth_dossiers: list[Row], truth_documents: list[Row], pred_dossiers: list[Row],
              pred_documents: list[Row], pending: list[str] = ()) -> dict:
     """All figures, overall and by capture kind (dossier figures by the dossier's capture, document figures
@@ -220,6 +259,7 @@ def evaluate(truth_dossiers: list[Row], truth_documents: list[Row], pred_dossier
                            "unexpected": sorted(pred.keys() - truth_ids),
                            "pending_processed": sorted(set(pending) & pred.keys())}}
     report.update(_block(truth_dossiers, truth_documents, pred, pred_documents))
+    report["review"] = review_curve(truth_dossiers, pred)
     report["by_capture"] = {}
     for cap in CAPTURES:
         rows = [r for r in truth_dossiers if r.get("capture") == cap]
@@ -296,7 +336,26 @@ def format_text(rep: dict) -> str:
                    f"{_pct(_ratio(found, total)):>12}"
                    f"{_pct(_ratio(sum(s['correct'] for s in inv), sum(s['total'] for s in inv))):>13}"
                    f"{_pct(_ratio(sum(s['correct'] for s in fl), sum(s['total'] for s in fl))):>9}")
+    out += _review_text(rep.get("review"))
     return "\n".join(out) + "\n"
+
+
+def _review_text(rv: dict | None) -> list[str]:
+    if rv is None:
+        return ["\nReview: the run has no confidence column"]
+    out = ["\nReview curve: confidence below the threshold (or a review code) -> sent to review",
+           f"{'threshold':>10}{'sent':>6}{'share':>8}{'rest':>6}{'errors':>8}{'rest accuracy':>15}"]
+    for c in rv["curve"]:
+        out.append(f"{c['threshold']:>10.3f}{c['sent']:>6}{_pct(c['share']):>8}{c['rest']:>6}{c['rest_errors']:>8}"
+                   f"{_pct(c['rest_accuracy']):>15}")
+    r, a = rv["run"], rv["aims"]
+    ok = lambda b: "met" if b else "NOT met"  # noqa: E731
+    out.append(f"Aims: accuracy of the rest >= {_pct(a['accuracy'])} with <= {_pct(a['review_share'])} sent to review")
+    out.append(f"This run (its needs_review): {r['sent']} sent ({_pct(r['share'])}), rest accuracy "
+               f"{_pct(r['rest_accuracy'])} ({r['rest_errors']} error(s) in {r['rest']}): aims {ok(rv['run_meets_aims'])}")
+    t = rv["thresholds_meeting_aims"]
+    out.append(f"Thresholds meeting both aims: {', '.join(f'{x:.3f}' for x in t) if t else 'none'}")
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -27,11 +27,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import (dossier_markdown, publish_dossier, publish_run, result_summary, reused_markdown,
                              reused_summary)
+from flows.review import REVIEW_DIR, emit_decided, packet_path, start_review, write_packet
 from core.errors import InfrastructureError, IntakeError
 from core.inbox import results_key
 from core.messages import message_fr
 from core.records import DossierResult, Finding, ReasonCode
 from core.settings import Settings
+from pipeline.confidence import assess
 from pipeline.dossier import now_iso, process_dossier
 from inbox.claim import Heartbeat, Owner
 from inbox.deadline import TimedOut, call_with_limit
@@ -101,14 +103,11 @@ def decide_dossier(claimed: Path, out: Path, settings: Settings, attempt: int) -
     return result
 
 
-def record(out: Path, name: str, fp: str, result: DossierResult) -> DossierResult:
-    """Save the result of folder `name` (with DUPLICATE_INVOICE when an earlier dossier sent the same
-    invoice), then note in the ledger which upload (`fp`) it was made from. Returns what was saved."""
-    result = with_duplicates(out, result)
+def record(out: Path, name: str, fp: str, result: DossierResult) -> None:
+    """Save the result of folder `name`, then note in the ledger which upload (`fp`) it was made from."""
     save_result(out, result, fingerprint=fp)
     remember(out, name, fp, str(result.decision), result.dossier_id)
     forget_crashes(out, name)
-    return result
 
 
 def _log_documents(log: logging.Logger | logging.LoggerAdapter, name: str, result: DossierResult) -> None:
@@ -132,28 +131,42 @@ def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: P
     fp = fingerprint(claimed)
     entry = already_decided(out, name, fp) if archive_root else None
     key = results_key(name)
+    result = None
     if entry:  # saved by a run killed before it moved the folder: file it, do not read it again
         summary = reused_summary(entry, saved_dossier_row(out, name))
+        review = packet_path(out, name).exists()  # it was sent to review: it still waits for one
         publish_dossier(reused_markdown(entry["dossier_id"], summary), key, f"{summary['decision']} (run précédent)")
     else:
-        result = decide_dossier(claimed, out, settings, attempt)
+        # an earlier dossier sent the same invoice (DUPLICATE_INVOICE) counts in what is reviewed
+        result = assess(with_duplicates(out, decide_dossier(claimed, out, settings, attempt)), settings)
         _log_documents(log, name, result)
+        review = result.needs_review and archive_root is not None  # no archive: every dossier goes back anyway
         try:
-            result = record(out, name, fp, result)
+            if review:  # before the ledger: a run killed after it still knows the dossier waits for a review
+                write_packet(out, result, settings)
+            record(out, name, fp, result)
         except OSError as exc:
             if exc.errno in FULL_OR_READ_ONLY:
                 raise _unwritable(exc, "the results") from exc
             raise
         summary = result_summary(result)
         publish_dossier(dossier_markdown(result), key, f"{summary['decision']} — {summary['status_fr']}")
+    # A dossier sent to review is not released: it waits in archive/review/ for its own (suspended) run.
     try:
-        archived_to = file_dossier(claimed, inbox, archive_root, summary["decision"], owner)
+        archived_to = file_dossier(claimed, inbox, archive_root, REVIEW_DIR if review else summary["decision"], owner)
     except OSError as exc:  # saved but not filed: given back, the next run files it from the ledger
         if exc.errno in FULL_OR_READ_ONLY:
             raise _unwritable(exc, "the archive") from exc
         raise
     if archived_to is not None:
         summary["archived_to"] = archived_to
+    if review:
+        run_id = start_review(name, out, archive_root, settings)
+        summary["note"] = f"revue {run_id}" if run_id else "revue : en attente dans archive/review/ (pas de déploiement)"
+        log.info("dossier %s: sent to review (%s)%s", name, result.review_why if result else "earlier run",
+                 f", review run {run_id}" if run_id else ", no deployment: it waits in archive/review/")
+    if result is not None:
+        emit_decided(result, archive_root, settings)
     log.info("dossier %s: %s %s%s", name, summary["decision"], summary.get("reasons", ""),
              f" -> archive/{archived_to}" if archived_to is not None else "")
     return summary

@@ -4,9 +4,12 @@ Beside the schema (results.models) and the CSV writer (results.store), which bot
 """
 from __future__ import annotations
 
-DOSSIER_COLUMNS = ["dossier_id", "decision", "status_fr", "reasons", "message_fr", "processed_at",
-                   # extensions
-                   "folder", "evidence"]
+DOSSIER_TEXT_COLUMNS = ["dossier_id", "decision", "status_fr", "reasons", "message_fr", "processed_at",
+                        # extensions
+                        "folder", "evidence"]  # stored as written (results.models.Dossier)
+# the review (pipeline.confidence, flows.review): typed in the database, written as text at the end
+REVIEW_COLUMNS = ["confidence", "needs_review", "review_why", "reviewed_by", "reviewed_at"]
+DOSSIER_COLUMNS = DOSSIER_TEXT_COLUMNS + REVIEW_COLUMNS
 DOCUMENT_COLUMNS = ["dossier_id", "file", "pages", "doc_type", "readability", "ocr_confidence",
                     "vet_stamp", "vet_signature", "owner_signature", "medical_section_complete",
                     "invoice_date", "invoice_total_ttc", "vet_siret", "invoice_kind",

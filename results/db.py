@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.errors import IntakeError
 from core.settings import Settings
-from results.columns import DOCUMENT_COLUMNS, DOSSIER_COLUMNS, INVOICE_FIELD_COLUMNS
+from results.columns import DOCUMENT_COLUMNS, DOSSIER_TEXT_COLUMNS, INVOICE_FIELD_COLUMNS
 from results.models import Document, Dossier, Field, FindingRow, Meta
 
 logger = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def replace(session: Session, rs: RowSet) -> Dossier:
         d.documents.clear()
         d.findings.clear()
         session.flush()
-    for col in DOSSIER_COLUMNS:
+    for col in DOSSIER_TEXT_COLUMNS:
         setattr(d, col, _v(rs.dossier.get(col)))
     d.dossier_id = str(rs.dossier.get("dossier_id") or "")
     d.decision = str(rs.dossier.get("decision") or "")
@@ -208,14 +208,20 @@ def replace(session: Session, rs: RowSet) -> Dossier:
 
 
 def rows_of(d: Dossier) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """The dossier's dossiers.csv row and documents.csv rows, as the CSVs write them."""
-    return ({col: getattr(d, col) or "" for col in DOSSIER_COLUMNS},
-            [{col: getattr(doc, col) or "" for col in DOCUMENT_COLUMNS} for doc in d.documents])
+    """The dossier's dossiers.csv row and documents.csv rows, as the CSVs write them (the review's
+    columns from the dossier's typed values and its latest review)."""
+    row = {col: getattr(d, col) or "" for col in DOSSIER_TEXT_COLUMNS}
+    last = d.reviews[-1] if d.reviews else None
+    row.update({"confidence": "" if d.confidence is None else f"{d.confidence:.3f}",
+                "needs_review": "" if d.needs_review is None else ("true" if d.needs_review else "false"),
+                "review_why": d.review_why or "",
+                "reviewed_by": last.reviewed_by if last else "", "reviewed_at": last.reviewed_at if last else ""})
+    return row, [{col: getattr(doc, col) or "" for col in DOCUMENT_COLUMNS} for doc in d.documents]
 
 
 def all_rows(session: Session) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Every dossier's rows, in the order the JSON store listed them (its file names, code point order)."""
-    found = session.scalars(select(Dossier).options(selectinload(Dossier.documents))).all()
+    found = session.scalars(select(Dossier).options(selectinload(Dossier.documents), selectinload(Dossier.reviews))).all()
     dossiers: list[dict[str, str]] = []
     documents: list[dict[str, str]] = []
     for d in sorted(found, key=lambda d: f"{d.key}.json"):

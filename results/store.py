@@ -79,6 +79,11 @@ def dossier_row(r: DossierResult) -> dict[str, str]:
         "processed_at": r.processed_at,
         "folder": r.folder,
         "evidence": " | ".join(f"{f.code}: {f.evidence}" for f in r.findings if f.evidence),
+        "confidence": "" if r.confidence is None else f"{r.confidence:.3f}",
+        "needs_review": _b(r.needs_review),
+        "review_why": "|".join(r.review_why),
+        "reviewed_by": r.reviewed_by,
+        "reviewed_at": r.reviewed_at,
     }
 
 
