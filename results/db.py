@@ -8,8 +8,11 @@ row set whatever the order they commit in.
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import sqlite3
+from contextlib import contextmanager
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import IntakeError
@@ -128,10 +131,30 @@ _opened: set[tuple[str, str]] = set()  # (url, out) whose earlier JSON results t
 _lock = threading.Lock()
 
 
+# What the databases say when the disk, not the data, is the problem: the run must stop and give the
+# dossiers back (an OSError with this errno), never decide them
+_DISK_ERRORS = (("database or disk is full", errno.ENOSPC), ("disk is full", errno.ENOSPC),
+                ("readonly database", errno.EROFS), ("disk I/O error", errno.EIO),
+                ("No space left on device", errno.ENOSPC))
+
+
+@contextmanager
+def disk_errors():
+    """Turn a database's 'disk full' / 'read-only' / 'I/O error' into the OSError the flow stops on."""
+    try:
+        yield
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        text = str(exc)
+        for cue, code in _DISK_ERRORS:
+            if cue in text:
+                raise OSError(code, f"results database: {cue}") from exc
+        raise
+
+
 def engine_for(out: Path) -> Engine:
     """The migrated engine of `out`'s database; the first call imports the earlier runs' JSON results."""
     url = database_url(out)
-    with _lock:
+    with _lock, disk_errors():
         engine = _engines.get(url)
         if engine is None:
             engine = create(url)
@@ -157,7 +180,7 @@ def dispose_engines() -> None:
 def run(engine: Engine, fn: Callable[[Session], T]) -> T:
     """fn(session) in one transaction, committed; run again when it lost a race on a unique key."""
     for attempt in range(1, ATTEMPTS + 1):
-        with Session(engine, expire_on_commit=False) as session:
+        with disk_errors(), Session(engine, expire_on_commit=False) as session:
             try:
                 with session.begin():
                     return fn(session)

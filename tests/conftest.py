@@ -2,8 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from flows import prefect_env
 from core.settings import REPO_ROOT, Settings
+from flows import prefect_env
+
+# Prefect's logging binds its console handler to the sys.stderr of the moment it is first imported. Import
+# it here, under the session's capture, not inside a test whose captured stderr pytest closes afterwards
+# (the in-process CLI tests import flows.inbox): later flow runs would log into a closed file.
+prefect_env.configure()
+import prefect.main  # noqa: E402,F401 - prefect.main sets up its logging
 
 FORM_PDF = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.pdf"
 FORM_PNG = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuille_de_soins_blank.png"
