@@ -99,7 +99,10 @@ def read_manifest(folder: Path) -> Manifest:
     """Parse and validate a dossier's manifest. Never raises: problems are listed."""
     problems: list[str] = []
     try:
-        with open(folder / MANIFEST, "rb") as fh:  # never more than the limit in memory
+        if (folder / MANIFEST).is_symlink():  # it would read whatever it points to, outside the dossier
+            return _broken(folder, "manifest.json est un lien symbolique : refusé")
+        fd = os.open(folder / MANIFEST, os.O_RDONLY | os.O_NOFOLLOW)  # and no link swapped in meanwhile
+        with os.fdopen(fd, "rb") as fh:  # never more than the limit in memory
             raw = fh.read(MAX_MANIFEST_BYTES + 1)
         if len(raw) > MAX_MANIFEST_BYTES:
             return _broken(folder, f"manifest.json trop volumineux (plus de {MAX_MANIFEST_BYTES // 1024} Kio)")

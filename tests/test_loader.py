@@ -110,3 +110,17 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path, settings):
 
 def test_missing_file_is_reported(tmp_path, settings):
     assert "absent" in load_file(tmp_path / "nope.pdf", "nope.pdf", settings).error
+
+
+def test_a_zip_holding_a_pdf_is_no_pdf(tmp_path, settings):
+    """poppler finds '%PDF-' inside a ZIP that stores one; the file is still a ZIP: unreadable."""
+    import zipfile
+
+    from tests.render import INVOICE_LINES, text_pdf
+
+    pdf = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
+    disguised = tmp_path / "facture_zip.pdf"
+    with zipfile.ZipFile(disguised, "w", compression=zipfile.ZIP_STORED) as z:
+        z.write(pdf, "facture.pdf")
+    loaded = load_file(disguised, "facture.pdf", settings)
+    assert not loaded.pages and loaded.error

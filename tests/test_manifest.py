@@ -109,3 +109,24 @@ def test_a_name_written_nfd_on_disk_is_found_from_its_nfc_spelling(tmp_path):
     (d / "manifest.json").write_text(json.dumps({"dossier_id": "D", "documents": [{"file": nfc, "slot": "invoice"}]}))
     man = read_manifest(d)
     assert not man.problems and man.documents[0].path.name == nfd and man.documents[0].path.is_file()
+
+
+def test_a_manifest_that_is_a_link_is_refused_and_what_it_points_to_is_never_read(tmp_path):
+    import os
+
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"dossier_id": "STOLEN", "documents": []}')
+    before = os.stat(secret).st_atime_ns
+    d = _dossier(tmp_path, "A", None)
+    (d / "manifest.json").symlink_to(secret)
+    man = read_manifest(d)
+    assert man.dossier_id == "A" and any("lien" in p for p in man.problems)
+    assert os.stat(secret).st_atime_ns == before
+
+
+def test_a_link_in_the_inbox_is_no_dossier(tmp_path):
+    outside = _dossier(tmp_path / "elsewhere", "EVIL", b'{"dossier_id": "EVIL", "documents": []}')
+    inbox = tmp_path / "inbox"
+    _dossier(inbox, "A", b"{}")
+    (inbox / "EVIL").symlink_to(outside)
+    assert [p.name for p in ready_dossiers(inbox)] == ["A"]

@@ -84,3 +84,11 @@ def test_a_client_file_name_of_251_characters_still_gets_its_crops_and_thumbnail
     stem = artifact_stem(name, 1)
     assert len(stem.encode()) < 255 and len(stem) <= STEM_MAX_CHARS + 3
     assert artifact_stem(name, 1) != artifact_stem(name[:-5] + "y.jpg", 1)  # unique per file
+
+
+def test_a_folder_name_of_250_characters_gets_a_key_that_fits_a_file_name():
+    from core.inbox import KEY_MAX_CHARS, results_key
+
+    long_a, long_b = "D-" + "x" * 248, "D-" + "x" * 247 + "y"
+    assert len(results_key(long_a)) <= KEY_MAX_CHARS and len(f".{results_key(long_a)}.json.0123456789ab.tmp") < 255
+    assert results_key(long_a) != results_key(long_b) and results_key("D-2017-000123") == "D-2017-000123"

@@ -37,12 +37,19 @@ class LoadedFile:
     error: str | None = None  # why the file could not be read (French, for operators and clients)
 
 
+# Formats that may carry a PDF's bytes inside them (poppler finds '%PDF-' in a ZIP that stores one):
+# ZIP / Office, gzip, 7z, RAR, ELF, Windows executables
+FOREIGN_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"7z\xbc\xaf\x27\x1c", b"Rar!", b"\x7fELF", b"MZ")
+
+
 def sniff(head: bytes) -> str:
     """The real format from the first bytes: 'pdf', 'png', 'jpeg' or 'unknown'."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
+    if head.startswith(FOREIGN_MAGIC):  # an archive or a program holding a PDF is not a PDF
+        return "unknown"
     if b"%PDF-" in head[:1024]:  # the spec tolerates junk before the header
         return "pdf"
     return "unknown"
