@@ -22,12 +22,12 @@ def test_a_main_script_without_a_guard_is_not_run_again_by_the_child(tmp_path):
     """multiprocessing's own fork-server children import `__main__` again: an unguarded script would
     start over in every child (and fail there). Ours never import it."""
     script = tmp_path / "unguarded.py"
-    pdf = sorted(REAL_DIR.glob("*.pdf"))[0]
+    pdf = min(REAL_DIR.glob("*.pdf"))
     script.write_text("import sys\nfrom extractors.pages.pdf_text import raw_words\n"
                       "print('MAIN RAN')\n"
                       f"pages = raw_words({str(pdf)!r}, 1, 30)\n"
                       "assert pages and pages[0][2], pages\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=120,
                           env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("MAIN RAN") == 1
