@@ -213,7 +213,7 @@ def bench_inbox(label: str, inbox: Path, runners: list[str], workers: int, dpi: 
 
         ns = argparse.Namespace(workers=workers, engine=engine)
         profile_run.print_profile("stages: process_dossier, no Prefect",
-                                  profile_run.one_pass(f"stages-{label}", inbox, tmp, ns))
+                                  profile_run.one_pass("plain", inbox, tmp, ns, f"stages-{label}"))
     return row
 
 

@@ -237,8 +237,9 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def one_pass(kind: str, inbox: Path, tmp: Path, args) -> dict:
-    copy, out = tmp / f"{kind}-inbox", tmp / f"{kind}-out"
+def one_pass(kind: str, inbox: Path, tmp: Path, args, label: str = "") -> dict:
+    """Pass `kind` (plain, prefect) over a copy of `inbox` in a child process: its figures."""
+    copy, out = tmp / f"{label or kind}-inbox", tmp / f"{label or kind}-out"
     shutil.copytree(inbox, copy)
     c0 = process_cpu()
     done = subprocess.run([sys.executable, __file__, "--inner", kind, "--inbox", str(copy), "--out", str(out),
