@@ -55,18 +55,23 @@ def render_pages(inbox: Path, dest: Path, dpi: int) -> list[Path]:
     return pages
 
 
-def raw_tesseract(pages: list[Path], workers: int) -> float:
-    """Seconds for plain tesseract over all pages, `workers` processes at a time."""
+def children_cpu() -> float:
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+def raw_tesseract(pages: list[Path], workers: int, languages: str = "fra+eng") -> tuple[float, float]:
+    """Wall and CPU seconds for plain tesseract over all pages, `workers` processes at a time."""
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
 
     def one(page: Path) -> None:
-        subprocess.run(["tesseract", str(page), "-", "-l", "fra+eng", "--psm", "3", "--oem", "1", "tsv"],
+        subprocess.run(["tesseract", str(page), "-", "-l", languages, "--psm", "3", "--oem", "1", "tsv"],
                        env=env, capture_output=True)
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(one, pages))
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, children_cpu() - c0
 
 
 class MemorySampler:
@@ -137,21 +142,29 @@ def child(inbox: str, out: str, runner: str, workers: int) -> None:
     def warmup() -> None:  # starts the ephemeral server outside the timed part
         return None
 
+    w0 = time.perf_counter()
     warmup()
+    start_s = time.perf_counter() - w0
     settings = Settings.from_env(workers=workers, ocr_cache_dir=Path(out) / "ocr-cache")
     task_runner = (ProcessPoolTaskRunner(max_workers=workers) if runner == "process"
                    else ThreadPoolTaskRunner(max_workers=workers))
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    c0 = me.ru_utime + me.ru_stime + children_cpu()
     with MemorySampler() as memory:
         t0 = time.perf_counter()
         summaries = process_inbox.with_options(task_runner=task_runner)(inbox, out, None, settings)
         seconds = time.perf_counter() - t0
-    memory.peak["self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("BENCH " + json.dumps({"seconds": seconds, "dossiers": len(summaries), "peak_mb": memory.peak}))
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = me.ru_utime + me.ru_stime + children_cpu() - c0  # ours and the tesseracts' (the server's: not counted)
+    memory.peak["self"] = me.ru_maxrss / 1024
+    print("BENCH " + json.dumps({"seconds": seconds, "cpu": cpu, "start_s": start_s, "dossiers": len(summaries),
+                                 "peak_mb": memory.peak}))
 
 
-def run_flow(inbox: Path, runner: str, workers: int, tmp: Path) -> dict:
+def run_flow(inbox: Path, runner: str, workers: int, tmp: Path, engine: str = "tesseract") -> dict:
     out = Path(tempfile.mkdtemp(dir=tmp, prefix=f"out-{runner}-"))
-    env = dict(os.environ, PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_LOGGING_LEVEL="WARNING")
+    env = dict(os.environ, PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_LOGGING_LEVEL="WARNING",
+               INTAKE_OCR_ENGINE=engine)
     env.pop("PREFECT_API_URL", None)
     done = subprocess.run([sys.executable, __file__, "--_child", str(inbox), str(out), runner, str(workers)],
                           env=env, capture_output=True, text=True)
@@ -169,27 +182,38 @@ def generated(n: int, seed: int, tmp: Path) -> Path:
     return dest / "inbox"
 
 
-def bench_inbox(label: str, inbox: Path, runners: list[str], workers: int, dpi: int, tmp: Path) -> dict:
+def bench_inbox(label: str, inbox: Path, runners: list[str], workers: int, dpi: int, tmp: Path,
+                engine: str = "tesseract", raw_languages: tuple[str, ...] = ("fra+eng",), stages: bool = True) -> dict:
     work = tmp / f"pages-{label}"
     work.mkdir()
     pages = render_pages(inbox, work, dpi)
-    raw_s = raw_tesseract(pages, workers)
-    raw_ppm = 60 * len(pages) / raw_s
     n = len(ready(inbox))
     print(f"\n== {label}: {n} dossiers, {len(pages)} pages ==")
-    print(f"raw tesseract ({workers} processes):  {raw_s:7.1f} s  {raw_ppm:7.1f} pages/min")
-    row = {"label": label, "dossiers": n, "pages": len(pages), "raw_s": raw_s}
+    row = {"label": label, "dossiers": n, "pages": len(pages)}
+    for languages in raw_languages:
+        raw_s, raw_cpu = raw_tesseract(pages, workers, languages)
+        row.setdefault("raw_s", raw_s)
+        print(f"raw tesseract -l {languages:<8} ({workers} processes): {raw_s:7.1f} s  CPU {raw_cpu:7.1f} s  "
+              f"{60 * len(pages) / raw_s:7.1f} pages/min")
+    raw_ppm = 60 * len(pages) / row["raw_s"]
     for runner in runners:
         copy = tmp / f"inbox-{label}-{runner}"
         shutil.copytree(inbox, copy)  # the flow moves claimed folders about: never the source
-        r = run_flow(copy, runner, workers, tmp)
+        r = run_flow(copy, runner, workers, tmp, engine)
         ppm = 60 * len(pages) / r["seconds"]
         peak = r["peak_mb"]
         per_worker = peak.get("python child") if runner == "process" else peak["self"] / workers
-        print(f"flow, {runner:7s} runner:         {r['seconds']:7.1f} s  {ppm:7.1f} pages/min  "
-              f"ratio {ppm / raw_ppm:4.2f}  peak RSS per worker ~{per_worker or 0:.0f} MB  "
+        print(f"flow, {runner:7s} runner, {engine}: {r['seconds']:7.1f} s  CPU {r['cpu']:7.1f} s  {ppm:7.1f} pages/min  "
+              f"ratio {ppm / raw_ppm:4.2f} (to -l {raw_languages[0]})  Prefect start {r['start_s']:.1f} s (not in the ratio)"
+              f"  peak RSS per worker ~{per_worker or 0:.0f} MB  "
               f"(" + ", ".join(f"{k} {v:.0f}" for k, v in sorted(peak.items())) + " MB)")
         row[runner] = r
+    if stages:  # where the flow's time goes: bench/profile_run.py's first pass on the same inbox
+        import profile_run
+
+        ns = argparse.Namespace(workers=workers, engine=engine)
+        profile_run.print_profile("stages: process_dossier, no Prefect",
+                                  profile_run.one_pass("plain", inbox, tmp, ns, f"stages-{label}"))
     return row
 
 
@@ -204,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runners", default="thread", help="thread, process or thread,process")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--dpi", type=int, default=200, help="rendering of PDF pages for raw tesseract")
+    ap.add_argument("--engine", default="tesseract", help="Settings.ocr_engine of the flow (tesseract, tesserocr)")
+    ap.add_argument("--raw-languages", default="fra+eng,fra", help="raw tesseract's -l, each timed (the first: ratio)")
+    ap.add_argument("--no-stages", action="store_true", help="skip the per-stage profile (bench/profile_run.py)")
     args = ap.parse_args(argv)
+    extra = dict(engine=args.engine, raw_languages=tuple(args.raw_languages.split(",")), stages=not args.no_stages)
     runners = [r.strip() for r in args.runners.split(",") if r.strip()]
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, load average {load:.1f} at start; workers={args.workers}")
@@ -212,9 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as t:
         tmp = Path(t)
         if args.inbox or not args.sizes:
-            rows.append(bench_inbox("inbox", args.inbox or SAMPLE, runners, args.workers, args.dpi, tmp))
+            rows.append(bench_inbox("inbox", args.inbox or SAMPLE, runners, args.workers, args.dpi, tmp, **extra))
         for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
-            rows.append(bench_inbox(f"gen{n}", generated(n, args.seed, tmp), runners, args.workers, args.dpi, tmp))
+            rows.append(bench_inbox(f"gen{n}", generated(n, args.seed, tmp), runners, args.workers, args.dpi, tmp,
+                                    **extra))
     if len(rows) > 1:
         print("\nhow time grows (seconds per dossier; linear = constant):")
         for row in rows:

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng tesseract-ocr-osd  # OCR, French + English + orientation
+  libtesseract-dev libleptonica-dev pkg-config  # tesserocr builds against Debian's libtesseract (same reading as the command)
+  g++ python3-dev                                # tesserocr's C++ extension: compiler and Python headers
   poppler-utils qpdf                                                    # PDF rendering; encrypted test PDFs
   fonts-liberation2 fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf  # print fonts of generated documents
   fonts-dkg-handwriting fonts-breip fonts-rufscript fonts-ecolier-court      # handwriting in generated forms
@@ -28,7 +30,8 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip uv
-# uv resolves and installs ~10x faster than pip here.
-.venv/bin/uv pip install -q --python .venv/bin/python -e '.[dev]'
+# uv resolves and installs ~10x faster than pip here. tesserocr from source: the PyPI wheel bundles its
+# own libtesseract (5.5), not the one of Debian's `tesseract` command (5.3) the engines are compared on.
+.venv/bin/uv pip install -q --python .venv/bin/python --no-binary tesserocr -e '.[dev]'
 .venv/bin/intake --help > /dev/null
 echo "installed: $(.venv/bin/python --version), tesseract $(tesseract --version 2>&1 | head -1 | cut -d' ' -f2), .venv/bin/intake"

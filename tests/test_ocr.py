@@ -111,3 +111,118 @@ def test_a_tesseract_killed_mid_page_is_the_machines_failure(settings, tmp_path)
                      command=str(killer), retries=1)
     with pytest.raises(InfrastructureError, match="signal 9"):
         engine.read(text_page(INVOICE_LINES))
+
+
+# --- libtesseract in our process (tesserocr) next to the command ---------------------------------
+
+def _real_invoice_page(tmp_path):
+    import subprocess
+
+    import cv2
+
+    from tests.conftest import REAL_DIR
+
+    pdf = REAL_DIR / "fnfe_Facture_FR_BASICWL.pdf"
+    subprocess.run(["pdftoppm", "-r", "200", "-gray", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")],
+                   check=True)
+    return cv2.imread(str(next(tmp_path.glob("p-*.png"))))
+
+
+def _key(w):
+    return w.text, w.left, w.top, w.width, w.height, w.line
+
+
+def _engines(settings):
+    from extractors.pages.ocr import Tesseract, TesserOcr
+
+    plain = settings.model_copy(update={"ocr_cache_dir": None})
+    return Tesseract.from_settings(plain), TesserOcr.from_settings(plain)
+
+
+def test_tesserocr_reads_the_same_words_boxes_and_confidences_as_the_command(settings, tmp_path):
+    """Same libtesseract, same grey buffer, same TSV: every word, box, line and confidence equal, on a
+    rendered page, a scan, phone photos and a real invoice, in sparse-text and page mode."""
+    import cv2
+
+    from core.settings import REPO_ROOT
+
+    command, api = _engines(settings)
+    data = REPO_ROOT / "tests" / "data"
+    pages = [text_page(INVOICE_LINES), _real_invoice_page(tmp_path),
+             *(cv2.imread(str(data / n)) for n in ("ruled_scan.jpg", "small_print_siret_scan.jpg",
+                                                   "invoice_photo_unwarped_on_table.jpg"))]
+    for page in pages:
+        for psm in (11, 3):
+            ours, theirs = api.read(page, psm=psm), command.read(page, psm=psm)
+            assert len(theirs.words) > 10
+            assert [_key(w) for w in ours.words] == [_key(w) for w in theirs.words]
+            assert all(abs(a.conf - b.conf) <= 0.5 for a, b in zip(ours.words, theirs.words))
+    h, w = pages[0].shape[:2]
+    region = (0, h // 4, w, h // 2)  # regions are cropped and shifted back alike
+    assert api.read(pages[0], region=region).words == command.read(pages[0], region=region).words
+
+
+def test_tesserocr_finds_the_same_orientation_as_the_command(settings):
+    import cv2
+
+    command, api = _engines(settings)
+    page = text_page(INVOICE_LINES)
+    for turn in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180):
+        turned = cv2.rotate(page, turn)
+        assert api.orientation(turned) == command.orientation(turned)
+    assert command.orientation(cv2.rotate(page, cv2.ROTATE_90_CLOCKWISE))[0] == 270
+
+
+def test_a_lent_engine_reads_the_next_page_as_a_fresh_one_would(settings, tmp_path):
+    """Engines are kept between pages: what one page left behind must not change the next reading."""
+    _, api = _engines(settings)
+    a, b = text_page(INVOICE_LINES), _real_invoice_page(tmp_path)
+    first = api.read(a).words
+    api.read(b, psm=3)
+    assert api.read(a).words == first
+
+
+def test_no_more_tesserocr_engines_than_slots_however_many_threads_ask(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from extractors.pages import tess_api
+    from extractors.pages.ocr import TesserOcr
+
+    langs = "eng+fra"  # a pool of its own, so the count is this test's
+    one = TesserOcr.from_settings(settings.model_copy(update={"workers": 1, "ocr_cache_dir": None,
+                                                             "ocr_languages": langs}))
+    pages = [text_page([f"Page {i}", *INVOICE_LINES]) for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        texts = list(pool.map(one.read, pages))
+    assert all("FACTURE" in t.text for t in texts)
+    assert len(tess_api._pool(langs).idle) == 1
+
+
+def test_tesserocr_runs_openmp_single_threaded_and_leaves_our_environment_alone():
+    """libgomp reads OMP_THREAD_LIMIT when it loads: 1 inside libtesseract, not left in os.environ."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import ctypes, os; from extractors.pages import tess_api; tess_api.library(); "
+             "assert 'OMP_THREAD_LIMIT' not in os.environ; "
+             "print(ctypes.CDLL('libgomp.so.1').omp_get_thread_limit())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    done = subprocess.run([sys.executable, "-c", probe], check=False, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+
+
+def test_tesserocr_failures_are_the_commands_failures(settings):
+    """Missing language data stops the run; a page past the deadline is this page's OcrError."""
+    from dataclasses import replace
+
+    import pytest
+
+    from core.errors import InfrastructureError, OcrError
+
+    _, api = _engines(settings)
+    with pytest.raises(InfrastructureError, match="language data"):
+        replace(api, languages="zzz").read(text_page(INVOICE_LINES))
+    with pytest.raises(OcrError, match="timed out"):
+        replace(api, timeout_s=0.001, retries=0).read(text_page(INVOICE_LINES * 6))

@@ -3,39 +3,114 @@
 pdfminer (under pdfplumber) has no deadline of its own: 226 kB of compressed text operators keep it
 busy for minutes (measured: > 60 s for 3 million `Tj`; a real clinic invoice takes < 1 s). No check
 before parsing can tell such a file from a real one (it is small, one page, and poppler opens it in
-milliseconds), so the parse always runs in a child process that is killed at the deadline; starting
-it costs ~0.25 s per PDF file (Python + pdfplumber's import), against seconds of OCR per scanned page.
+milliseconds), so the parse always runs in a child process that is killed at the deadline.
+
+The children are forked from a multiprocessing fork server: a single-threaded Python started once per
+process, that has imported pdfplumber (never a fork of our own threaded process). A fresh Python per PDF
+cost ~0.28 s of CPU (interpreter + pdfplumber's import); a fork of the server costs a few milliseconds
+(bench/README.md, "The text layer's child").
 
 `python -m extractors.pages.pdf_text FILE N` prints, as JSON, per page of the first N: its size in
 points and its words (text, x0, x1, top, bottom).
 """
 from __future__ import annotations
 
+import io
 import json
-import subprocess
+import multiprocessing
+import os
 import sys
+import threading
+import time
+from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
+from multiprocessing.context import ForkServerProcess
 from pathlib import Path
 
-from core.settings import REPO_ROOT
-
 RawPage = tuple[float, float, list[dict]]  # width pt, height pt, words
+PRELOAD = ["pdfplumber", "extractors.pages.pdf_text"]  # what the server imports once
+CHILD_CPU = [0.0]  # CPU seconds the children spent parsing (they are the fork server's, not ours): benches
+
+
+
+class _Popen(popen_forkserver.Popen):
+    """multiprocessing's fork-server launch, without the main script: a spawned or fork-server child
+    imports our `__main__` again (the CLI, pytest, a bench script: slow, or wrong when unguarded), and
+    the child needs nothing of it. CPython 3.11's `_launch`, main-module entries left out."""
+
+    def _launch(self, process_obj):
+        prep_data = {k: v for k, v in spawn.get_preparation_data(process_obj._name).items()
+                     if k not in ("init_main_from_path", "init_main_from_name")}
+        buf = io.BytesIO()
+        popen_forkserver.set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            popen_forkserver.set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        _parent_w = os.dup(w)
+        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _Parse(ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
+
+
+_CTX_LOCK = threading.Lock()
+_ctx: multiprocessing.context.BaseContext | None = None
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """The fork-server context, its server started (once; again if it died) with pdfplumber imported."""
+    global _ctx
+    with _CTX_LOCK:
+        if _ctx is None:
+            _ctx = multiprocessing.get_context("forkserver")
+            _ctx.set_forkserver_preload(PRELOAD)
+        return _ctx
+
+
+def _child(path: str, n: int, conn) -> None:
+    try:
+        pages = _parse(path, n)
+    except Exception as exc:  # a PDF pdfminer cannot parse: the parent reads its pixels
+        conn.send(("error", f"{exc.__class__.__name__}: {exc}"[:300], time.process_time()))
+    else:
+        conn.send(("ok", pages, time.process_time()))
+    conn.close()
 
 
 def raw_words(path: Path, n: int, timeout_s: float) -> list[RawPage] | None:
     """The first `n` pages' raw words, or None when the parse failed or ran past `timeout_s` (the text
     layer is then not used: the pages are read by their pixels). Raises nothing else."""
-    env = {"PYTHONPATH": str(REPO_ROOT), "PATH": "", "OMP_THREAD_LIMIT": "1"}
+    ctx = _context()  # the server itself is started by the first child's connect
+    deadline = time.monotonic() + timeout_s
+    ours, theirs = ctx.Pipe(duplex=False)
+    child = _Parse(target=_child, args=(str(path), n, theirs), daemon=True)
     try:
-        done = subprocess.run([sys.executable, "-m", "extractors.pages.pdf_text", str(path), str(n)],
-                              capture_output=True, timeout=timeout_s, env=env, cwd=str(REPO_ROOT), check=False)
-    except subprocess.TimeoutExpired:  # run() kills the child
+        child.start()
+        theirs.close()  # so that a child dying without a word is an EOF here
+        if not ours.poll(max(0.0, deadline - time.monotonic())):
+            return None  # past the deadline: killed below
+        status, pages, cpu = ours.recv()
+        CHILD_CPU[0] += cpu
+        return [(p["width"], p["height"], p["words"]) for p in pages] if status == "ok" else None
+    except (EOFError, OSError):  # the child died, or could not be started
         return None
-    if done.returncode != 0:
-        return None
-    return [(p["width"], p["height"], p["words"]) for p in json.loads(done.stdout)]
+    finally:
+        ours.close()
+        if child.is_alive():
+            child.kill()
+        if child.pid is not None:
+            child.join(5)
 
 
-def _main(path: str, n: int) -> None:
+def _parse(path: str, n: int) -> list[dict]:
     import pdfplumber
 
     out = []
@@ -45,7 +120,11 @@ def _main(path: str, n: int) -> None:
             out.append({"width": float(page.width), "height": float(page.height),
                         "words": [{k: (w[k] if k == "text" else float(w[k]))
                                    for k in ("text", "x0", "x1", "top", "bottom")} for w in words]})
-    json.dump(out, sys.stdout)
+    return out
+
+
+def _main(path: str, n: int) -> None:
+    json.dump(_parse(path, n), sys.stdout)
 
 
 if __name__ == "__main__":
