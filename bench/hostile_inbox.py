@@ -1209,8 +1209,11 @@ def check(root: Path, out: Path | None = None, archive: Path | None = None) -> V
     v.add("csv_readable", "dossiers.csv and documents.csv exist, UTF-8, contract columns", csv_issues)
 
     by_folder: dict[str, list[dict]] = {}
-    for r in rows:
-        by_folder.setdefault(r.get("folder", ""), []).append(r)
+    for r in rows:  # a cell the CSV neutralised ('=1+1 for =1+1: results.store) names the folder it guards
+        folder = r.get("folder", "")
+        if folder.startswith("'") and folder[1:2] in ("=", "+", "-", "@", "\t", "\r", "'"):
+            folder = folder[1:]
+        by_folder.setdefault(folder, []).append(r)
     matched: dict[str, list[dict]] = {}
     for e in ready:
         matched[e["name"]] = [r for k in _variants(e["name"]) for r in by_folder.get(k, [])]

@@ -10,6 +10,7 @@ import io
 import logging
 import math
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from extractors.pages.pdf_text import TOOL_MAX_BYTES
 from core.errors import InfrastructureError, UnreadableFile
 from core.settings import Settings
 
@@ -39,9 +41,15 @@ class PdfPage:
     height_in: float
 
 
+PRLIMIT = shutil.which("prlimit") is not None  # util-linux, on every Debian
+
+
 def _poppler(args: list[str], timeout_s: float) -> subprocess.CompletedProcess:
+    """A poppler tool under a deadline and a memory cap (`prlimit`, util-linux, when the machine has it:
+    a preexec_fn is not safe in our threaded process); its output captured."""
+    capped = ["prlimit", f"--as={TOOL_MAX_BYTES}", "--", *args] if PRLIMIT and shutil.which(args[0]) else args
     try:
-        return subprocess.run(args, capture_output=True, timeout=timeout_s, check=False)
+        return subprocess.run(capped, capture_output=True, timeout=timeout_s, check=False)
     except FileNotFoundError as exc:  # the tool is not installed: this machine cannot read any PDF now
         raise InfrastructureError(f"poppler missing: {args[0]} not found on PATH") from exc
     except subprocess.TimeoutExpired as exc:  # run() kills it

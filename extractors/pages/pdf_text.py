@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import resource
 import time
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.context import ForkServerProcess
@@ -75,9 +76,19 @@ def _context() -> multiprocessing.context.BaseContext:
         return _ctx
 
 
+# the memory a PDF helper process (the text layer's child, poppler) may take: a page of an ordinary PDF
+# needs under 300 MB; a stream made to inflate to gigabytes is refused instead of swapping the machine
+TOOL_MAX_BYTES = 1536 * 1024 * 1024
+
+
 def _child(path: str, n: int, conn) -> None:
+    # A PDF built to inflate to gigabytes (a "flate bomb") makes pdfminer allocate them: the child's own
+    # address space is capped, its MemoryError is one more parse that failed (the pages are read by pixels)
+    resource.setrlimit(resource.RLIMIT_AS, (TOOL_MAX_BYTES, TOOL_MAX_BYTES))
     try:
         pages = _parse(path, n)
+    except MemoryError:
+        conn.send(("error", "MemoryError: the text layer needs more than the cap", time.process_time()))
     except Exception as exc:  # a PDF pdfminer cannot parse: the parent reads its pixels
         conn.send(("error", f"{exc.__class__.__name__}: {exc}"[:300], time.process_time()))
     else:
