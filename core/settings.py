@@ -105,6 +105,9 @@ class Settings(BaseModel):
     # run stops claiming and ends with InfrastructureError (a dossier's results, artifacts and CSVs take ~1 MB)
     min_free_mb: float = Field(50.0, ge=0)
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    # CSV dialects written beside the contract's CSVs (results.exports.CSV_DIALECTS: "excel-fr" = `;`, decimal
+    # comma, UTF-8 with BOM, for a French Excel); INTAKE_CSV_DIALECTS="excel-fr"
+    csv_dialects: tuple[str, ...] = ()
     thumbnails: bool = True
     thumbnail_px: int = 360
 
@@ -117,7 +120,7 @@ class Settings(BaseModel):
     # <out>/results.db, beside the CSVs it exports
     database_url: str | None = None
 
-    @field_validator("review_codes", "review_invoice_fields", mode="before")
+    @field_validator("review_codes", "review_invoice_fields", "csv_dialects", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         """From the environment a list is one string: INTAKE_REVIEW_CODES="PROCESSING_ERROR|DATE_MISMATCH"."""

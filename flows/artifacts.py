@@ -199,7 +199,11 @@ def publish_run(summaries: list[dict[str, str]], out: Path) -> None:
         counts[s["decision"]] = counts.get(s["decision"], 0) + 1
     description = f"{len(summaries)} dossier(s): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     create_table_artifact(table_rows(summaries), key="inbox-dossiers", description=description)
-    for name in ("dossiers.csv", "documents.csv"):
+    for name in ("dossiers.csv", "documents.csv", "report.html"):
         path = (out / name).resolve()
-        create_link_artifact(path.as_uri(), link_text=str(path), key=artifact_key("csv", name.split(".")[0]),
-                             description=f"{name} (on the worker's disk)")
+        if not path.exists():  # the report: not written when its writer failed (logged)
+            continue
+        kind = "report" if name.endswith(".html") else "csv"
+        create_link_artifact(path.as_uri(), link_text=str(path), key=artifact_key(kind, name.split(".")[0]),
+                             description=f"{name} (on the worker's disk)" if kind == "csv" else
+                             "Rapport des analystes : une page qui s'ouvre sans réseau (intake report)")

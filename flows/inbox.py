@@ -40,6 +40,9 @@ from inbox.deadline import TimedOut, call_with_limit
 from inbox.feed import Feed, file_dossier, recover_crashed
 from inbox.ledger import already_decided, crashes, fingerprint, forget_crashes, remember
 from results.duplicates import with_duplicates
+from results.exports import write_exports
+from results.progress import Bar
+from results.report import write_report
 from results.store import save_result, saved_dossier_row, write_csvs
 from validators.rules import decide
 
@@ -208,6 +211,29 @@ class _Stop:
         self.given_back: list[str] = []
 
 
+def _collect(fut, name: str, claimed: Path, feed: Feed, stop: "_Stop", summaries: list[dict[str, str]],
+             failed: list[str]) -> None:
+    """A finished dossier task: its summary kept, or the dossier given back to the inbox."""
+    logger = get_run_logger()
+    try:
+        summaries.append(fut.result())
+    except InfrastructureError as exc:  # the machine: stop claiming, this dossier is not to blame...
+        # ...unless it is what broke the OCR engine: one crash for the first dossier it happened on,
+        # so one that kills Tesseract every time ends PROCESSING_ERROR after max_crashes runs
+        crash = not isinstance(exc, OutputUnwritable) and not stop.crash_counted
+        stop.crash_counted |= crash
+        if stop.why is None:
+            stop.why = f"dossier {name}: {exc}"
+            logger.error("run stops claiming: %s", stop.why)
+        feed.give_back(name, claimed, crash=crash)
+        stop.given_back.append(name)
+        logger.error("dossier %s: not decided (%s), back in the inbox", name, exc.__class__.__name__)
+    except Exception as exc:  # our machinery broke after every retry: next run tries again
+        failed.append(name)
+        logger.error("dossier %s: failed (%s), back in the inbox", name, exc.__class__.__name__)
+        feed.give_back(name, claimed)
+
+
 def _clear(inbox: Path, out: Path, archive: str | None, settings: Settings, owner: Owner,
            stop: _Stop) -> tuple[list[dict[str, str]], list[str]]:
     """Run a task for every dossier this run claims; returns their summaries and the folders that failed.
@@ -250,32 +276,31 @@ def _clear(inbox: Path, out: Path, archive: str | None, settings: Settings, owne
             logger.error("run stops claiming: %s", stop.why)
 
     top_up()
-    while feed.in_flight:
-        finished.wait(timeout=POLL_S)
-        finished.clear()
-        for fut in [f for f in feed.in_flight if f.wrapped_future.done()]:
-            name, claimed = feed.finished(fut)
-            try:
-                summaries.append(fut.result())
-            except InfrastructureError as exc:  # the machine: stop claiming, this dossier is not to blame...
-                # ...unless it is what broke the OCR engine: one crash for the first dossier it happened on,
-                # so one that kills Tesseract every time ends PROCESSING_ERROR after max_crashes runs
-                crash = not isinstance(exc, OutputUnwritable) and not stop.crash_counted
-                stop.crash_counted |= crash
-                if stop.why is None:
-                    stop.why = f"dossier {name}: {exc}"
-                    logger.error("run stops claiming: %s", stop.why)
-                feed.give_back(name, claimed, crash=crash)
-                stop.given_back.append(name)
-                logger.error("dossier %s: not decided (%s), back in the inbox", name, exc.__class__.__name__)
-            except Exception as exc:  # our machinery broke after every retry: next run tries again
-                failed.append(name)
-                logger.error("dossier %s: failed (%s), back in the inbox", name, exc.__class__.__name__)
-                feed.give_back(name, claimed)
-        update_progress_artifact(progress, feed.progress)
-        top_up()
+    bar = Bar(len(feed.names), "Dossiers")  # a person at a terminal sees it; Prefect workers and CI do not
+    with bar:
+        while feed.in_flight:
+            finished.wait(timeout=POLL_S)
+            finished.clear()
+            for fut in [f for f in feed.in_flight if f.wrapped_future.done()]:
+                name, claimed = feed.finished(fut)
+                bar.advance()
+                _collect(fut, name, claimed, feed, stop, summaries, failed)
+            update_progress_artifact(progress, feed.progress)
+            top_up()
     update_progress_artifact(progress, 100.0)
     return summaries, failed
+
+
+def write_analyst_files(out: Path, settings: Settings) -> None:
+    """Beside the CSVs: the typed exports (Parquet; the CSV dialects asked for) and the report page.
+    A bug in them is logged with its traceback and costs the run nothing: `intake report` redoes them."""
+    try:
+        write_exports(out, settings.csv_dialects)
+        write_report(out)
+    except OSError:
+        raise  # a full or read-only disk: the caller stops the run
+    except Exception:  # noqa: BLE001 - the dossiers are decided and saved; say it, do not fail the run
+        get_run_logger().exception("analysts' exports or report not written")
 
 
 @flow(name="process_inbox", log_prints=True, task_runner=ThreadPoolTaskRunner())
@@ -296,6 +321,7 @@ def process_inbox(inbox: str, out: str, archive: str | None = None,
         summaries, failed = _clear(inbox_p, out_p, archive, settings, owner, stop)
     try:
         write_csvs(out_p)
+        write_analyst_files(out_p, settings)
     except OSError as exc:
         if exc.errno not in FULL_OR_READ_ONLY:
             raise

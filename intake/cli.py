@@ -81,7 +81,8 @@ def _run(args: argparse.Namespace) -> int:
     from core.errors import InfrastructureError, IntakeError
 
     try:
-        settings = _settings(workers=args.workers, render_dpi=args.dpi)
+        settings = _settings(workers=args.workers, render_dpi=args.dpi,
+                             csv_dialects=tuple(args.csv_dialects) if args.csv_dialects else None)
     except ValidationError as exc:
         return _bad_settings(exc)
     inbox, out = Path(args.inbox).resolve(), Path(args.out).resolve()
@@ -156,6 +157,8 @@ def parser() -> argparse.ArgumentParser:
                      help="move each decided dossier to ARCHIVE/<decision>/<folder> (default: leave it in the inbox)")
     run.add_argument("--workers", type=int, default=None, help="dossiers in parallel (default: cores)")
     run.add_argument("--dpi", type=int, default=None, help="PDF rendering resolution")
+    run.add_argument("--csv-dialect", action="append", choices=["excel-fr"], default=None, dest="csv_dialects",
+                     help="also write the CSVs in this dialect (excel-fr: ';', decimal comma, UTF-8 with BOM)")
     purge = sub.add_parser("purge", help="delete the OCR cache entries (personal data) older than the retention",
                            epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     purge.add_argument("out", help="output folder of a run (its cache: OUT/.cache/ocr, or INTAKE_OCR_CACHE_DIR)")

@@ -33,3 +33,30 @@ def progress(iterable: Iterable[T], total: int, label: str) -> Iterator[T]:
     from rich.progress import track
 
     yield from track(iterable, total=total, description=label, console=Console(stderr=True), transient=True)
+
+
+class Bar:
+    """A bar advanced by hand (`bar.advance()`), for work that is not one iterable: the dossiers of an
+    inbox run finishing in any order. Drawn only when `interactive()`; a no-op otherwise."""
+
+    def __init__(self, total: int, label: str):
+        self._progress = None
+        if interactive() and total > 0:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._progress = Progress(console=Console(stderr=True), transient=True)
+            self._task = self._progress.add_task(label, total=total)
+
+    def __enter__(self) -> "Bar":
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

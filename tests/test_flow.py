@@ -200,3 +200,19 @@ def test_a_page_unreadable_by_its_pixels_is_ocred_in_layout_mode_not_sparse_text
     reading = read_page(Page("facture.jpg", 1, image, 300.0, Capture.IMAGE), "invoice", Reader.create(settings))
     assert not reading.legible and reading.readability.score < settings.readability_threshold
     assert len(reading.text.words) < 30  # sparse text found ~90 "words" of noise on this page
+
+
+def test_a_run_leaves_the_analysts_files_beside_the_csvs(tmp_path, prefect_harness):
+    """Parquet always, the French Excel dialect when asked for, and the report page the run links to."""
+    import pandas as pd
+
+    from core.settings import Settings
+    from flows.inbox import run_inbox
+
+    out = tmp_path / "out"
+    run_inbox(_inbox(tmp_path), out, Settings(workers=2, csv_dialects=("excel-fr",)))
+    dossiers = pd.read_parquet(out / "dossiers.parquet")
+    assert len(dossiers) == len(_rows(out / "dossiers.csv")) > 0
+    fr = pd.read_csv(out / "dossiers_excel-fr.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert list(fr["dossier_id"]) == list(dossiers["dossier_id"])
+    assert "Rapport" in (out / "report.html").read_text(encoding="utf-8")

@@ -184,3 +184,13 @@ def test_progress_is_silent_unless_a_person_watches(monkeypatch, capsys):
         assert not progress_mod.interactive()
         assert list(progress_mod.progress(iter("ab"), 2, "x")) == ["a", "b"] and sys.stderr.getvalue() == ""
         monkeypatch.delenv(name)
+
+
+def test_the_run_bar_is_silent_without_a_person_at_a_terminal(capsys, monkeypatch):
+    from results.progress import Bar
+
+    monkeypatch.delenv("CI", raising=False)
+    with Bar(5, "Dossiers") as bar:  # pytest's stderr is no terminal
+        for _ in range(5):
+            bar.advance()
+    assert capsys.readouterr().err == ""
