@@ -1030,10 +1030,23 @@ def tree_digest(path: Path) -> str:
 
 # --- the run ------------------------------------------------------------------------------------
 
+def _pss(pid: int, fallback: int) -> int:
+    """A process's proportional set size in bytes (/proc/PID/smaps_rollup), else `fallback`."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            m = re.search(r"^Pss:\s+(\d+) kB", f.read(), re.M)
+    except OSError:
+        return fallback
+    return int(m.group(1)) * 1024 if m else fallback
+
+
 def _tree_rss(pid: int) -> tuple[int, int]:
-    """(sum of VmRSS over `pid` and its descendants, the largest one), bytes."""
+    """(sum of PSS over `pid` and its descendants, the largest one's RSS), bytes. PSS, not RSS: the
+    dossiers are read in forked children that share the parent's pages; summing their RSS would count
+    those pages once per child. PSS shares each page out between the processes that map it."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    pss: dict[int, int] = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -1046,10 +1059,11 @@ def _tree_rss(pid: int) -> tuple[int, int]:
         m = re.search(r"^VmRSS:\s+(\d+) kB", txt, re.M)
         children.setdefault(ppid, []).append(int(d))
         rss[int(d)] = int(m.group(1)) * 1024 if m else 0
+        pss[int(d)] = _pss(int(d), rss[int(d)])
     total, biggest, todo = 0, 0, [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        total += pss.get(p, 0)
         biggest = max(biggest, rss.get(p, 0))
         todo.extend(children.get(p, []))
     return total, biggest
@@ -1275,11 +1289,13 @@ def check(root: Path, out: Path | None = None, archive: Path | None = None) -> V
             continue
         dec, nm = places[0]
         rs = matched[e["name"]]
-        if rs and rs[0].get("decision") != dec:
+        waits = rs and rs[0].get("needs_review") == "true" and dec == "review"  # not released: a person decides
+        if rs and rs[0].get("decision") != dec and not waits:
             issues.append((e["shown"], f"archived under {dec}, row says {rs[0].get('decision')}"))
         if tree_digest(archive / dec / nm) != e["tree"]:
             issues.append((e["shown"], "archived copy differs from the upload"))
-    v.add("archived_intact", "each ready folder moved to ARCHIVE/<its decision>/, unchanged", issues)
+    v.add("archived_intact", "each ready folder moved to ARCHIVE/<its decision>/ (review/ when it waits for a "
+          "person), unchanged", issues)
 
     v.add("outside_untouched", "canaries outside the inbox: not read (atime), not written, nothing new",
           canary_issues)
@@ -1333,8 +1349,8 @@ def check(root: Path, out: Path | None = None, archive: Path | None = None) -> V
 
     issues = []
     if rec and rec["peak_rss"] >= MEMORY_LIMIT:
-        issues.append(("(run)", f"peak RSS of the process tree {rec['peak_rss'] / 2**20:.0f} MiB"))
-    v.add("peak_memory", f"peak RSS of the run's process tree < {MEMORY_LIMIT / 2**30:.0f} GiB"
+        issues.append(("(run)", f"peak memory (PSS) of the process tree {rec['peak_rss'] / 2**20:.0f} MiB"))
+    v.add("peak_memory", f"peak memory (PSS, shared pages shared out) of the run's process tree < {MEMORY_LIMIT / 2**30:.0f} GiB"
           + (f" (was {rec['peak_rss'] / 2**20:.0f} MiB)" if rec else ""), issues)
     return v
 
@@ -1352,7 +1368,7 @@ def clean(root: Path) -> None:
 
 def summary(rec: dict) -> str:
     return (f"wall time {rec['wall_s']} s, exit code {rec['rc']}{' (TIMEOUT)' if rec['timed_out'] else ''}, "
-            f"peak RSS {rec['peak_rss'] / 2**20:.0f} MiB (largest process {rec['peak_rss_biggest'] / 2**20:.0f} MiB)")
+            f"peak memory (PSS) {rec['peak_rss'] / 2**20:.0f} MiB (largest process RSS {rec['peak_rss_biggest'] / 2**20:.0f} MiB)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,6 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from core.files import atomic_write
-from core.inbox import safe_id
 from core.messages import STATUS_FR, message_fr
 from core.records import Decision, DossierResult, ReasonCode
 from core.settings import Settings
@@ -96,7 +95,7 @@ def review_markdown(result: DossierResult, settings: Settings, artifact_url: str
 # --- the packet, the hook of the inbox run, the events --------------------------------------------
 
 def packet_path(out: Path, folder: str) -> Path:
-    return out / PACKETS / f"{safe_id(folder)}.json"
+    return out / PACKETS / f"{results_key(folder)}.json"  # one per folder, never too long for a file name
 
 
 def write_packet(out: Path, result: DossierResult, settings: Settings) -> Path:
