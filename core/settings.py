@@ -108,6 +108,8 @@ class Settings(BaseModel):
     # CSV dialects written beside the contract's CSVs (results.exports.CSV_DIALECTS: "excel-fr" = `;`, decimal
     # comma, UTF-8 with BOM, for a French Excel); INTAKE_CSV_DIALECTS="excel-fr"
     csv_dialects: tuple[str, ...] = ()
+    # each saved dossier is checked against the earlier ones for the same invoice (DUPLICATE_INVOICE -> review)
+    detect_duplicates: bool = True
     thumbnails: bool = True
     thumbnail_px: int = 360
 

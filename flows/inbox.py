@@ -141,7 +141,8 @@ def handle_dossier(claimed: Path, out: Path, settings: Settings, archive_root: P
         publish_dossier(reused_markdown(entry["dossier_id"], summary), key, f"{summary['decision']} (run précédent)")
     else:
         # an earlier dossier sent the same invoice (DUPLICATE_INVOICE) counts in what is reviewed
-        result = assess(with_duplicates(out, decide_dossier(claimed, out, settings, attempt)), settings)
+        result = decide_dossier(claimed, out, settings, attempt)
+        result = assess(with_duplicates(out, result) if settings.detect_duplicates else result, settings)
         _log_documents(log, name, result)
         review = result.needs_review and archive_root is not None  # no archive: every dossier goes back anyway
         try:

@@ -122,9 +122,14 @@ def start_review(folder: str, out: Path, archive: Path, settings: Settings) -> s
     from prefect.runtime import deployment
     if deployment.id is None:
         return ""
-    run = run_deployment(settings.review_deployment, parameters={"folder": folder, "out": str(out),
-                                                                 "archive": str(archive)},
-                         timeout=0, as_subflow=False, tags=["review"])
+    try:
+        run = run_deployment(settings.review_deployment, parameters={"folder": folder, "out": str(out),
+                                                                     "archive": str(archive)},
+                             timeout=0, as_subflow=False, tags=["review"])
+    except Exception as exc:  # noqa: BLE001 - not deployed, server busy: the dossier still waits, listed
+        get_run_logger().warning("dossier %s: review run not started (%s); it waits in archive/review/",
+                                 folder, exc.__class__.__name__)
+        return ""
     return str(run.id)
 
 

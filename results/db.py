@@ -292,6 +292,12 @@ def rowset_from_json(key: str, payload: dict) -> RowSet:
     fields = [[(name, doc[col], None) for name, col in INVOICE_FIELD_COLUMNS.items() if doc.get(col)]
               for doc in documents]
     duplicate = "DUPLICATE_INVOICE" in codes
+    try:  # the review's columns, when the file has them (written since the review work landed)
+        confidence = float(dossier["confidence"]) if dossier.get("confidence") else None
+    except ValueError:
+        confidence = None
+    saved_flag = {"true": True, "false": False}.get(dossier.get("needs_review", ""))
+    why = dossier.get("review_why") or ("DUPLICATE_INVOICE" if duplicate else "")
     return RowSet(key, dossier, documents, [(c, None, None) for c in codes], fields, [None] * len(documents),
-                  source="json", needs_review=True if duplicate else None,
-                  review_why="DUPLICATE_INVOICE" if duplicate else None)
+                  source="json", confidence=confidence, needs_review=True if duplicate else saved_flag,
+                  review_why=why or None)

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,10 @@ from flows import prefect_env
 # Prefect's logging binds its console handler to the sys.stderr of the moment it is first imported. Import
 # it here, under the session's capture, not inside a test whose captured stderr pytest closes afterwards
 # (the in-process CLI tests import flows.inbox): later flow runs would log into a closed file.
+# The suite's fixtures send one invoice in many dossiers (tests/render.py): with the duplicate check on, every
+# such dossier would wait for review. The check has its own tests (test_db.py); the rest run without it
+# (the environment reaches the `intake run` subprocesses too).
+os.environ.setdefault("INTAKE_DETECT_DUPLICATES", "false")
 prefect_env.configure()
 import prefect.main  # noqa: E402,F401 - prefect.main sets up its logging
 

@@ -174,9 +174,15 @@ def test_resume_with_input_makes_the_operators_decision_the_dossiers(review_serv
     assert row["message_fr"] == "" and row["reviewed_by"] == "Camille Roux" and row["reviewed_at"]
     assert (root / "archive" / "accept" / REVIEWED / "manifest.json").is_file()
     assert not (root / "archive" / "review" / REVIEWED).exists()
-    saved = json.loads((root / "out" / "results" / f"{REVIEWED}.json").read_text(encoding="utf-8"))
-    review = saved["reviews"][-1]
-    assert review["before"]["decision"] == "request_documents" and review["after"]["decision"] == "accept"
-    assert review["note"] == "facture reçue par courrier"
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from results.models import Dossier, Review
+
+    with Session(create_engine(f"sqlite:///{root / 'out' / 'results.db'}")) as s:  # the review, in the database
+        review = s.scalars(select(Review).join(Dossier).where(Dossier.folder == REVIEWED)).all()[-1]
+        assert review.decision_before == "request_documents" and review.decision_after == "accept"
+        assert review.before["decision"] == "request_documents" and review.after["decision"] == "accept"
+        assert review.note == "facture reçue par courrier" and review.reviewed_by == "Camille Roux"
     others = {k: v for k, v in _rows(root).items() if k != REVIEWED}
     assert all(r["reviewed_by"] == "" for r in others.values())
