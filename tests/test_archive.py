@@ -163,7 +163,8 @@ def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, pref
     write_dossier(inbox, "D-1", invoice)
     write_dossier(inbox, "D-2")
     write_dossier(inbox, "D-UP", invoice, manifest=False)
-    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr")
+    # D-3 below sends D-1's invoice again: a duplicate would (rightly) wait for review; this test is about filing
+    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", detect_duplicates=False)
 
     # Without an archive the inbox is left as it was (and the ledger knows what was decided) ...
     first = run_inbox(inbox, out, settings)
@@ -259,3 +260,21 @@ def test_a_run_killed_with_sigkill_is_finished_by_the_next(tmp_path, prefect_har
     filed = sorted(p.name for p in archive.glob("*/*"))
     assert filed == names
     assert [p.name for p in inbox.iterdir()] == ["D-UPLOADING"]  # no claim left behind
+
+
+@pytest.mark.flow
+def test_an_invoice_sent_again_in_a_later_dossier_waits_for_review_with_the_earlier_ones_id(tmp_path, prefect_harness):
+    from core.settings import Settings
+    from flows.inbox import run_inbox
+
+    inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
+    invoice = text_pdf(INVOICE_LINES, tmp_path / "facture.pdf")
+    settings = Settings(workers=2, ocr_cache_dir=tmp_path / "ocr", detect_duplicates=True)
+    write_dossier(inbox, "D-1", invoice)
+    run_inbox(inbox, out, settings, archive=archive)
+    write_dossier(inbox, "D-2", invoice)
+    run_inbox(inbox, out, settings, archive=archive)
+    rows = {r["dossier_id"]: r for r in _rows(out / "dossiers.csv")}
+    assert "DUPLICATE_INVOICE" not in rows["D-1"]["reasons"]
+    assert "DUPLICATE_INVOICE" in rows["D-2"]["reasons"] and "D-1" in rows["D-2"]["evidence"]
+    assert rows["D-2"]["needs_review"] == "true" and (archive / "review" / "D-2" / "manifest.json").is_file()
