@@ -7,7 +7,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 -m venv "$tmp/venv"
 mkdir "$tmp/src"  # built from a copy: setuptools leaves build/ and *.egg-info beside what it builds
-git ls-files -co --exclude-standard | tar -T - -cf - | tar -C "$tmp/src" -xf -
+git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -C "$tmp/src" -xf -
 .venv/bin/uv pip install -q --python "$tmp/venv/bin/python" "$tmp/src" 2>&1 | grep -v "^WARNING" || true
 cd "$tmp"  # away from the checkout: only the installed package can be imported
 "$tmp/venv/bin/python" - <<'PY'
