@@ -64,3 +64,9 @@ def results_key(name: str) -> str:
         return name
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:KEY_HASH_CHARS]
     return f"{folded[:KEY_MAX_CHARS - KEY_HASH_CHARS - 1]}-{digest}"
+
+
+def printable(text: str) -> str:
+    """`text` as UTF-8 can write it: a lone surrogate (a JSON escape, or a file name's undecodable
+    byte) becomes its backslash escape instead of breaking every file it is written to."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

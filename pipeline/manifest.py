@@ -12,7 +12,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
-from core.inbox import MANIFEST, SLOTS, DocumentEntry, Manifest
+from core.inbox import MANIFEST, SLOTS, DocumentEntry, Manifest, printable
 
 # A manifest names at most a few dozen files (~100 bytes each); anything past 1 MiB is not one.
 MAX_MANIFEST_BYTES = 1024 * 1024
@@ -20,12 +20,6 @@ MAX_MANIFEST_BYTES = 1024 * 1024
 # UnicodeError), nesting deeper than the parser's stack (RecursionError), a symlink loop (RuntimeError
 # from Path.resolve), the file system (OSError).
 _BAD_INPUT = (ValueError, RecursionError, RuntimeError, OSError)
-
-
-def printable(text: str) -> str:
-    """`text` as UTF-8 can write it: a lone surrogate (a JSON escape, or a file name's undecodable
-    byte) becomes its backslash escape instead of breaking every file it is written to."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _on_disk(root: Path, candidate: Path) -> Path:

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from core.errors import IntakeError
 from core.files import atomic_write
+from results.store import neutralised
 from results.report_data import Rows, read_results
 
 AMOUNT = pa.decimal128(12, 2)
@@ -58,7 +59,6 @@ COLUMN_TYPES: dict[str, pa.DataType] = {
 PATTERN_TYPES: list[tuple[re.Pattern[str], pa.DataType]] = [(re.compile(r".+_confidence$"), SCORE)]
 
 CSV_DIALECTS = ("excel-fr",)  # --csv-dialect choices
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a text cell Excel would run as a formula
 
 
 class ExportError(IntakeError):
@@ -119,8 +119,8 @@ def _excel_fr_cell(column: str, text: str) -> str:
     kind = column_type(column)
     if pa.types.is_decimal(kind) or pa.types.is_floating(kind):
         return text.replace(".", ",")
-    if pa.types.is_string(kind) and text.startswith(FORMULA_START):
-        return "'" + text  # client-chosen file names reach this file: "=HYPERLINK(…)" must stay text
+    if pa.types.is_string(kind):
+        return neutralised(text)  # client-chosen file names reach this file: "=HYPERLINK(…)" must stay text
     return text
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from core.files import atomic_write
-from core.inbox import results_key
+from core.inbox import printable, results_key
 from core.messages import MESSAGES_FR, STATUS_FR
 from core.records import Decision, DocType, DocumentResult, DossierResult, ReasonCode
 from results.columns import DOCUMENT_COLUMNS, DOSSIER_COLUMNS, INVOICE_FIELD_COLUMNS
@@ -52,13 +52,8 @@ def neutralised(cell: str) -> str:
     return cell
 
 
-def encodable(text: str) -> str:
-    """`text` as UTF-8 can write it: a lone surrogate becomes its backslash escape."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def _clean_row(row: dict[str, str]) -> dict[str, str]:
-    return {k: encodable(v) if isinstance(v, str) else v for k, v in row.items()}
+    return {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def _b(value: bool | None) -> str:
@@ -142,7 +137,7 @@ def rowset(result: DossierResult, fingerprint: str | None = None) -> RowSet:
     return RowSet(
         key=result_key(result), dossier=_clean_row(dossier_row(result)),
         documents=[_clean_row(document_row(d)) for d in result.documents],
-        findings=[(str(f.code), encodable(f.message_fr), encodable(f.evidence) or None) for f in result.findings],
+        findings=[(str(f.code), printable(f.message_fr), printable(f.evidence) or None) for f in result.findings],
         fields=[_fields(d) for d in result.documents],
         # the first page's core.imagehash.dhash, once the pipeline sets DocumentResult.page_hash
         page_hashes=[getattr(d, "page_hash", None) for d in result.documents],
@@ -241,7 +236,7 @@ def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
     buf = io.StringIO(newline="")  # keep the csv module's \r\n as written; atomic_write(newline="") too
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows({k: neutralised(encodable(v)) if isinstance(v, str) else v for k, v in row.items()}
+    writer.writerows({k: neutralised(printable(v)) if isinstance(v, str) else v for k, v in row.items()}
                      for row in rows)
     return buf.getvalue()
 
