@@ -100,6 +100,9 @@ class Settings(BaseModel):
     # reader loop, a PDF built to be slow), the rest of the inbox goes on. ~30x a real dossier's median.
     dossier_timeout_s: float = Field(600.0, gt=0)
     infra_retries: int = Field(2, ge=0)  # a dossier whose processing broke is read again this often
+    # the Prefect API silent this long mid-run (its server stopped): the run gives its claimed dossiers back
+    # and exits with ExitCode.INFRASTRUCTURE (flows.api_watch); Prefect's client alone would retry for ever
+    api_lost_s: float = Field(60.0, gt=0)
     max_crashes: int = Field(2, ge=1)  # runs that died holding a dossier; then PROCESSING_ERROR, not read again
     # the output folder must have this much free space for the run to claim another dossier: below it the
     # run stops claiming and ends with InfrastructureError (a dossier's results, artifacts and CSVs take ~1 MB)

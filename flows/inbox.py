@@ -10,20 +10,26 @@ Each dossier is read in a child process killed past `Settings.dossier_timeout_s`
 (`inbox.deadline`: Prefect's task timeout cannot stop a thread inside Tesseract).
 When the machine itself fails (InfrastructureError: the OCR engine gone; the output disk
 full or read-only) the run stops claiming, gives every dossier it holds but has not decided
-back to the inbox, writes what it can and ends by raising InfrastructureError.
+back to the inbox, writes what it can and ends by raising InfrastructureError. When the Prefect
+server itself is gone (`flows.api_watch`), the run gives its claimed dossiers back and ends the process
+with ExitCode.INFRASTRUCTURE: Prefect's client would retry for ever.
 """
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import threading
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.client.orchestration import get_client
+from prefect.settings import get_current_settings
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.runtime import task_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.api_watch import ApiWatch
 from flows.artifacts import publish_run
 from flows.dossier import FULL_OR_READ_ONLY, OutputUnwritable, _retry_unless_infrastructure, _unwritable, handle_dossier
 from core.errors import InfrastructureError, IntakeError
@@ -74,6 +80,19 @@ class _Stop:
         self.why: str | None = None
         self.crash_counted = False
         self.given_back: list[str] = []
+        self.feed: Feed | None = None  # the run's claims, once it has begun claiming
+
+    def give_back_all(self, why: str) -> None:
+        """The Prefect server is gone (called from `ApiWatch`'s thread): no more claims, and every dossier
+        in flight back to the inbox, uncounted. One saved already is filed by the next run from the ledger."""
+        self.why = self.why or why
+        feed = self.feed
+        for name, claimed in list(feed.in_flight.values()) if feed else []:
+            try:
+                feed.give_back(name, claimed, crash=False)
+                self.given_back.append(name)
+            except OSError as exc:  # filed meanwhile by its task, or the disk failed too: the next run recovers it
+                logging.getLogger(__name__).error("dossier %s: not given back (%s)", name, exc.strerror)
 
 
 def _collect(fut, name: str, claimed: Path, feed: Feed, stop: "_Stop", summaries: list[dict[str, str]],
@@ -109,7 +128,7 @@ def _clear(inbox: Path, out: Path, archive: str | None, settings: Settings, owne
     logger = get_run_logger()
     for name, n in recover_crashed(inbox, out, owner, Path(archive) if archive else None):
         logger.warning("dossier %s: interrupted %d time(s) so far", name, n)
-    feed = Feed(inbox, out, owner, settings.workers)
+    feed = stop.feed = Feed(inbox, out, owner, settings.workers)
     logger.info("inbox: %d dossier(s) ready, %d worker(s)", len(feed.names), settings.workers)
     progress = create_progress_artifact(0.0, key="inbox-progress",
                                         description=f"{len(feed.names)} dossier(s) in the inbox at start")
@@ -182,17 +201,21 @@ def process_inbox(inbox: str, out: str, archive: str | None = None,
     out_p.mkdir(parents=True, exist_ok=True)
     owner = Owner.current()
     stop = _Stop()
-    with Heartbeat(inbox_p, owner):
-        summaries, failed = _clear(inbox_p, out_p, archive, settings, owner, stop)
-    try:
-        write_csvs(out_p)
-        write_analyst_files(out_p, settings)
-    except OSError as exc:
-        if exc.errno not in FULL_OR_READ_ONLY:
-            raise
-        stop.why = stop.why or str(_unwritable(exc, "the CSVs"))
-        get_run_logger().error("CSVs not rewritten: %s", _unwritable(exc, "the CSVs"))
-    publish_run(summaries, out_p)
+    with get_client(sync_client=True) as client:
+        api_url = str(client.api_url)
+    # the whole body under the watch: the claims, the CSVs and the run's artifacts all wait on the API
+    with ApiWatch(api_url, settings.api_lost_s, stop.give_back_all):
+        with Heartbeat(inbox_p, owner):
+            summaries, failed = _clear(inbox_p, out_p, archive, settings, owner, stop)
+        try:
+            write_csvs(out_p)
+            write_analyst_files(out_p, settings)
+        except OSError as exc:
+            if exc.errno not in FULL_OR_READ_ONLY:
+                raise
+            stop.why = stop.why or str(_unwritable(exc, "the CSVs"))
+            get_run_logger().error("CSVs not rewritten: %s", _unwritable(exc, "the CSVs"))
+        publish_run(summaries, out_p)
     if stop.why is not None:
         raise InfrastructureError(
             f"run stopped, this machine cannot process dossiers now: {stop.why}. "
@@ -211,6 +234,11 @@ def task_runner(settings: Settings) -> ThreadPoolTaskRunner:
 
 
 def run_inbox(inbox: Path, out: Path, settings: Settings, archive: Path | None = None) -> list[dict[str, str]]:
-    """Run the flow in this process with the task runner above."""
-    return process_inbox.with_options(task_runner=task_runner(settings))(
-        str(inbox), str(out), str(archive) if archive else None, settings)
+    """Run the flow in this process with the task runner above.
+
+    With a server of its own (PREFECT_API_URL), the flow's start and final state are watched too: the
+    flow watches its body, this the calls Prefect makes around it (nothing is claimed then)."""
+    api_url = get_current_settings().api.url
+    with ApiWatch(api_url, settings.api_lost_s, lambda _why: None):
+        return process_inbox.with_options(task_runner=task_runner(settings))(
+            str(inbox), str(out), str(archive) if archive else None, settings)

@@ -7,24 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from enum import IntEnum
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from core.errors import ExitCode
 from flows import prefect_env
-
-
-class ExitCode(IntEnum):
-    """What the shell (a cron job, systemd, a worker script) learns from `intake`."""
-
-    OK = 0  # every ready dossier was decided (or the purge went through)
-    BAD_ARGS = 2  # bad flags or INTAKE_* settings (argparse's own code)
-    MISSING_DEPENDENCY = 3  # preflight: tesseract, its language data or poppler missing or too old
-    FILE_ACCESS = 5  # preflight: the inbox cannot be read, the output or archive cannot be written
-    INFRASTRUCTURE = 7  # the machinery broke mid-run (InfrastructureError); undecided dossiers are back in the inbox
-    OTHER = 15  # anything else (details in the Prefect run's logs)
-    INTERRUPTED = 130  # Ctrl-C
 
 
 EXIT_CODES_HELP = """\

@@ -80,11 +80,6 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait(30)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "intake run hangs forever when its Prefect server dies mid-run: the dossier in flight was saved "
-    "(OUT/results, ledger) but its task's next API call fails with httpx.ConnectError after ~65 s of client "
-    "retries, Prefect logs 'Retry 1/2 will start 1 second(s) from now' and the process then idles, never "
-    "exiting (not even on SIGINT), its claim held under .intake/processing; only a kill -9 ends it"))
 def test_a_prefect_server_lost_mid_run_loses_no_dossier(tmp_path):
     inbox, out, archive = _inbox(tmp_path), tmp_path / "out", tmp_path / "archive"
     results = out / "results"
