@@ -203,6 +203,9 @@ class DocumentResult:
     # how its type was found: "text" (words), "layout" (our form's pixels), "slot" (unreadable: the
     # upload field the client used), "elimination" (unreadable, in the slot of a document found elsewhere)
     identified_by: str = ""
+    # core.imagehash.dhash of the first page of an invoice (a thumbnail-sized copy): the same invoice sent
+    # again, rescanned or re-photographed, is a few bits away (results.duplicates)
+    page_hash: str | None = None
 
     @property
     def pages_label(self) -> str:

@@ -19,6 +19,7 @@ from extractors.documents.classify import group_pages, join_continuations
 from extractors.invoice.fields import read_invoice
 from extractors.invoice.small_print import reread_siret
 from extractors.pages.normalise import ocr_ready
+from core.imagehash import dhash
 from core.inbox import Manifest, safe_id
 from core.records import DocType, DocumentResult, InvoiceFacts, Page, PageText
 from pipeline.context import Reader
@@ -52,6 +53,18 @@ def write_thumbnail(page: Page, path: Path, max_px: int) -> Path | None:
         log.warning("%s: thumbnail not written", page.ref)
         return None
     return path
+
+
+HASH_WIDTH_PX = 256  # the page is hashed from a copy this wide: the hash's 9x8 grid needs no more
+
+
+def page_hash(page: Page) -> str | None:
+    """The first page's perceptual hash (core.imagehash.dhash), from a small copy: cheap on a 12 MP photo."""
+    if page.image is None:
+        return None
+    h, w = page.image.shape[:2]
+    small = cv2.resize(page.image, (HASH_WIDTH_PX, max(1, round(h * HASH_WIDTH_PX / w))), interpolation=cv2.INTER_AREA)
+    return dhash(small)
 
 
 def invoice_fields(texts: list[PageText], pages: list[Page], reader: Reader) -> InvoiceFacts:
@@ -106,6 +119,8 @@ def build_document(manifest: Manifest, readings: list[PageReading], reader: Read
         doc = replace(doc, care_sheet=facts)
     elif doc.doc_type == DocType.INVOICE and texts and legible:  # no fields guessed from unreadable text
         doc = replace(doc, invoice=invoice_fields(texts, [r.page for r in read], reader))
+    if doc.doc_type == DocType.INVOICE:
+        doc = replace(doc, page_hash=page_hash(first.page))
     return doc
 
 

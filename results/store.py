@@ -139,8 +139,7 @@ def rowset(result: DossierResult, fingerprint: str | None = None) -> RowSet:
         documents=[_clean_row(document_row(d)) for d in result.documents],
         findings=[(str(f.code), printable(f.message_fr), printable(f.evidence) or None) for f in result.findings],
         fields=[_fields(d) for d in result.documents],
-        # the first page's core.imagehash.dhash, once the pipeline sets DocumentResult.page_hash
-        page_hashes=[getattr(d, "page_hash", None) for d in result.documents],
+        page_hashes=[d.page_hash for d in result.documents],  # the first page's core.imagehash.dhash
         fingerprint=fingerprint, confidence=getattr(result, "confidence", None), needs_review=needs_review,
         review_why="|".join(why) or None)
 

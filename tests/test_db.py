@@ -331,28 +331,22 @@ def test_the_same_invoice_in_two_dossiers_is_a_duplicate_of_the_earlier(out):
         assert (d.needs_review, d.review_why, d.reasons) == (True, "DUPLICATE_INVOICE", "DUPLICATE_INVOICE")
 
 
-class _WithHash:
-    """A DocumentResult with a first-page hash (the pipeline's field, which core.records does not carry yet)."""
-
-    def __init__(self, doc: DocumentResult, page_hash: str):
-        self._doc, self.page_hash = doc, page_hash
-
-    def __getattr__(self, name):
-        return getattr(self._doc, name)
-
-
 def test_a_near_identical_page_is_a_duplicate(out):
     rng = np.random.default_rng(7)
     page = np.kron(rng.integers(0, 255, (16, 12), dtype=np.uint8), np.ones((50, 50), np.uint8))
     rescan = np.clip(page.astype(int) + rng.integers(-12, 12, page.shape), 0, 255).astype(np.uint8)
     other = np.kron(rng.integers(0, 255, (16, 12), dtype=np.uint8), np.ones((50, 50), np.uint8))
-    save_result(out, dossier("D-H1", "D-H1", _WithHash(invoice("D-H1", number="H-1"), dhash(page))))
+    save_result(out, dossier("D-H1", "D-H1", invoice("D-H1", number="H-1", page_hash=dhash(page))))
     with Session(_engine(out)) as s:
         assert s.scalar(select(Document.page_hash)) == dhash(page)
     unread = dict(siret=None, number=None)  # nothing read but the pixels
-    ((earlier, why),) = find_duplicates(out, dossier("D-H2", "D-H2", _WithHash(invoice("D-H2", **unread), dhash(rescan))))
+    ((earlier, why),) = find_duplicates(out, dossier("D-H2", "D-H2", invoice("D-H2", page_hash=dhash(rescan), **unread)))
     assert earlier == "D-H1" and "presque identique" in why
-    assert find_duplicates(out, dossier("D-H3", "D-H3", _WithHash(invoice("D-H3", **unread), dhash(other)))) == []
+    assert find_duplicates(out, dossier("D-H3", "D-H3", invoice("D-H3", page_hash=dhash(other), **unread))) == []
+    # one clinic's template, another invoice: the same hash, but another number or total read -> a sibling
+    for sibling in (dict(number="H-2"), dict(number=None, total="72.10")):
+        doc = invoice("D-H4", page_hash=dhash(rescan), siret=None, **sibling)
+        assert find_duplicates(out, dossier("D-H4", "D-H4", doc)) == [], sibling
 
 
 def test_dhash_is_close_for_a_rescan_and_far_for_another_page():

@@ -92,3 +92,27 @@ def test_a_folder_name_of_250_characters_gets_a_key_that_fits_a_file_name():
     long_a, long_b = "D-" + "x" * 248, "D-" + "x" * 247 + "y"
     assert len(results_key(long_a)) <= KEY_MAX_CHARS and len(f".{results_key(long_a)}.json.0123456789ab.tmp") < 255
     assert results_key(long_a) != results_key(long_b) and results_key("D-2017-000123") == "D-2017-000123"
+
+
+def test_an_invoice_carries_its_first_page_hash_and_a_rescan_of_it_is_close(tmp_path):
+    """pipeline.document.page_hash on real pages: the sample inbox's invoice, and a rescan of it
+    (downscaled to half, JPEG at quality 60, 1° rotated) a few bits away; a care sheet is not hashed."""
+    import cv2
+
+    from core.imagehash import hamming
+    from core.records import Capture, Page
+    from core.settings import REPO_ROOT
+    from pipeline.document import page_hash
+
+    src = next(p for p in sorted((REPO_ROOT / "sample_docs" / "inbox").glob("*/facture*.png")))
+    image = cv2.imread(str(src))
+    h, w = image.shape[:2]
+    turned = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 1.0, 1.0), (w, h),
+                            borderValue=(255, 255, 255))
+    ok, jpeg = cv2.imencode(".jpg", cv2.resize(turned, (w // 2, h // 2), interpolation=cv2.INTER_AREA),
+                            [cv2.IMWRITE_JPEG_QUALITY, 60])
+    rescan = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    page = Page("f.png", 1, image, 200.0, Capture.IMAGE)
+    again = Page("g.jpg", 1, rescan, 100.0, Capture.IMAGE)
+    assert hamming(page_hash(page), page_hash(again)) <= 6
+    assert page_hash(Page("x.pdf", 1, None, 200.0, Capture.PDF_TEXT)) is None
