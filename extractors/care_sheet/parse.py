@@ -87,12 +87,16 @@ def parse_amount(raw: str) -> tuple[str | None, float]:
 
 
 def parse_date_text(raw: str) -> tuple[str, str, str] | None:
-    """'13/11/17', '13.11.2017' -> (year, month, day) strings, two-digit years in 20xx; None otherwise."""
+    """'13/11/17', '13.11.2017', or a comb's digits '13 11 2017' / '131117' -> (year, month, day) strings,
+    two-digit years in 20xx; None otherwise."""
     d, _ = _as_digits(raw.replace(" ", ""))
     m = DATE_TEXT.search(raw) or DATE_TEXT.search(d)
-    if not m:
+    if m:
+        day, month, year = m.groups()
+    elif re.fullmatch(r"\d{8}|\d{6}", d):
+        day, month, year = d[:2], d[2:4], d[4:]
+    else:
         return None
-    day, month, year = m.groups()
     return ("20" + year if len(year) == 2 else year), month, day
 
 
