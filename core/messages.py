@@ -32,6 +32,13 @@ IMPLIES: dict[ReasonCode, Decision] = {
     # Contract §5: implies no decision. ACCEPT is the lowest rank, so it never changes the one the other
     # reasons give; the dossier goes to an operator's review with the earlier dossier's id (evidence).
     ReasonCode.DUPLICATE_INVOICE: Decision.ACCEPT,
+    # Contract §5: the dossier checked against itself; for the operator and the claims handler, no decision.
+    ReasonCode.AMOUNT_MISMATCH: Decision.ACCEPT,
+    ReasonCode.DATE_MISMATCH: Decision.ACCEPT,
+    ReasonCode.ANIMAL_MISMATCH: Decision.ACCEPT,
+    ReasonCode.CONTRACT_MISMATCH: Decision.ACCEPT,
+    ReasonCode.CLAIM_TIME_BARRED: Decision.ACCEPT,
+    ReasonCode.EXCLUSION_HINT: Decision.ACCEPT,
 }
 
 MESSAGES_FR: dict[ReasonCode, str] = {
@@ -55,6 +62,27 @@ MESSAGES_FR: dict[ReasonCode, str] = {
     ReasonCode.PROCESSING_ERROR: "Votre envoi n'a pas pu être traité automatiquement.",
     ReasonCode.DUPLICATE_INVOICE: (
         "Cette facture nous a déjà été envoyée avec une demande précédente : un gestionnaire va la vérifier."
+    ),
+    ReasonCode.AMOUNT_MISMATCH: (
+        "Le total de la feuille de soins ne correspond pas à celui de la facture : un gestionnaire va le vérifier."
+    ),
+    ReasonCode.DATE_MISMATCH: (
+        "Les dates de la feuille de soins, de la facture et de votre demande ne concordent pas : "
+        "un gestionnaire va les vérifier."
+    ),
+    ReasonCode.ANIMAL_MISMATCH: (
+        "L'animal de la feuille de soins n'est pas celui de votre demande : un gestionnaire va le vérifier."
+    ),
+    ReasonCode.CONTRACT_MISMATCH: (
+        "Le numéro de contrat de la feuille de soins n'est pas celui de votre demande : un gestionnaire va le vérifier."
+    ),
+    ReasonCode.CLAIM_TIME_BARRED: (
+        "La facture date de plus de deux ans (prescription, article L114-1 du Code des assurances) : "
+        "un gestionnaire va examiner votre demande."
+    ),
+    ReasonCode.EXCLUSION_HINT: (
+        "Un soin mentionné pourrait relever d'une exclusion du contrat (chapitre 2 C des conditions générales) : "
+        "un gestionnaire va l'examiner."
     ),
 }
 

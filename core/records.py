@@ -33,6 +33,13 @@ class ReasonCode(StrEnum):
     MANIFEST_INVALID = "MANIFEST_INVALID"
     PROCESSING_ERROR = "PROCESSING_ERROR"
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE"  # contract §5: the same invoice already sent (operator review)
+    # contract §5: the dossier checked against itself, for the operator and the claims handler (no decision)
+    AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
+    DATE_MISMATCH = "DATE_MISMATCH"
+    ANIMAL_MISMATCH = "ANIMAL_MISMATCH"
+    CONTRACT_MISMATCH = "CONTRACT_MISMATCH"
+    CLAIM_TIME_BARRED = "CLAIM_TIME_BARRED"
+    EXCLUSION_HINT = "EXCLUSION_HINT"
 
 
 class DocType(StrEnum):
@@ -160,6 +167,10 @@ class CareSheetFacts:
     qr_matches_manifest: bool | None = None
     crops: dict[str, str] = field(default_factory=dict)  # zone id -> PNG path of the crop that decided
     notes: tuple[str, ...] = ()
+    # the fields read from the form (contract §5, without the care_sheet_ prefix): value (ISO date, dotted
+    # amount, chien/chat, yes/no, accident/maladie/prevention, text) or None, and the reader's confidence 0..1
+    fields: dict[str, str | None] = field(default_factory=dict)
+    field_confidence: dict[str, float] = field(default_factory=dict)
 
     @property
     def dated(self) -> bool | None:

@@ -4,7 +4,8 @@
 
 Figures: decision accuracy and confusion matrix; precision / recall / F1 per reason code; documents
 found / missed / extra per type; invoice field exact-match rates; care-sheet flag accuracy with both
-error kinds; illegible dossiers accepted; readable dossiers flagged illegible; each by capture kind.
+error kinds; care-sheet field exact rates by writing and capture, and precision / recall of each
+operator check (evaluation.care_fields); illegible dossiers accepted; readable dossiers flagged illegible; each by capture kind.
 Rules: a dossier missing from the run is wrong; an empty predicted cell is unknown, hence wrong when the
 truth has a value. `evaluate()` is a pure function over CSV rows, so tests feed it hand-written tables.
 """
@@ -19,6 +20,9 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+from evaluation.care_fields import CHECKS, check_scores, field_rates
+from evaluation.care_fields import format_text as care_fields_text
 
 DECISIONS = ["accept", "request_documents", "illegible"]
 REASONS = ["CARE_SHEET_MISSING", "INVOICE_MISSING", "CARE_SHEET_ILLEGIBLE", "INVOICE_ILLEGIBLE", "FILE_UNREADABLE",
@@ -93,8 +97,9 @@ def _ratio(num: int, den: int) -> float | None:
 # ---------------------------------------------------------------- the figures
 
 def _reasons(rows_t: list[Row], pred: dict[str, Row]) -> dict:
+    """Per reason code; the operator's check codes (contract §5) are scored apart (`checks`)."""
     codes = list(REASONS)
-    split = lambda s: {c.strip() for c in (s or "").split("|") if c.strip()}  # noqa: E731
+    split = lambda s: {c.strip() for c in (s or "").split("|") if c.strip()} - set(CHECKS)  # noqa: E731
     for r in rows_t:
         codes += [c for c in sorted(split(r["reasons"])) if c not in codes]
     for p in pred.values():
@@ -211,7 +216,8 @@ def _flags(pairs: list[tuple[Row, Row | None]]) -> dict:
 def _block(rows_t: list[Row], docs_t: list[Row], pred: dict[str, Row], docs_p: list[Row]) -> dict:
     documents, pairs = _documents(docs_t, docs_p)
     return {"decision": _decisions(rows_t, pred), "reasons": _reasons(rows_t, pred), "documents": documents,
-            "invoice_fields": _invoice_fields(pairs), "care_sheet_flags": _flags(pairs)}
+            "invoice_fields": _invoice_fields(pairs), "care_sheet_flags": _flags(pairs),
+            "care_sheet_fields": field_rates(pairs), "checks": check_scores(rows_t, pred)}
 
 
 def _review_point(items: list[tuple[bool, float, bool]], threshold: float | None) -> dict:
@@ -336,6 +342,7 @@ def format_text(rep: dict) -> str:
                    f"{_pct(_ratio(found, total)):>12}"
                    f"{_pct(_ratio(sum(s['correct'] for s in inv), sum(s['total'] for s in inv))):>13}"
                    f"{_pct(_ratio(sum(s['correct'] for s in fl), sum(s['total'] for s in fl))):>9}")
+    out += care_fields_text(rep["care_sheet_fields"], rep["checks"])
     out += _review_text(rep.get("review"))
     return "\n".join(out) + "\n"
 

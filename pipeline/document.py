@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import cv2
@@ -85,6 +86,14 @@ def typed_pages(readings: list[PageReading]) -> list[tuple[DocType, list[int]]]:
     return group_pages(types)
 
 
+def submitted_day(submitted_at: str | None) -> date | None:
+    """The manifest's submission day (ISO 8601), or None when absent or malformed."""
+    try:
+        return date.fromisoformat(submitted_at[:10]) if submitted_at else None
+    except ValueError:
+        return None
+
+
 def build_document(manifest: Manifest, readings: list[PageReading], reader: Reader) -> DocumentResult:
     """One document of consecutive pages: its readability, legibility, thumbnail and fields."""
     first = readings[0]
@@ -115,7 +124,8 @@ def build_document(manifest: Manifest, readings: list[PageReading], reader: Read
             doc = replace(doc, thumbnail=str(thumb) if thumb else None)
     if doc.doc_type == DocType.CARE_SHEET and legible:
         facts = read_care_sheet(first.page, reader.settings, expected_contract=manifest.contract_number,
-                                expected_animal=manifest.animal_name, crops_dir=crops)
+                                expected_animal=manifest.animal_name, crops_dir=crops, engine=reader.ocr,
+                                submitted=submitted_day(manifest.submitted_at))
         doc = replace(doc, care_sheet=facts)
     elif doc.doc_type == DocType.INVOICE and texts and legible:  # no fields guessed from unreadable text
         doc = replace(doc, invoice=invoice_fields(texts, [r.page for r in read], reader))

@@ -77,7 +77,9 @@ def eliminate(ctx: DossierContext) -> None:
 
 def check(ctx: DossierContext) -> None:
     readable = tuple(d for d in ctx.documents if d.pages) + tuple(ctx.broken)  # broken: legible None, no fields
-    facts = DossierFacts(ctx.manifest.dossier_id, readable, tuple(ctx.unreadable), ctx.manifest.problems)
+    m = ctx.manifest
+    facts = DossierFacts(m.dossier_id, readable, tuple(ctx.unreadable), m.problems,
+                         submitted_at=m.submitted_at, contract_number=m.contract_number, animal_name=m.animal_name)
     ctx.findings = evaluate(facts) + ctx.machine_findings
 
 

@@ -17,6 +17,13 @@ DOCUMENT_COLUMNS = ["dossier_id", "file", "pages", "doc_type", "readability", "o
                     "capture", "legible", "readability_defects", "care_sheet_dated",
                     "invoice_number", "invoice_total_ht", "invoice_tva", "invoice_amount_due",
                     "qr_matches_manifest", "error", "identified_by"]
+# contract §5: the fields read from the care sheet (CareSheetFacts.fields), each followed by its confidence
+CARE_SHEET_FIELDS = ["contract_number", "animal_name", "species", "animal_birth_date", "animal_id",
+                     "consultation_date", "first_symptoms_date", "surgery", "motif", "diagnosis", "acts", "fee_lines",
+                     "total_ttc", "vet_name", "vet_ordre_number", "owner_date", "vet_date"]
+CARE_SHEET_FIELD_COLUMNS = [c for f in CARE_SHEET_FIELDS for c in (f"care_sheet_{f}", f"care_sheet_{f}_confidence")]
+# documents.csv: the documents table's columns, then the care-sheet fields (stored in the `fields` table)
+DOCUMENT_CSV_COLUMNS = DOCUMENT_COLUMNS + CARE_SHEET_FIELD_COLUMNS
 # InvoiceFacts field -> its documents.csv column: the `fields` table names a field as InvoiceFacts does
 INVOICE_FIELD_COLUMNS = {"invoice_date": "invoice_date", "total_ttc": "invoice_total_ttc", "siret": "vet_siret",
                          "kind": "invoice_kind", "invoice_number": "invoice_number",

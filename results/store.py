@@ -26,15 +26,17 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from core.files import atomic_write
 from core.inbox import printable, results_key
 from core.messages import MESSAGES_FR, STATUS_FR
 from core.records import Decision, DocType, DocumentResult, DossierResult, ReasonCode
-from results.columns import DOCUMENT_COLUMNS, DOSSIER_COLUMNS, INVOICE_FIELD_COLUMNS
-from results.db import RESULTS_DIR, NotSaved, RowSet, all_rows, dossier_by_key, engine_for, replace, rows_of, run
-from results.models import Review
+from results.columns import (CARE_SHEET_FIELDS, DOCUMENT_COLUMNS, DOCUMENT_CSV_COLUMNS, DOSSIER_COLUMNS,
+                             INVOICE_FIELD_COLUMNS)
+from results.db import RESULTS_DIR, NotSaved, RowSet, dossier_by_key, engine_for, replace, rows_of, run
+from results.models import Document, Dossier, Review
 
 __all__ = ["DOCUMENT_COLUMNS", "DOSSIER_COLUMNS", "RESULTS_DIR", "NotSaved", "document_row", "dossier_row",
            "load_rows", "result_key", "save_result", "save_review", "saved_dossier_row", "write_csvs"]
@@ -98,6 +100,10 @@ def document_row(d: DocumentResult) -> dict[str, str]:
                     "owner_signature": _b(cs.owner_signature),
                     "medical_section_complete": _b(cs.medical_section_complete),
                     "care_sheet_dated": _b(cs.dated), "qr_matches_manifest": _b(cs.qr_matches_manifest)})
+        for f in CARE_SHEET_FIELDS:  # contract §5: dates ISO, amounts with a dot (as the reader gives them)
+            if f in cs.field_confidence:
+                row[f"care_sheet_{f}"] = _s(cs.fields.get(f))
+                row[f"care_sheet_{f}_confidence"] = f"{cs.field_confidence[f]:.3f}"
     if inv is not None:
         row.update({"invoice_date": _s(inv.invoice_date), "invoice_total_ttc": _s(inv.total_ttc),
                     "vet_siret": _s(inv.siret), "invoice_kind": _s(inv.kind),
@@ -112,10 +118,14 @@ def result_key(result: DossierResult) -> str:
 
 
 def _fields(d: DocumentResult) -> list[tuple[str, str | None, float | None]]:
-    """The invoice's fields as read, with the reader's confidence in each (InvoiceFacts.confidence)."""
-    inv = d.invoice
+    """The invoice's fields as read, with the reader's confidence in each (InvoiceFacts.confidence); a care
+    sheet's fields (CareSheetFacts.fields) as `care_sheet_<field>`."""
+    inv, cs = d.invoice, d.care_sheet
     if inv is None:
-        return []
+        if cs is None or d.doc_type != DocType.CARE_SHEET:
+            return []
+        return [(f"care_sheet_{f}", cs.fields.get(f), cs.field_confidence[f]) for f in CARE_SHEET_FIELDS
+                if f in cs.field_confidence]
     names = list(INVOICE_FIELD_COLUMNS) + [n for n in inv.confidence if n not in INVOICE_FIELD_COLUMNS]
     out = []
     for name in names:
@@ -177,9 +187,30 @@ def saved_dossier_row(out_dir: Path, folder: str) -> dict[str, str]:
     return run(engine_for(out_dir), read)
 
 
+def _rows_with_fields(session: Session) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """`results.db.all_rows`, with each care sheet's row with its fields from the `fields` table (contract §5)."""
+    found = session.scalars(select(Dossier).options(
+        selectinload(Dossier.documents).selectinload(Document.fields), selectinload(Dossier.reviews))).all()
+    dossiers: list[dict[str, str]] = []
+    documents: list[dict[str, str]] = []
+    for d in sorted(found, key=lambda d: f"{d.key}.json"):
+        row, docs = rows_of(d)
+        for doc_row, doc in zip(docs, d.documents):
+            for f in doc.fields:
+                if f.name in CARE_SHEET_FIELD_NAMES:
+                    doc_row[f.name] = f.value or ""
+                    doc_row[f"{f.name}_confidence"] = "" if f.confidence is None else f"{f.confidence:.3f}"
+        dossiers.append(row)
+        documents.extend(docs)
+    return dossiers, documents
+
+
+CARE_SHEET_FIELD_NAMES = {f"care_sheet_{f}" for f in CARE_SHEET_FIELDS}
+
+
 def load_rows(out_dir: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Every saved dossier's dossiers.csv row and documents.csv rows, in the CSVs' order (one snapshot)."""
-    return run(engine_for(out_dir), all_rows)
+    return run(engine_for(out_dir), _rows_with_fields)
 
 
 def _reasons_text(value: object) -> str | None:
@@ -245,6 +276,6 @@ def write_csvs(out_dir: Path) -> tuple[Path, Path]:
     dossiers, documents = load_rows(out_dir)
     paths = []
     for name, columns, rows in (("dossiers.csv", DOSSIER_COLUMNS, dossiers),
-                                ("documents.csv", DOCUMENT_COLUMNS, documents)):
+                                ("documents.csv", DOCUMENT_CSV_COLUMNS, documents)):
         paths.append(atomic_write(out_dir / name, _csv_text(columns, rows), newline=""))
     return paths[0], paths[1]

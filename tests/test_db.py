@@ -148,7 +148,9 @@ def old_store_csvs(folder: Path, results: list[DossierResult]) -> tuple[str, str
         dossiers.append(payload["dossier"])
         documents.extend(payload["documents"])
     texts = []
-    for columns, rows in ((DOSSIER_COLUMNS, dossiers), (DOCUMENT_COLUMNS, documents)):
+    from results.columns import DOCUMENT_CSV_COLUMNS  # documents.csv adds the care-sheet fields (contract §5)
+
+    for columns, rows in ((DOSSIER_COLUMNS, dossiers), (DOCUMENT_CSV_COLUMNS, documents)):
         buf = io.StringIO(newline="")
         writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()

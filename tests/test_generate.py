@@ -133,3 +133,37 @@ def test_files_open_except_the_broken_ones(runs):
         else:
             _opens(data, d["pages"])
     assert {"pdf", "png"} <= formats and formats - {"pdf", "png", "jpeg"}  # at least one broken kind
+
+
+CARE_FIELDS = ["care_sheet_contract_number", "care_sheet_animal_name", "care_sheet_species", "care_sheet_animal_birth_date",
+               "care_sheet_animal_id", "care_sheet_consultation_date", "care_sheet_first_symptoms_date",
+               "care_sheet_surgery", "care_sheet_motif", "care_sheet_diagnosis", "care_sheet_acts",
+               "care_sheet_fee_lines", "care_sheet_total_ttc", "care_sheet_vet_name", "care_sheet_vet_ordre_number",
+               "care_sheet_owner_date", "care_sheet_vet_date"]
+
+
+def test_care_sheet_rows_carry_the_truth_of_every_field(runs):
+    out = runs[0]
+    sheets = [d for d in read(out / "truth" / "documents.csv") if d["doc_type"] == "care_sheet" and d["capture"] != "corrupt"]
+    assert sheets and set(CARE_FIELDS) <= set(sheets[0])
+    for d in sheets:
+        assert d["care_sheet_species"] in ("chien", "chat")
+        assert d["care_sheet_animal_name"]
+        for f in ("care_sheet_consultation_date", "care_sheet_owner_date", "care_sheet_vet_date"):
+            assert d[f] == "" or len(d[f]) == 10 and d[f][4] == "-"
+        assert d["care_sheet_total_ttc"] == "" or "." in d["care_sheet_total_ttc"]
+        assert d["care_sheet_motif"] in ("", "accident", "maladie", "prevention")
+        if d["medical_section_complete"] == "true":
+            assert d["care_sheet_motif"] and d["care_sheet_diagnosis"]
+
+
+def test_the_first_recipes_break_the_checks_they_name(runs):
+    """Recipe 0 writes another contract in the manifest, recipe 2 another total on the sheet (gen/consistency.py)."""
+    out = runs[0]
+    rows = read(out / "truth" / "dossiers.csv")
+    assert rows[0]["checks"] == "CONTRACT_MISMATCH" and "+contract_mismatch" in rows[0]["scenario"]
+    assert rows[2]["checks"] == "AMOUNT_MISMATCH"
+    assert all(not r["checks"] for i, r in enumerate(rows) if i not in (0, 2))
+    docs = {d["dossier_id"]: d for d in read(out / "truth" / "documents.csv") if d["doc_type"] == "care_sheet"}
+    manifest = json.loads((out / "inbox" / rows[0]["dossier_id"] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["contract_number"] != docs[rows[0]["dossier_id"]]["care_sheet_contract_number"]

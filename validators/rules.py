@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from core.messages import IMPLIES, message_fr
 from core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
 from validators.care_sheet import CARE_SHEET_RULES
+from validators.consistency import CONSISTENCY_CHECKS, context
 
 SUPPORTING_KINDS = (InvoiceKind.PHARMACY, InvoiceKind.LABORATORY)  # invoices that need a prescription (contract §2)
 
@@ -22,6 +23,10 @@ class DossierFacts:
     documents: tuple[DocumentResult, ...]  # detected documents of readable files
     unreadable_files: tuple[tuple[str, str], ...] = ()  # (file, why)
     manifest_problems: tuple[str, ...] = ()
+    # the manifest's values the dossier is checked against (contract §1; None: not given)
+    submitted_at: str | None = None
+    contract_number: str | None = None
+    animal_name: str | None = None
 
     def of_type(self, doc_type: DocType) -> list[DocumentResult]:
         return [d for d in self.documents if d.doc_type == doc_type]
@@ -113,6 +118,12 @@ def care_sheet_checks(facts: DossierFacts) -> list[Finding]:
     return findings
 
 
+def consistency_checks(facts: DossierFacts) -> list[Finding]:
+    """The dossier against itself: sheet, invoices, QR code, manifest (validators.consistency; no decision)."""
+    ctx = context(facts.documents, facts.submitted_at, facts.contract_number, facts.animal_name)
+    return [f for check in CONSISTENCY_CHECKS for f in check(ctx)]
+
+
 RULES: list[Rule] = [
     manifest_problems,
     unreadable_files,
@@ -122,6 +133,7 @@ RULES: list[Rule] = [
     invoice_missing,
     care_sheet_checks,
     prescription_missing,
+    consistency_checks,
 ]
 
 

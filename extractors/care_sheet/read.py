@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,12 +18,14 @@ import cv2
 import numpy as np
 
 from extractors.care_sheet.crops import write_crops
+from extractors.care_sheet.fields import read_fields
 from extractors.care_sheet.form import Registration, register_cached
 from extractors.care_sheet.ink import InkMap, blobs, crop, ink_map, stroke_mm, visible_share
 from extractors.care_sheet.layout import PX_PER_MM, diagnosis_box, mm_box, zone_px, zones
 from extractors.care_sheet.qr import qr_on_sheet
 from extractors.care_sheet.vet import VetBoxReading, read_vet_box
 from extractors.pages.normalise import footprint
+from extractors.pages.ocr import OcrEngine, engine_for
 from core.records import CareSheetFacts, Page
 from core.settings import Settings
 
@@ -64,6 +67,7 @@ class Measures:
     owner_sig_mm2: float | None = None
     owner_sig_span_mm: float | None = None
     vet: VetBoxReading | None = None
+    fields: dict = field(default_factory=dict)  # field -> FieldReading (extractors.care_sheet.fields)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -88,9 +92,12 @@ def _captured_only(reg: Registration, page: Page) -> Registration:
 
 def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | None = None,
                     expected_animal: str | None = None, crops_dir: Path | None = None,
-                    measures: Measures | None = None) -> CareSheetFacts:
+                    measures: Measures | None = None, engine: OcrEngine | None = None,
+                    submitted: date | None = None) -> CareSheetFacts:
     """A page of our form -> its CareSheetFacts (the QR code compared with the manifest's contract and
-    animal, when given); see the module docstring. `measures`, when given, receives every measurement."""
+    animal, when given); see the module docstring. `measures`, when given, receives every measurement;
+    `engine` reads the fields' zones (default: the one `settings` names); `submitted`, the day the dossier
+    was sent, is the fields' prior for the visit's dates."""
     m = measures if measures is not None else Measures()
     t0 = time.perf_counter()
     reg = register_cached(page.image)
@@ -115,6 +122,10 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         notes.append(note)
     t3 = time.perf_counter()
 
+    t_fields = time.perf_counter()
+    m.fields = read_fields(ink, engine or engine_for(settings), lambda z: _tick(ink, z), submitted)
+    m.timings_ms["fields"] = (time.perf_counter() - t_fields) * 1000
+    notes += [f"{name}: {r.how}" for name, r in m.fields.items() if r.how and name not in ("vet_name",)]
     qr_payload, qr_match, qr_note = qr_on_sheet(page.image, reg, ink, expected_contract, expected_animal)
     if qr_note:
         notes.append(f"qr: {qr_note}")
@@ -129,7 +140,8 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         motif_ticked=flags.get("motif_ticked"), diagnosis_written=flags.get("diagnosis_written"),
         owner_date=flags.get("owner_date"), vet_date=flags.get("vet_date"),
         registered=True, registration_error_mm=reg.error_mm, qr_payload=qr_payload, qr_matches_manifest=qr_match,
-        crops=crops, notes=tuple(notes))
+        crops=crops, notes=tuple(notes), fields={k: r.value for k, r in m.fields.items()},
+        field_confidence={k: r.confidence for k, r in m.fields.items()})
 
 
 # --- the zones: each reader returns (flag, value, note) for the flags whose zone the picture shows ----------
@@ -195,6 +207,16 @@ def _read_vet(ink: InkMap, m: Measures) -> list[tuple[str, bool, str]]:
     m.vet = read_vet_box(ink)
     return [("vet_stamp", m.vet.stamp, f"vet_stamp: {m.vet.stamp_evidence}"),
             ("vet_signature", m.vet.signature, f"vet_signature: {m.vet.signature_evidence}")]
+
+
+def _tick(ink: InkMap, zone_id: str) -> tuple[bool, float]:
+    """A checkbox of any group (species, surgery, motif): ticked by the motif's criterion, and a score
+    (fill + stroke) to tell two marked boxes apart."""
+    b = zone_px(zone_id, margin_mm=-TICK_INSET_MM)
+    seen = ~crop(ink.blind, b)
+    fill = float((crop(ink.ink, b) & seen).sum() / max(1, seen.sum()))
+    stroke = _tick_stroke(ink, zone_id)
+    return (fill >= TICK_MIN_FILL or (stroke >= TICK_MIN_STROKE and fill >= TICK_MIN_INSIDE)), fill * 5 + stroke
 
 
 def _tick_stroke(ink: InkMap, zone_id: str) -> float:

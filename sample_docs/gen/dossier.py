@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 
-from .common import chance, rng_for
+from .care_sheet import FIELDS, SheetFill
+from .common import chance, money, rng_for
+from .consistency import Breaks, draw_breaks, excluded_diagnosis, expected_checks, late_submission
 from .data import make_case
 from .files import corrupt, encode_image, finalize_pdf, images_pdf, merge_pdfs, orient_for_upload
 from .packaging import manifest, plan_files, submitted_at
@@ -73,12 +75,19 @@ def _file_bytes(f: FilePlan, plan: DossierPlan, rendered: dict[str, Rendered], r
 def build(job: Job) -> tuple[DossierTruth | None, list[DocTruth]]:
     """Build and write one dossier; returns its truth rows (none for a folder still uploading)."""
     rng = rng_for(job.seed, "dossier", job.index)
-    features = COVERAGE[job.index] if job.index < len(COVERAGE) and not job.pending else draw_features(rng)
+    covered = job.index < len(COVERAGE) and not job.pending
+    features = COVERAGE[job.index] if covered else draw_features(rng)
     plan = plan_docs(features, rng)
     plan_files(plan, rng)
     case = make_case(rng)
     profile = PROFILES[job.profile]
-    rendered = {k: render_doc(k, d, case, rng_for(job.seed, job.index, k), profile) for k, d in plan.docs.items()}
+    brng = rng_for(job.seed, "consistency", job.index)  # its own stream: a dossier without breaks is drawn as before
+    breaks = draw_breaks(brng, job.index, covered, case)
+    rendered: dict[str, Rendered] = {}
+    for k in sorted(plan.docs, key=lambda key: key != "vet_invoice"):  # the sheet copies the invoice's fees
+        fill = _fill(job, case, breaks, brng, rendered.get("vet_invoice")) if k == "care_sheet" else None
+        rendered[k] = render_doc(k, plan.docs[k], case, rng_for(job.seed, job.index, k), profile, fill)
+    rendered = {k: rendered[k] for k in plan.docs}
     folder = Path(job.inbox) / job.dossier_id
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[DocTruth] = []
@@ -93,15 +102,34 @@ def build(job: Job) -> tuple[DossierTruth | None, list[DocTruth]]:
     if job.pending:
         return None, []
     dates = [r.invoice.date for r in rendered.values() if r.invoice] + [case.visit_date]
-    m = manifest(job.dossier_id, submitted_at(max(dates), rng), case.contract_number, case.animal_name,
+    last = late_submission(max(dates), breaks) if breaks.late_days else max(dates)
+    m = manifest(job.dossier_id, submitted_at(last, rng), case.contract_number, case.animal_name,
                  case.description, plan.files, rng)
+    if breaks.manifest_contract:
+        m["contract_number"] = breaks.manifest_contract
+    if breaks.manifest_animal:
+        m["animal_name"] = breaks.manifest_animal
     tmp = folder / ".manifest.json.tmp"
     tmp.write_text(json.dumps(m, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, folder / "manifest.json")  # written last, atomically: the portal's contract
     reasons = expected_reasons(rows)
     decision = decide(reasons)
+    sheet = next((r for r in rows if r.doc_type == "care_sheet" and r.legible == "true"), None)
+    invoices = [r for r in rows if r.doc_type == "invoice" and r.legible == "true"]
+    checks = expected_checks(sheet, invoices, m)
+    scenario = plan.label + "".join(f" +{c.lower()}" for c in breaks.codes)
     return DossierTruth(job.dossier_id, decision, STATUS_FR[decision], "|".join(reasons), capture=dominant_capture(rows),
-                        scenario=plan.label, n_files=len(plan.files)), rows
+                        scenario=scenario, n_files=len(plan.files), checks="|".join(checks)), rows
+
+
+def _fill(job: Job, case, breaks: Breaks, brng: np.random.Generator, invoice: Rendered | None) -> SheetFill:
+    """What the care sheet copies from the visit's vet invoice, and what its breaks change."""
+    inv = invoice.invoice if invoice is not None else None
+    lines = tuple((ln.label, money(ln.amount * (1 + ln.vat))) for ln in inv.lines) if inv else ()
+    return SheetFill(rng=rng_for(job.seed, job.index, "care_sheet", "fill"), invoice_lines=lines,
+                     invoice_total=inv.total_ttc if inv else None, amount_delta=breaks.amount_delta,
+                     consultation_shift=breaks.consultation_shift, symptoms_after=breaks.symptoms_after,
+                     diagnosis=excluded_diagnosis(case, breaks, brng))
 
 
 def _doc_row(dossier_id: str, f: FilePlan, key: str, plan: DossierPlan, r: Rendered, first: int, n: int,
@@ -116,6 +144,9 @@ def _doc_row(dossier_id: str, f: FilePlan, key: str, plan: DossierPlan, r: Rende
         row.vet_stamp, row.vet_signature, row.owner_signature = b(s.vet_stamp), b(s.vet_signature), b(s.owner_signature)
         row.medical_section_complete, row.dated = b(s.medical_complete), b(s.dated)
         row.note = f"medical={s.medical}" + ("; prefilled" if s.prefilled else "")
+        for name in FIELDS:
+            setattr(row, f"care_sheet_{name}", r.sheet.get(name, ""))
+        row.care_sheet_prefilled = r.sheet.get("prefilled", "")
     if r.facts and not f.corrupt:
         for k in ("invoice_date", "invoice_total_ttc", "vet_siret", "invoice_kind"):
             setattr(row, k, r.facts[k])

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from .capture import degrade, photo, render_pdf, scan
-from .care_sheet import render_care_sheet
+from .care_sheet import SheetFill, render_care_sheet
 from .common import chance, mm_to_px, pick
 from .data import Case
 from .ink import make_hand
@@ -56,6 +56,7 @@ class Rendered:
     defects: list[str] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
     invoice: Invoice | None = None
+    sheet: dict[str, str] = field(default_factory=dict)  # care sheets: the truth of the fields written
 
 
 def _signature_png(rng: np.random.Generator) -> bytes:
@@ -86,10 +87,12 @@ def _invoice_pdf(key: str, doc: DocPlan, case: Case, rng: np.random.Generator) -
     return shop(inv, rng), inv, "shop"
 
 
-def _source(key: str, doc: DocPlan, case: Case, rng: np.random.Generator, dpi: int) -> Rendered:
+def _source(key: str, doc: DocPlan, case: Case, rng: np.random.Generator, dpi: int,
+            fill: SheetFill | None = None) -> Rendered:
     """The document as printed/written: a text PDF, or paper pages drawn at dpi."""
     if key == "care_sheet":
-        return Rendered(pages=[(render_care_sheet(case, doc.spec, rng, dpi), dpi)])
+        image, sheet = render_care_sheet(case, doc.spec, rng, dpi, fill)
+        return Rendered(pages=[(image, dpi)], sheet=sheet)
     if key in KINDS:
         pdf, inv, layout = _invoice_pdf(key, doc, case, rng)
         notes = [f"layout={layout}"]
@@ -126,17 +129,18 @@ def _stamp_paper(pages: list[Image.Image], case: Case, rng: np.random.Generator,
     return [Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))] + pages[1:]
 
 
-def render_doc(key: str, doc: DocPlan, case: Case, rng: np.random.Generator, profile: Profile) -> Rendered:
-    """Draw then capture one document."""
+def render_doc(key: str, doc: DocPlan, case: Case, rng: np.random.Generator, profile: Profile,
+               fill: SheetFill | None = None) -> Rendered:
+    """Draw then capture one document (`fill`: what a care sheet copies from the invoice, or gets wrong)."""
     scan_dpi = int(pick(rng, list(profile.scan_dpis), p=list(profile.scan_dpi_p)))
     draw_dpi = scan_dpi if doc.capture == "scan" else PHOTO_SOURCE_DPI
-    src = _source(key, doc, case, rng, draw_dpi)
+    src = _source(key, doc, case, rng, draw_dpi, fill)
     if key in ("xray", "animal") or doc.capture == "text_pdf":
         return src
     paper = _paper(src, draw_dpi)
     if key == "prescription" and chance(rng, 0.6):
         paper = _stamp_paper(paper, case, rng, draw_dpi)
-    out = Rendered(facts=src.facts, invoice=src.invoice)
+    out = Rendered(facts=src.facts, invoice=src.invoice, sheet=src.sheet)
     base = doc.capture if doc.capture != "degraded" else pick(rng, ["photo", "scan"], p=[0.7, 0.3])
     for page in paper:
         if base == "scan":

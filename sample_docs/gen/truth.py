@@ -43,6 +43,25 @@ class DocTruth:
     file_format: str = ""  # what the bytes are: pdf | jpeg | png | truncated_pdf | random_bytes | html | encrypted_pdf | empty
     defects: str = ""
     note: str = ""
+    # care sheets: the fields as written (contract §5 names; ISO dates, dotted amounts, '' when not written)
+    care_sheet_contract_number: str = ""
+    care_sheet_animal_name: str = ""
+    care_sheet_species: str = ""
+    care_sheet_animal_birth_date: str = ""
+    care_sheet_animal_id: str = ""
+    care_sheet_consultation_date: str = ""
+    care_sheet_first_symptoms_date: str = ""
+    care_sheet_surgery: str = ""
+    care_sheet_motif: str = ""
+    care_sheet_diagnosis: str = ""
+    care_sheet_acts: str = ""
+    care_sheet_fee_lines: str = ""
+    care_sheet_total_ttc: str = ""
+    care_sheet_vet_name: str = ""
+    care_sheet_vet_ordre_number: str = ""
+    care_sheet_owner_date: str = ""
+    care_sheet_vet_date: str = ""
+    care_sheet_prefilled: str = ""  # the administrative part typed by the insurer (true) or handwritten
 
 
 @dataclass
@@ -58,6 +77,7 @@ class DossierTruth:
     capture: str = ""
     scenario: str = ""
     n_files: int = 0
+    checks: str = ""  # the operator's check codes (contract §5, gen/consistency.py), |-joined; not in `reasons`
 
 
 def b(v: bool) -> str:

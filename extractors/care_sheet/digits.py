@@ -1,0 +1,188 @@
+"""Handwritten digits, one comb cell at a time: a small classifier trained on digits rendered in many hands.
+
+Tesseract reads print well and a lone handwritten digit badly (on the dev set it read about one
+comb date in three). The cells of our form hold one digit each, so each cell is cut out (blank
+subtracted), its ink normalised into a 20 x 20 square and classified by its nearest neighbours
+(HOG features) among digits rendered from the handwriting and print fonts of TRAIN_FONTS, each drawn
+in many sizes, slants, rotations, pen widths and blurs. None of the generator's own fonts
+(sample_docs/gen/ink.py) is in TRAIN_FONTS: the sample inbox's hands are unseen ones (some are other
+cuts of the same families: dkg bold vs dkg, Comic Neue italic vs regular). The model is trained on
+first use in each process (~1 s), never stored.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+TRAIN_FONTS = ("BecauseWeOrganize-Regular.otf", "BecauseWeMentor-Regular.otf", "BecauseWeBuild-Regular.otf",
+               "BecauseWeCreate-Regular.otf", "dkgBI.ttf", "dkgBd.ttf", "femkeklaver.ttf", "breipfont.ttf",
+               "ComicNeue-Italic.otf", "ComicNeue-Bold.otf", "ComicNeue-LightItalic.otf", "ComicNeue-BoldItalic.otf",
+               "DancingScript-Bold.otf", "KleeOne-SemiBold.ttf", "FreeSans.ttf", "FreeSerif.ttf", "FreeMono.ttf",
+               "FreeSansOblique.ttf", "FreeMonoBold.ttf", "FreeSerifItalic.ttf")
+VARIANTS = 14  # renderings per digit and font
+SIDE = 20  # the normalised digit square (px)
+K = 15  # neighbours that vote, each by 1 / distance
+FLOOR = 0.02  # the least probability a digit keeps in a cell (a classifier is never certain)
+SEED = 20171  # the training renderings are the same in every process
+MIN_INK_PX = 14  # ink pixels (form frame, dust left out) for a cell to hold a digit: a digit's strokes make 40+
+DIGITS = "0123456789"
+
+
+@dataclass(frozen=True, slots=True)
+class Digit:
+    """One cell: its digit ('' when empty), the probability of it (0..1), and of each digit 0-9 (None when empty)."""
+
+    digit: str
+    confidence: float
+    probs: np.ndarray | None = None
+
+
+def _font_files() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for root in FONT_DIRS:
+        if root.is_dir():
+            for p in root.rglob("*"):
+                if p.name in TRAIN_FONTS:
+                    found.setdefault(p.name, p)
+    return found
+
+
+def normalise(mask: np.ndarray) -> np.ndarray | None:
+    """A bool ink mask of one cell -> its ink's bounding box scaled into SIDE x SIDE (aspect kept), float32;
+    None when the cell holds too little ink."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 3:
+        return None
+    sub = mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32)
+    h, w = sub.shape
+    s = (SIDE - 4) / max(h, w)
+    sub = cv2.resize(sub, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    out = np.zeros((SIDE, SIDE), np.float32)
+    y0, x0 = (SIDE - sub.shape[0]) // 2, (SIDE - sub.shape[1]) // 2
+    out[y0:y0 + sub.shape[0], x0:x0 + sub.shape[1]] = sub
+    return out
+
+
+HOG_CELL = 5  # px: 4 x 4 cells over the square
+HOG_BINS = 9  # unsigned gradient directions
+
+
+def _hog(square: np.ndarray) -> np.ndarray:
+    """Histograms of gradient directions per cell, weighted by magnitude, each cell L2-normalised."""
+    gx = cv2.Sobel(square, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(square, cv2.CV_32F, 0, 1, ksize=3)
+    mag, ang = cv2.cartToPolar(gx, gy)
+    bins = (np.mod(ang, np.pi) / np.pi * HOG_BINS).astype(int) % HOG_BINS
+    n = SIDE // HOG_CELL
+    out = np.zeros((n, n, HOG_BINS), np.float32)
+    cy, cx = np.indices(square.shape) // HOG_CELL
+    np.add.at(out, (cy.ravel(), cx.ravel(), bins.ravel()), mag.ravel())
+    out /= np.linalg.norm(out, axis=2, keepdims=True) + 1e-6
+    return out.ravel()
+
+
+def features(square: np.ndarray) -> np.ndarray:
+    """HOG of a normalised digit square, plus the square itself, coarsely (the stroke layout)."""
+    coarse = cv2.resize(square, (10, 10), interpolation=cv2.INTER_AREA).ravel()
+    return np.concatenate([_hog(square), 0.5 * coarse]).astype(np.float32)
+
+
+def _render(digit: str, font: Path, rng: np.random.Generator) -> np.ndarray:
+    """One rendering of a digit: size, pen width, slant, rotation and blur drawn at random, thresholded."""
+    size = int(rng.integers(26, 46))  # the digits' height in the form frame: 3-5 mm, 18-30 px
+    f = ImageFont.truetype(str(font), size)
+    img = Image.new("L", (size * 3, size * 3), 0)
+    ImageDraw.Draw(img).text((size, size * 2), digit, font=f, fill=255, anchor="ls",
+                             stroke_width=int(rng.integers(0, 3)) if size > 30 else 0, stroke_fill=255)
+    a = np.asarray(img, np.float32) / 255
+    slant, angle = rng.uniform(-0.1, 0.35), rng.normal(0, 6)
+    h, w = a.shape
+    a = cv2.warpAffine(a, np.float32([[1, -slant, slant * h / 2], [0, 1, 0]]), (w, h))
+    a = cv2.warpAffine(a, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h))
+    small = rng.uniform(0.7, 1.0)  # a capture's resampling
+    a = cv2.resize(a, None, fx=small, fy=small, interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        a = cv2.GaussianBlur(a, (0, 0), rng.uniform(0.4, 0.9))
+    return a > rng.uniform(0.3, 0.55)
+
+
+@functools.lru_cache(maxsize=1)
+def model() -> tuple[np.ndarray, np.ndarray]:
+    """The rendered digits' features (N x F) and labels (N): a k-nearest-neighbour model, made once per process."""
+    rng = np.random.default_rng(SEED)
+    feats, labels = [], []
+    for font in sorted(_font_files().values()):
+        for d in DIGITS:
+            for _ in range(VARIANTS):
+                sq = normalise(_render(d, font, rng))
+                if sq is not None:
+                    feats.append(features(sq))
+                    labels.append(int(d))
+    return np.array(feats, np.float32).reshape(len(feats), -1), np.array(labels, np.int32)
+
+
+def classify(mask: np.ndarray) -> Digit:
+    """A cell's ink mask (form frame, bool) -> its digit and confidence; Digit('', 1.0) when empty."""
+    if int(mask.sum()) < MIN_INK_PX:
+        return Digit("", 1.0)
+    sq = normalise(mask)
+    train, labels = model()
+    if sq is None or len(labels) < K:
+        return Digit("", 0.0)
+    dist = np.sqrt(((train - features(sq)[None, :]) ** 2).sum(axis=1))
+    near = np.argpartition(dist, K)[:K]
+    votes = np.bincount(labels[near], weights=1.0 / (dist[near] + 1e-3), minlength=10)
+    probs = np.maximum(votes / votes.sum(), FLOOR)
+    probs /= probs.sum()
+    best = int(probs.argmax())
+    return Digit(str(best), float(probs[best]), probs)
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar(first_year: int, last_year: int) -> np.ndarray:
+    """Every real date of the span as DDMMYYYY digit rows (N x 8, int)."""
+    start, end = date(first_year, 1, 1).toordinal(), date(last_year, 12, 31).toordinal()
+    rows = [date.fromordinal(o).strftime("%d%m%Y") for o in range(start, end + 1)]
+    return np.array([[int(c) for c in r] for r in rows], np.int8)
+
+
+@functools.lru_cache(maxsize=8)
+def _ordinals(first_year: int, last_year: int) -> np.ndarray:
+    """The day numbers of `_calendar`'s rows."""
+    return np.arange(date(first_year, 1, 1).toordinal(), date(last_year, 12, 31).toordinal() + 1, dtype=np.float64)
+
+
+def decode_date(cells: list[Digit], years: tuple[int, int], reference: date | None = None,
+                scale_days: float | None = None) -> tuple[date | None, float]:
+    """The most probable real date of the span given each cell's digit probabilities: DDMMYYYY over the
+    eight cells, or DDMMYY in the first six (the last two empty). Its confidence is its share of the
+    probability of all real dates (so a cell that could be 1 or 7 in a way that makes two real dates
+    halves it). With a `reference` day (the submission), a date `scale_days` away from it is e-times less
+    likely a priori (a Laplace prior: care is claimed within months). (None, 0) when the filled cells
+    fit neither form."""
+    filled = [c.probs is not None for c in cells]
+    if len(cells) != 8 or not any(filled):
+        return None, 0.0
+    cal = _calendar(*years)
+    if all(filled):
+        cols, rows = list(range(8)), cal
+    elif all(filled[:6]) and not any(filled[6:]):
+        cols, rows = list(range(6)), cal[:, [0, 1, 2, 3, 6, 7]]
+    else:
+        return None, 0.0
+    logp = np.zeros(len(cal))
+    if reference is not None and scale_days:
+        logp -= np.abs(_ordinals(*years) - reference.toordinal()) / scale_days
+    for j, i in enumerate(cols):
+        logp += np.log(cells[i].probs[rows[:, j]])
+    best = int(logp.argmax())
+    p = np.exp(logp - logp.max())
+    d = cal[best]
+    return date(int("".join(map(str, d[4:]))), int(f"{d[2]}{d[3]}"), int(f"{d[0]}{d[1]}")), float(p[best] / p.sum())
