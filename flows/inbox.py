@@ -35,6 +35,7 @@ from flows.dossier import FULL_OR_READ_ONLY, OutputUnwritable, _retry_unless_inf
 from core.errors import InfrastructureError, IntakeError
 from core.settings import Settings
 from inbox.claim import Heartbeat, Owner
+from pipeline.dossier import warm_up
 from inbox.feed import Feed, recover_crashed
 from results.exports import write_exports
 from results.progress import Bar
@@ -206,6 +207,7 @@ def process_inbox(inbox: str, out: str, archive: str | None = None,
     # the whole body under the watch: the claims, the CSVs and the run's artifacts all wait on the API
     with ApiWatch(api_url, settings.api_lost_s, stop.give_back_all):
         with Heartbeat(inbox_p, owner):
+            warm_up()  # before the first dossier's child is forked: each inherits it
             summaries, failed = _clear(inbox_p, out_p, archive, settings, owner, stop)
         try:
             write_csvs(out_p)

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from extractors.care_sheet.read import prepare as prepare_care_sheet
 from extractors.pages.load import load_file
 from core.errors import InfrastructureError
 from core.inbox import DocumentEntry, results_key
@@ -88,6 +89,13 @@ def decision(ctx: DossierContext) -> None:
 
 
 STEPS: tuple[Step, ...] = (manifest, read_files, eliminate, check, decision)
+
+
+def warm_up() -> None:
+    """What every dossier's reading would build for itself, built once in this process: the inbox flow
+    calls it before forking a child per dossier (inbox.deadline), which then inherits it. Measured:
+    the care sheet's digit model alone is ~2.7 s CPU, once per child before this."""
+    prepare_care_sheet()
 
 
 def process_dossier(folder: Path, settings: Settings, *, artifacts_root: Path | None = None,

@@ -116,3 +116,36 @@ def test_an_invoice_carries_its_first_page_hash_and_a_rescan_of_it_is_close(tmp_
     again = Page("g.jpg", 1, rescan, 100.0, Capture.IMAGE)
     assert hamming(page_hash(page), page_hash(again)) <= 6
     assert page_hash(Page("x.pdf", 1, None, 200.0, Capture.PDF_TEXT)) is None
+
+
+def _digit_model_built_in_child() -> tuple[int, int]:
+    from extractors.care_sheet import digits
+
+    before = digits.model.cache_info().misses
+    digits.model()
+    return before, digits.model.cache_info().misses
+
+
+def test_the_dossier_child_inherits_what_warm_up_built():
+    """The flow forks a child per dossier (inbox.deadline): built lazily, the digit model was trained
+    again in every child (~2.7 s CPU per dossier); warmed first, the child finds it built."""
+    from inbox.deadline import call_with_limit
+    from pipeline.dossier import warm_up
+
+    warm_up()
+    before, after = call_with_limit(_digit_model_built_in_child, 60)
+    assert before >= 1 and after == before  # the child's call was a cache hit: nothing trained again
+
+
+def test_without_its_fonts_the_digit_model_reads_every_cell_as_unknown(monkeypatch):
+    import numpy as np
+
+    from extractors.care_sheet import digits
+
+    monkeypatch.setattr(digits, "_font_files", lambda: {})
+    empty = digits.model.__wrapped__()
+    assert empty[0].shape[0] == 0 and empty[1].shape == (0,)
+    monkeypatch.setattr(digits, "model", lambda: empty)
+    cell = np.zeros((30, 20), bool)
+    cell[5:25, 9:12] = True  # a "1"
+    assert digits.classify(cell) == digits.Digit("", 0.0)

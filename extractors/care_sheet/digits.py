@@ -7,7 +7,9 @@ subtracted), its ink normalised into a 20 x 20 square and classified by its near
 in many sizes, slants, rotations, pen widths and blurs. None of the generator's own fonts
 (sample_docs/gen/ink.py) is in TRAIN_FONTS: the sample inbox's hands are unseen ones (some are other
 cuts of the same families: dkg bold vs dkg, Comic Neue italic vs regular). The model is trained on
-first use in each process (~1 s), never stored.
+first use in each process (~2.7 s CPU; the inbox flow builds it before forking its dossier children,
+pipeline.dossier.warm_up), never stored. Without the fonts (scripts/install.sh installs them) the model
+is empty and every cell reads as unknown, confidence 0: a field is then left unread, never guessed.
 """
 from __future__ import annotations
 
@@ -125,6 +127,8 @@ def model() -> tuple[np.ndarray, np.ndarray]:
                 if sq is not None:
                     feats.append(features(sq))
                     labels.append(int(d))
+    if not feats:  # none of TRAIN_FONTS installed: classify() answers "unknown" for every cell
+        return np.zeros((0, 1), np.float32), np.zeros(0, np.int32)
     return np.array(feats, np.float32).reshape(len(feats), -1), np.array(labels, np.int32)
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from extractors.care_sheet import digits
 from extractors.care_sheet.crops import write_crops
 from extractors.care_sheet.fields import read_fields
-from extractors.care_sheet.form import Registration, register_cached
-from extractors.care_sheet.ink import InkMap, blobs, crop, ink_map, stroke_mm, visible_share
+from extractors.care_sheet.form import Registration, _orb_blank, landmarks, register_cached
+from extractors.care_sheet.ink import InkMap, _blank_darkness, blobs, crop, ink_map, stroke_mm, visible_share
 from extractors.care_sheet.layout import PX_PER_MM, diagnosis_box, mm_box, zone_px, zones
 from extractors.care_sheet.qr import qr_on_sheet
 from extractors.care_sheet.vet import VetBoxReading, read_vet_box
@@ -69,6 +70,17 @@ class Measures:
     vet: VetBoxReading | None = None
     fields: dict = field(default_factory=dict)  # field -> FieldReading (extractors.care_sheet.fields)
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def prepare() -> None:
+    """Build now what reading a sheet builds on first use: the digit model (~2.7 s CPU), the blank form's
+    landmarks, features and darkness. A process that forks one child per dossier calls it first, so
+    each child inherits them instead of building its own (pipeline.dossier.warm_up)."""
+    digits.model()
+    landmarks()
+    _orb_blank()
+    _blank_darkness()
+    zones()
 
 
 def looks_like_care_sheet(image: np.ndarray) -> float:
