@@ -138,9 +138,8 @@ def _fields(d: DocumentResult) -> list[tuple[str, str | None, float | None]]:
 
 def rowset(result: DossierResult, fingerprint: str | None = None) -> RowSet:
     """What the database stores for a decided dossier."""
-    # the review work (contract §5) adds these to DossierResult; until then they are None
-    needs_review = getattr(result, "needs_review", None)
-    why = [w for w in str(getattr(result, "review_why", None) or "").split("|") if w]
+    needs_review = result.needs_review
+    why = list(result.review_why)  # reason codes and "low_confidence:<what>" (pipeline.confidence)
     if ReasonCode.DUPLICATE_INVOICE in result.reasons:  # contract §5: goes to an operator's review
         needs_review = True
         why = why if ReasonCode.DUPLICATE_INVOICE in why else [*why, str(ReasonCode.DUPLICATE_INVOICE)]
@@ -150,7 +149,7 @@ def rowset(result: DossierResult, fingerprint: str | None = None) -> RowSet:
         findings=[(str(f.code), printable(f.message_fr), printable(f.evidence) or None) for f in result.findings],
         fields=[_fields(d) for d in result.documents],
         page_hashes=[d.page_hash for d in result.documents],  # the first page's core.imagehash.dhash
-        fingerprint=fingerprint, confidence=getattr(result, "confidence", None), needs_review=needs_review,
+        fingerprint=fingerprint, confidence=result.confidence, needs_review=needs_review,
         review_why="|".join(why) or None)
 
 

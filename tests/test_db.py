@@ -361,3 +361,20 @@ def test_dhash_is_close_for_a_rescan_and_far_for_another_page():
     other = np.kron(rng.integers(0, 255, (20, 15), dtype=np.uint8), np.ones((40, 40), np.uint8))
     assert hamming(dhash(page), dhash(other)) > 16
     assert dhash(np.zeros((3, 2), np.uint8)) == "0" * 16  # tiny and flat: defined, not an error
+
+
+def test_review_why_is_stored_and_exported_as_codes_not_a_tuple(out):
+    """pipeline.confidence gives a tuple; the database and dossiers.csv hold "A|B" (a tuple's repr,
+    "('CONTRACT_MISMATCH',)", reached the CSV before)."""
+    from dataclasses import replace
+
+    flagged = replace(dossier("D-W", "D-W", invoice("D-W")), confidence=0.42, needs_review=True,
+                      review_why=("low_confidence:invoice_fields", "CONTRACT_MISMATCH"))
+    save_result(out, flagged)
+    with Session(_engine(out)) as s:
+        d = s.scalar(select(Dossier).where(Dossier.key == "D-W"))
+        assert (d.needs_review, d.review_why, d.confidence) == (True, "low_confidence:invoice_fields|CONTRACT_MISMATCH", 0.42)
+    write_csvs(out)
+    with (out / "dossiers.csv").open(encoding="utf-8") as fh:
+        (row,) = [r for r in csv.DictReader(fh) if r["dossier_id"] == "D-W"]
+    assert row["review_why"] == "low_confidence:invoice_fields|CONTRACT_MISMATCH" and row["needs_review"] == "true"
