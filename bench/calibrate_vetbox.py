@@ -31,6 +31,7 @@ from core.settings import Settings  # noqa: E402
 from extractors.care_sheet.read import Measures, read_care_sheet  # noqa: E402
 
 FLAGS = {"vet_signature": "VET_SIGNATURE_MISSING", "vet_stamp": "VET_STAMP_MISSING"}
+REVIEW_BELOW = 0.6  # Settings.review_below_confidence's default: a flag under it sends the dossier to a person
 
 
 def sheet(family: str, split: str, i: int):
@@ -100,6 +101,14 @@ def main() -> None:
         recs = list(pool.imap(run_one, [(args.family, args.split, i) for i in range(args.n)], chunksize=2))
     print(f"{len(recs)} sheets in {time.time() - t:.0f} s")
     report(recs, f"{args.family}/{args.split}")
+    if args.family == "indep":  # the handwriting case (a vet's address written by hand, no stamp) apart
+        report([r for r in recs if not r["case"].startswith("handwriting")], f"{args.family}/{args.split} without handwriting")
+        report([r for r in recs if r["case"].startswith("handwriting")], f"{args.family}/{args.split} handwriting only")
+    low = [r for r in recs for f in FLAGS if r["confidence"][f] is not None and r["confidence"][f] < REVIEW_BELOW]
+    wrong = [(r, f) for r in recs for f in FLAGS if r["flags"][f] is not None and r["flags"][f] != r["truth"][f]]
+    caught = sum(r["confidence"][f] is not None and r["confidence"][f] < REVIEW_BELOW for r, f in wrong)
+    print(f"\nconfidence < {REVIEW_BELOW}: {len(low)} flags of {len(recs) * len(FLAGS)} sent to a person; "
+          f"{caught} of the {len(wrong)} wrong flags among them")
     if args.show_errors:
         for r in recs:
             bad = [f for f in FLAGS if r["flags"][f] is not None and r["flags"][f] != r["truth"][f]]

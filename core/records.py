@@ -160,6 +160,11 @@ class CareSheetFacts:
     qr_matches_manifest: bool | None = None
     crops: dict[str, str] = field(default_factory=dict)  # zone id -> PNG path of the crop that decided
     notes: tuple[str, ...] = ()
+    # how sure the vet box's two flags are (0..1; None when the flag is None): the margin of the measure that
+    # decided from its threshold (extractors.care_sheet.vet); their decisive crops are in `crops`
+    # ("vet_stamp_decision", "vet_signature_decision")
+    vet_stamp_confidence: float | None = None
+    vet_signature_confidence: float | None = None
 
     @property
     def dated(self) -> bool | None:
