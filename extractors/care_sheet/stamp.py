@@ -36,24 +36,28 @@ FRAME_MIN_GLYPHS = 4  # glyphs (letters or inked-together words) a frame must ho
 SIDE_SCORE_MM2 = 2.0  # choosing the stamp's direction: this much frame side weighs like one glyph in a line
 
 
-def _printed(line: tuple) -> bool:
-    """A line of print: its letters are small (median height; handwriting is larger)."""
-    return line[2] <= STAMP_TEXT_MAX_MM
+def _small(lines: list[tuple], text_max_mm: float) -> int:
+    """Lines of print: their letters are small (median height; handwriting is larger)."""
+    return sum(line[2] <= text_max_mm for line in lines)
 
 
-def holds_stamp(frames: list[str], glyphs: int, lines: list[tuple], side_mm: float) -> bool:
-    """A frame holding glyphs, or several lines of small printed text (handwriting is larger)."""
+def holds_stamp(frames: list[str], glyphs: int, lines: list[tuple], side_mm: float,
+                text_max_mm: float = STAMP_TEXT_MAX_MM) -> bool:
+    """A frame holding glyphs, or several lines of small printed text (handwriting is larger).
+    `text_max_mm`: GLYPH_H_MM[1] for a stamp pad's ink (extractors.care_sheet.ink_layers.stamp_pad_ink):
+    nobody writes in it, so its lines are print whatever their size."""
     if frames and glyphs >= FRAME_MIN_GLYPHS:
         return True
-    small = sum(map(_printed, lines))
+    small = _small(lines, text_max_mm)
     # a frame half hidden (under the caption, off the page) still shows one long side along its text
     return small >= STAMP_MIN_LINES or (small >= 1 and side_mm >= SIDE_MIN_MM)
 
 
-def stamp_score(frames: list[str], glyphs: int, lines: list[tuple], side_mm: float) -> float:
+def stamp_score(frames: list[str], glyphs: int, lines: list[tuple], side_mm: float,
+                text_max_mm: float = STAMP_TEXT_MAX_MM) -> float:
     """How far the stamp evidence is from `holds_stamp`'s thresholds: >= 1 exactly when it holds a stamp
     (glyphs in a frame / FRAME_MIN_GLYPHS, small-text lines / STAMP_MIN_LINES, a side along a line / SIDE_MIN_MM)."""
-    small = sum(map(_printed, lines))
+    small = _small(lines, text_max_mm)
     return max(glyphs / FRAME_MIN_GLYPHS if frames else 0.0, small / STAMP_MIN_LINES, min(small, 1) * side_mm / SIDE_MIN_MM)
 
 

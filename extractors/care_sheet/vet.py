@@ -23,9 +23,10 @@ import numpy as np
 
 from extractors.care_sheet.frame import SIDE_BAND_MM, all_frames, smooth_remnants
 from extractors.care_sheet.ink import InkMap, blobs, crop, stroke_mm
-from extractors.care_sheet.ink_layers import colour_layers, darkness_layers
+from extractors.care_sheet.ink_layers import colour_layers, darkness_layers, stamp_pad_ink
 from extractors.care_sheet.layout import PX_PER_MM, zones
-from extractors.care_sheet.stamp import STAMP_MIN_LINES, holds_stamp, mask_box, orient, stamp_score, union_box
+from extractors.care_sheet.stamp import (GLYPH_H_MM, STAMP_MIN_LINES, STAMP_TEXT_MAX_MM, holds_stamp, mask_box,
+                                         orient, stamp_score, union_box)
 from extractors.care_sheet.stamp_object import axis_pieces, broken_ring, concentric_arcs, ring_glyphs
 
 SEARCH_MARGIN_MM = (6.0, 6.0, 12.0, 8.0)  # left, top, right, bottom: stamps spill out of the box
@@ -60,11 +61,16 @@ class LayerReading:
     explained: np.ndarray = field(repr=False)  # bool, search-box frame
     unexplained: np.ndarray = field(repr=False)
     unexplained_stroke_mm: float = 0.0  # length of the unexplained strokes (skeleton)
+    pad_ink: bool = False  # a stamp pad's ink (ink_layers.stamp_pad_ink): its text lines are print at any size
+
+    @property
+    def text_max_mm(self) -> float:
+        return GLYPH_H_MM[1] if self.pad_ink else STAMP_TEXT_MAX_MM
 
     @property
     def stamp(self) -> bool:
         """A frame holding glyphs, or several lines of small printed text (handwriting is larger)."""
-        return holds_stamp(self.frames, self.glyphs, self.lines, self.side_mm)
+        return holds_stamp(self.frames, self.glyphs, self.lines, self.side_mm, self.text_max_mm)
 
     @property
     def signature(self) -> bool:
@@ -80,7 +86,7 @@ class LayerReading:
     @property
     def stamp_score(self) -> float:
         """The stamp evidence over its thresholds: >= 1 exactly when the layer holds a stamp."""
-        return stamp_score(self.frames, self.glyphs, self.lines, self.side_mm)
+        return stamp_score(self.frames, self.glyphs, self.lines, self.side_mm, self.text_max_mm)
 
 
 @dataclass
@@ -229,6 +235,8 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
     by_colour = colour_layers(balanced, ink) if ink.any() else []
     masks = [("toute l'encre", ink)] + (by_colour if len(by_colour) > 1 else []) + darkness_layers(balanced, ink)
     layers = [analyse_layer(n, m, blind) for n, m in masks]
+    for layer, (_, m) in zip(layers, masks):
+        layer.pad_ink = bool(layer.lines) and stamp_pad_ink(balanced, m)
     stamp = any(l.stamp for l in layers)
     if not stamp:
         # a faint stamp prints under INK_MIN: the box read again at FAINT_STAMP_MIN, for a stamp only (its
