@@ -171,3 +171,27 @@ def test_the_independent_family_shares_no_code_and_no_font_with_the_bench():
         assert not any(m.startswith(("care_sheet_", "sample_docs")) for m in imported), mod
     fonts = {p.rsplit("/", 1)[-1] for p in vetbox_indep.STAMP_FONTS + vetbox_indep.HAND_FONTS}
     assert fonts and not fonts & bench_fonts
+
+
+def test_stamp_pad_ink_is_not_a_pens():
+    from extractors.care_sheet.ink_layers import stamp_pad_ink
+
+    mask = np.zeros((80, 200), bool)
+    mask[20:60, 20:180] = True
+    for bgr, pad in (((40, 40, 200), True), ((170, 160, 30), True), ((160, 60, 30), False), ((40, 40, 40), False)):
+        img = np.full((80, 200, 3), 255, np.uint8)
+        img[mask] = bgr  # red, teal: a stamp pad's; ballpoint blue, black: a pen's
+        assert stamp_pad_ink(img, mask) is pad, bgr
+
+
+def test_a_box_all_ink_or_empty_does_not_crash():
+    from extractors.care_sheet.ink import InkMap
+    from extractors.care_sheet.layout import blank
+    from extractors.care_sheet.vet import read_vet_box
+
+    h, w = blank().shape[:2]
+    for ink in (np.zeros((h, w), bool), np.ones((h, w), bool)):
+        bal = np.where(ink[..., None], 40, 255).astype(np.uint8).repeat(3, 2)
+        r = read_vet_box(InkMap(bal, (ink * 200).astype(np.uint8), ink, np.ones((h, w), bool), np.zeros((h, w), bool)))
+        assert isinstance(r.stamp, bool) and isinstance(r.signature, bool)
+        assert 0 <= r.stamp_confidence <= 1 and 0 <= r.signature_confidence <= 1
