@@ -171,6 +171,11 @@ class CareSheetFacts:
     # amount, chien/chat, yes/no, accident/maladie/prevention, text) or None, and the reader's confidence 0..1
     fields: dict[str, str | None] = field(default_factory=dict)
     field_confidence: dict[str, float] = field(default_factory=dict)
+    # how sure the vet box's two flags are (0..1; None when the flag is None): the margin of the measure that
+    # decided from its threshold (extractors.care_sheet.vet); their decisive crops are in `crops`
+    # ("vet_stamp_decision", "vet_signature_decision")
+    vet_stamp_confidence: float | None = None
+    vet_signature_confidence: float | None = None
 
     @property
     def dated(self) -> bool | None:

@@ -4,7 +4,8 @@
       - readability margin of every care sheet / invoice / prescription read: 0.5 at
         `Settings.readability_threshold`, 1.0 at `review_readability_margin` from it or further;
       - page classification of each legible one: how its type was found (`DocumentResult.identified_by`);
-      - care-sheet flags of a legible care sheet: 1.0 when determined, UNKNOWN_FLAG when None;
+      - care-sheet flags of a legible care sheet: 1.0 when determined, UNKNOWN_FLAG when None; the vet
+        box's stamp and signature flags: their own `CareSheetFacts.vet_*_confidence` when the reader gave one;
       - invoice fields (`Settings.review_invoice_fields`) of a legible invoice: `InvoiceFacts.confidence`
         (an "other" invoice beside a veterinary one decides nothing and is left out).
     needs_review = confidence < `Settings.review_below_confidence`, or a reason in `Settings.review_codes`
@@ -27,6 +28,7 @@ UNKNOWN_FLAG = 0.5  # a care-sheet flag the reader could not determine: the rule
 LOW = "low_confidence"  # review_why prefix of a weak fact, e.g. "low_confidence:readability"
 CHECKED_TYPES = (DocType.CARE_SHEET, DocType.INVOICE, DocType.PRESCRIPTION)
 FLAGS = ("vet_stamp", "vet_signature", "owner_signature", "medical_section_complete", "dated")
+VET_BOX_FLAGS = ("vet_stamp", "vet_signature")  # CareSheetFacts.<flag>_confidence
 
 
 def facts_confidence(result: DossierResult, settings: Settings) -> list[tuple[str, float, str]]:
@@ -47,7 +49,10 @@ def facts_confidence(result: DossierResult, settings: Settings) -> list[tuple[st
         cs = doc.care_sheet
         if doc.doc_type == DocType.CARE_SHEET and cs is not None:
             for flag in FLAGS:
-                facts.append(("care_sheet_flags", 1.0 if getattr(cs, flag) is not None else UNKNOWN_FLAG,
+                known = getattr(cs, flag) is not None
+                # the vet box's flags carry their own confidence (the reader's margin from its thresholds)
+                c = getattr(cs, f"{flag}_confidence", None) if known and flag in VET_BOX_FLAGS else None
+                facts.append(("care_sheet_flags", (1.0 if c is None else float(c)) if known else UNKNOWN_FLAG,
                               f"{where} {flag}"))
         # an "other" invoice (a shop's) decides nothing beside a veterinary one; alone, INVOICE_MISSING rests on its kind
         if doc.invoice is not None and not (doc.invoice.kind == InvoiceKind.OTHER and vet_invoice):

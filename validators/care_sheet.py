@@ -34,7 +34,11 @@ CROP_OF = {
 def evidence(facts: CareSheetFacts, *flags: str) -> str:
     """The reader's notes on these flags, with the crops that show them."""
     parts = [n for n in facts.notes for f in flags if n.startswith(f"{f}:")]
-    crops = sorted({facts.crops[CROP_OF[f]] for f in flags if CROP_OF.get(f) in facts.crops})
+    # the vet box's flags: their confidence (the note says it too) and the crop that decided them
+    parts += [f"{f}_confidence: {c:.2f}" for f in flags
+              if (c := getattr(facts, f"{f}_confidence", None)) is not None]
+    crops = sorted({facts.crops[CROP_OF[f]] for f in flags if CROP_OF.get(f) in facts.crops}
+                   | {facts.crops[f"{f}_decision"] for f in flags if f"{f}_decision" in facts.crops})
     if crops:
         parts.append("extrait: " + ", ".join(crops))
     return " | ".join(parts)

@@ -107,10 +107,11 @@ def _hull_edge_points(comp: np.ndarray) -> np.ndarray:
     return pts[::2][d < 1.6].astype(np.float32)
 
 
-def ellipse_frames(mask: np.ndarray, blind: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def ellipse_frames(mask: np.ndarray, blind: np.ndarray, rings: list | None = None) -> tuple[np.ndarray, list[str]]:
     """Round or oval frames, possibly broken, partly hidden or cut, by RANSAC on the large components' outer edges.
 
-    Points from all components are pooled, so the pieces of one broken ring vote together.
+    Points from all components are pooled, so the pieces of one broken ring vote together. The ellipses
+    found ((cx, cy), (d1, d2), angle) are appended to `rings` when given.
     """
     band = np.zeros(mask.shape, np.uint8)
     found: list[str] = []
@@ -152,6 +153,8 @@ def ellipse_frames(mask: np.ndarray, blind: np.ndarray) -> tuple[np.ndarray, lis
                 best = (cover, e)
         if best is None or best[0] < ELLIPSE_MIN_COVER:
             break
+        if rings is not None:
+            rings.append(best[1])
         d1, d2 = best[1][1]
         cv2.ellipse(band, best[1], 1, max(1, int(2 * ELLIPSE_BAND_MM * PX_PER_MM)))
         found.append(f"cadre rond/ovale {d1 / PX_PER_MM:.0f}x{d2 / PX_PER_MM:.0f} mm ({best[0]:.0%} du tour visible encré)")
@@ -167,14 +170,14 @@ def ellipse_frames(mask: np.ndarray, blind: np.ndarray) -> tuple[np.ndarray, lis
     return (band > 0) & mask, found
 
 
-def all_frames(mask: np.ndarray, blind: np.ndarray) -> tuple[np.ndarray, list[str], bool]:
+def all_frames(mask: np.ndarray, blind: np.ndarray, rings: list | None = None) -> tuple[np.ndarray, list[str], bool]:
     """Closed frames, then rings/ovals, then closed frames again (a ring found may free an inner frame):
-    (band, descriptions, whether a ring or oval was found)."""
+    (band, descriptions, whether a ring or oval was found); the ellipses found go to `rings` when given."""
     band = np.zeros(mask.shape, bool)
     found: list[str] = []
     ring = False
     for finder in (hull_frames, ellipse_frames, hull_frames):
-        b, f = finder(mask & ~band, blind)
+        b, f = finder(mask & ~band, blind, rings) if finder is ellipse_frames else finder(mask & ~band, blind)
         band |= b
         found += f
         ring |= finder is ellipse_frames and bool(f)

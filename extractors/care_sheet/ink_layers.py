@@ -23,6 +23,9 @@ HUE_VALLEY = 0.5  # ... and the histogram dips between the two peaks below this 
 DARK_SPLIT_MIN = 70  # light vs dark strokes: mean darkness gap (grey levels) that makes two layers ...
 DARK_SHARE = (0.2, 0.8)  # ... when each group holds 20-80 % of the ink (a few dark pixels are one ink's shading)
 LAYER_MIN_MM2 = 4.0  # a layer with less ink is not analysed on its own
+PEN_HUES = (-125.0, -35.0)  # Lab hue (degrees) of ballpoint inks: blue, blue-black, violet (black: neutral)
+PAD_INK_SHARE = 0.8  # a layer this coloured, its median hue outside PEN_HUES (red, green, teal, orange, brown),
+# is a stamp pad's ink: nobody signs or writes an address in it
 
 
 def colour_layers(balanced: np.ndarray, ink: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -75,3 +78,17 @@ def darkness_layers(balanced: np.ndarray, ink: np.ndarray) -> list[tuple[str, np
     if not DARK_SHARE[0] <= share <= DARK_SHARE[1] or core[heavy].mean() - core[light].mean() < DARK_SPLIT_MIN:
         return []
     return [("claire", light), ("foncée", heavy)]
+
+
+def stamp_pad_ink(balanced: np.ndarray, mask: np.ndarray) -> bool:
+    """The layer's ink is a stamp pad's, not a pen's: coloured, with a hue no ballpoint has."""
+    if mask.sum() < LAYER_MIN_MM2 * PX_PER_MM**2:
+        return False
+    lab = cv2.cvtColor(balanced, cv2.COLOR_BGR2Lab).astype(np.float32)
+    a, b = lab[..., 1][mask] - 128, lab[..., 2][mask] - 128
+    dark = 255.0 - balanced.min(axis=2)[mask].astype(np.float32)
+    coloured = np.hypot(a, b) / np.maximum(dark, 1) >= NEUTRAL_RATIO
+    if coloured.mean() < PAD_INK_SHARE:
+        return False
+    hue = float(np.degrees(np.arctan2(np.median(b[coloured]), np.median(a[coloured]))))
+    return not PEN_HUES[0] <= hue <= PEN_HUES[1]

@@ -24,7 +24,7 @@ from extractors.care_sheet.form import Registration, _orb_blank, landmarks, regi
 from extractors.care_sheet.ink import InkMap, _blank_darkness, blobs, crop, ink_map, stroke_mm, visible_share
 from extractors.care_sheet.layout import PX_PER_MM, diagnosis_box, mm_box, zone_px, zones
 from extractors.care_sheet.qr import qr_on_sheet
-from extractors.care_sheet.vet import VetBoxReading, read_vet_box
+from extractors.care_sheet.vet import VetBoxReading, read_vet_box, write_decision_crops
 from extractors.pages.normalise import footprint
 from extractors.pages.ocr import OcrEngine, engine_for
 from core.records import CareSheetFacts, Page
@@ -143,6 +143,8 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         notes.append(f"qr: {qr_note}")
     notes += [f"{name}: zone hors de l'image, non vérifiée" for name in FLAGS if name not in flags]
     crops = write_crops(ink, m.vet, crops_dir) if crops_dir is not None else {}
+    if crops_dir is not None and m.vet is not None:  # the crops that decided the vet box's flags
+        crops.update(write_decision_crops(crop(ink.balanced, m.vet.box), m.vet, crops_dir))
     t4 = time.perf_counter()
     m.timings_ms.update(zones=(t2 - t1) * 1000, vet_box=(t3 - t2) * 1000, qr_crops=(t4 - t3) * 1000,
                         total=(t4 - t0) * 1000)
@@ -153,7 +155,10 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         owner_date=flags.get("owner_date"), vet_date=flags.get("vet_date"),
         registered=True, registration_error_mm=reg.error_mm, qr_payload=qr_payload, qr_matches_manifest=qr_match,
         crops=crops, notes=tuple(notes), fields={k: r.value for k, r in m.fields.items()},
-        field_confidence={k: r.confidence for k, r in m.fields.items()})
+        field_confidence={k: r.confidence for k, r in m.fields.items()},
+        vet_stamp_confidence=m.vet.stamp_confidence if m.vet and flags.get("vet_stamp") is not None else None,
+        vet_signature_confidence=(m.vet.signature_confidence if m.vet and flags.get("vet_signature") is not None
+                                  else None))
 
 
 # --- the zones: each reader returns (flag, value, note) for the flags whose zone the picture shows ----------

@@ -36,13 +36,29 @@ FRAME_MIN_GLYPHS = 4  # glyphs (letters or inked-together words) a frame must ho
 SIDE_SCORE_MM2 = 2.0  # choosing the stamp's direction: this much frame side weighs like one glyph in a line
 
 
-def holds_stamp(frames: list[str], glyphs: int, lines: list[tuple[int, float, float]], side_mm: float) -> bool:
-    """A frame holding glyphs, or several lines of small printed text (handwriting is larger)."""
+def _small(lines: list[tuple], text_max_mm: float) -> int:
+    """Lines of print: their letters are small (median height; handwriting is larger)."""
+    return sum(line[2] <= text_max_mm for line in lines)
+
+
+def holds_stamp(frames: list[str], glyphs: int, lines: list[tuple], side_mm: float,
+                text_max_mm: float = STAMP_TEXT_MAX_MM) -> bool:
+    """A frame holding glyphs, or several lines of small printed text (handwriting is larger).
+    `text_max_mm`: GLYPH_H_MM[1] for a stamp pad's ink (extractors.care_sheet.ink_layers.stamp_pad_ink):
+    nobody writes in it, so its lines are print whatever their size."""
     if frames and glyphs >= FRAME_MIN_GLYPHS:
         return True
-    small = sum(h <= STAMP_TEXT_MAX_MM for _, _, h in lines)
+    small = _small(lines, text_max_mm)
     # a frame half hidden (under the caption, off the page) still shows one long side along its text
     return small >= STAMP_MIN_LINES or (small >= 1 and side_mm >= SIDE_MIN_MM)
+
+
+def stamp_score(frames: list[str], glyphs: int, lines: list[tuple], side_mm: float,
+                text_max_mm: float = STAMP_TEXT_MAX_MM) -> float:
+    """How far the stamp evidence is from `holds_stamp`'s thresholds: >= 1 exactly when it holds a stamp
+    (glyphs in a frame / FRAME_MIN_GLYPHS, small-text lines / STAMP_MIN_LINES, a side along a line / SIDE_MIN_MM)."""
+    small = _small(lines, text_max_mm)
+    return max(glyphs / FRAME_MIN_GLYPHS if frames else 0.0, small / STAMP_MIN_LINES, min(small, 1) * side_mm / SIDE_MIN_MM)
 
 
 @dataclass
@@ -56,7 +72,7 @@ class Orientation:
     v_band: np.ndarray  # short straight sides across it
     sides: list[str]  # frame descriptions from facing sides
     glyph_count: int
-    lines: list[tuple[int, float, float]]  # (glyphs, span mm, median glyph height mm) of each text line
+    lines: list[tuple]  # (glyphs, span mm, median glyph height mm) of each text line
     explained: np.ndarray  # what the text lines explain
     text_box: tuple[int, int, int, int] | None  # bounding box of the lines
     glyphs: np.ndarray  # the glyph mask
@@ -72,7 +88,7 @@ def orient(rest: np.ndarray, ring: bool) -> Orientation:
         r_rest = cv2.warpAffine(rest.astype(np.uint8), M, (w, h), flags=cv2.INTER_NEAREST) > 0
         h_band, v_band, sides = straight_sides(r_rest)  # frame sides along / across the text
         found = text_lines(r_rest & ~h_band, ring)
-        score = sum(n for n, _, _ in found[1]) + h_band.sum() / (SIDE_SCORE_MM2 * PX_PER_MM**2)
+        score = sum(line[0] for line in found[1]) + h_band.sum() / (SIDE_SCORE_MM2 * PX_PER_MM**2)
         if best is None or score > best[0]:
             best = (score, angle, M, r_rest, h_band, v_band, sides, found)
     _, angle, M, r_rest, h_band, v_band, sides, (n_glyphs, lines, explained, text_box, glyphs) = best

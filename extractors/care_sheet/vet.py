@@ -16,25 +16,33 @@ The box has a stamp (a signature) when any layer has one.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
 from extractors.care_sheet.frame import SIDE_BAND_MM, all_frames, smooth_remnants
 from extractors.care_sheet.ink import InkMap, blobs, crop, stroke_mm
-from extractors.care_sheet.ink_layers import colour_layers, darkness_layers
+from extractors.care_sheet.ink_layers import colour_layers, darkness_layers, stamp_pad_ink
 from extractors.care_sheet.layout import PX_PER_MM, zones
-from extractors.care_sheet.stamp import holds_stamp, mask_box, orient, union_box
+from extractors.care_sheet.stamp import (GLYPH_H_MM, STAMP_MIN_LINES, STAMP_TEXT_MAX_MM, holds_stamp, mask_box,
+                                         orient, stamp_score, union_box)
+from extractors.care_sheet.stamp_object import axis_pieces, broken_ring, concentric_arcs, ring_glyphs
 
 SEARCH_MARGIN_MM = (6.0, 6.0, 12.0, 8.0)  # left, top, right, bottom: stamps spill out of the box
 REGION_MARGIN_MM = 2.0  # around the stamp found, where frame leftovers are looked for
+FRAME_PIECE_MARGIN_MM = 4.5  # ... and pieces of its frame along its own directions (a side under the caption)
 INNER_MARGIN_MM = 1.5  # inside the text's first and last letters by this much, no frame side stands
 SIG_MIN_MM2 = 14.0  # unexplained ink (mm²) that makes a signature (paraphe ~20, stamp leftovers < 10) ...
 SIG_MIN_EXTENT_MM = 7.0  # ... with a piece at least this long
 SIG_MIN_STROKE_MM = 30.0  # or unexplained pen strokes this long (skeleton): a thin-pen paraphe has little area
 SIG_PIECE_MIN_MM = 1.5  # unexplained pieces smaller than this both ways are crumbs of the print taken out
 REJOIN_MM = 1.5  # pieces of unexplained ink this close are one stroke cut by the print taken out
+FAINT_STAMP_MIN = 15  # darkness above the blank's of a faint stamp's print (paper noise stays under ~15) ...
+FAINT_GAIN = 1.15  # ... read when it adds this much ink to the box (else nothing faint is there)
+DOUBT_SCORE = 0.9  # "no stamp" beside a frame found, or DOUBT_GLYPHS letters, is this close to a stamp
+DOUBT_GLYPHS = 20.0
+SURE_RATIO = 3.0  # a measure this many times over (or under) its threshold makes a flag sure (confidence 1.0)
 
 
 @dataclass
@@ -45,7 +53,7 @@ class LayerReading:
     ink_mm2: float
     angle: float  # degrees, the text direction of the stamp (0 when none)
     glyphs: int
-    lines: list[tuple[int, float, float]]  # (glyphs, span mm, median glyph height mm) of each text line
+    lines: list[tuple]  # (glyphs, span mm, median glyph height mm) of each text line
     frames: list[str]  # what frame was found, in words
     side_mm: float  # length of straight frame sides found along the text
     unexplained_mm2: float
@@ -53,17 +61,32 @@ class LayerReading:
     explained: np.ndarray = field(repr=False)  # bool, search-box frame
     unexplained: np.ndarray = field(repr=False)
     unexplained_stroke_mm: float = 0.0  # length of the unexplained strokes (skeleton)
+    pad_ink: bool = False  # a stamp pad's ink (ink_layers.stamp_pad_ink): its text lines are print at any size
+
+    @property
+    def text_max_mm(self) -> float:
+        return GLYPH_H_MM[1] if self.pad_ink else STAMP_TEXT_MAX_MM
 
     @property
     def stamp(self) -> bool:
         """A frame holding glyphs, or several lines of small printed text (handwriting is larger)."""
-        return holds_stamp(self.frames, self.glyphs, self.lines, self.side_mm)
+        return holds_stamp(self.frames, self.glyphs, self.lines, self.side_mm, self.text_max_mm)
 
     @property
     def signature(self) -> bool:
         """Enough unexplained ink, or long enough unexplained strokes, with one long piece."""
-        return ((self.unexplained_mm2 >= SIG_MIN_MM2 or self.unexplained_stroke_mm >= SIG_MIN_STROKE_MM)
-                and self.unexplained_extent_mm >= SIG_MIN_EXTENT_MM)
+        return self.signature_score >= 1.0
+
+    @property
+    def signature_score(self) -> float:
+        """The signature measures over their thresholds: >= 1 exactly when the layer holds a signature."""
+        return min(max(self.unexplained_mm2 / SIG_MIN_MM2, self.unexplained_stroke_mm / SIG_MIN_STROKE_MM),
+                   self.unexplained_extent_mm / SIG_MIN_EXTENT_MM)
+
+    @property
+    def stamp_score(self) -> float:
+        """The stamp evidence over its thresholds: >= 1 exactly when the layer holds a stamp."""
+        return stamp_score(self.frames, self.glyphs, self.lines, self.side_mm, self.text_max_mm)
 
 
 @dataclass
@@ -77,6 +100,34 @@ class VetBoxReading:
     box: tuple[int, int, int, int]  # the search box, form px
     stamp_evidence: str = ""
     signature_evidence: str = ""
+    stamp_confidence: float = 1.0  # 0..1: how far the deciding measure is from its threshold (`confidence`)
+    signature_confidence: float = 1.0
+    stamp_layer: LayerReading | None = field(default=None, repr=False)  # the layer that decided
+    signature_layer: LayerReading | None = field(default=None, repr=False)
+
+
+def confidence(score: float) -> float:
+    """0.5 at the threshold (score 1), 1.0 at SURE_RATIO times over or under it (and with nothing measured)."""
+    if score <= 0:
+        return 1.0
+    return round(0.5 + 0.5 * min(1.0, abs(float(np.log(score))) / float(np.log(SURE_RATIO))), 3)
+
+
+def write_decision_crops(balanced_box: np.ndarray, vet: VetBoxReading, crops_dir) -> dict[str, str]:
+    """The crops that decided each flag: the vet box with the deciding ink framed (stamp: the ink its model
+    explains; signature: the ink left over), or the whole box when the flag says absent: {name: path}."""
+    out = {}
+    for name, layer, mask in (("vet_stamp_decision", vet.stamp_layer, "explained"),
+                              ("vet_signature_decision", vet.signature_layer, "unexplained")):
+        view = balanced_box.copy()
+        box = mask_box(getattr(layer, mask)) if layer is not None else None
+        if box is not None:
+            m = int(REGION_MARGIN_MM * PX_PER_MM)
+            cv2.rectangle(view, (box[0] - m, box[1] - m), (box[2] + m, box[3] + m), (40, 40, 220), 2)
+        path = crops_dir / f"{name}.png"
+        cv2.imwrite(str(path), view)
+        out[name] = str(path)
+    return out
 
 
 def search_box() -> tuple[int, int, int, int]:
@@ -87,13 +138,30 @@ def search_box() -> tuple[int, int, int, int]:
             int((x1 + mr) * PX_PER_MM), int((y1 + mb) * PX_PER_MM))
 
 
-def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReading:
-    """Stamp model (frame, text lines) and unexplained ink of one layer (bool mask of the search box)."""
+def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray, lone_line_is_print: bool = True) -> LayerReading:
+    """Stamp model (frame, text lines) and unexplained ink of one layer (bool mask of the search box).
+
+    `lone_line_is_print=False`: a single line of glyphs explains nothing (read_vet_box, when no layer holds a
+    stamp: one row of a signature's letters is not print)."""
     _, labels = blobs(mask)
     clean = labels > 0
     ink_mm2 = float(clean.sum()) / PX_PER_MM**2
-    frame_band, frames, ring = all_frames(clean, blind)
+    rings: list = []
+    frame_band, frames, ring = all_frames(clean, blind, rings)
+    # the stamp as one object (extractors.care_sheet.stamp_object): a ring printed as separate arcs, rings and
+    # arcs concentric with a ring found, and the letters set around a round ring
+    broken = broken_ring(clean & ~frame_band, blind)
+    if broken is not None:
+        rings.append(broken[0])
+        frame_band |= broken[1]
+        frames.append(f"anneau en morceaux {broken[0][1][0] / PX_PER_MM:.0f}x{broken[0][1][1] / PX_PER_MM:.0f} mm")
+        ring = True
+    frame_band |= concentric_arcs(clean & ~frame_band, rings)
+    n_ring = ring_glyphs(clean, rings)
     o = orient(clean & ~frame_band, ring)
+    if not lone_line_is_print and 0 < len(o.lines) < STAMP_MIN_LINES:
+        o = replace(o, lines=[], explained=np.zeros_like(o.explained), text_box=None,
+                    glyphs=np.zeros_like(o.glyphs))
     frames += o.sides
     h, w = mask.shape
     inv = cv2.invertAffineTransform(o.matrix)
@@ -109,20 +177,24 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray) -> LayerReadin
     explained |= (_frame_sides_across(o.v_band, o.text_box) | o.glyphs) & region
     left = o.rotated & ~explained
     remnants, _ = smooth_remnants(left & region)
+    if frames:  # the corners and side pieces of a frame broken by uneven ink (its hidden sides lie further out)
+        near = _stamp_region(mask.shape, mask_box(region), FRAME_PIECE_MARGIN_MM - REGION_MARGIN_MM)
+        remnants |= axis_pieces(left & near & ~remnants)
     explained |= remnants
     left &= ~remnants
     un_mm2, un_stroke, extent = _unexplained(left)
     explained_back = (back(explained) | frame_band) & clean
     side_mm = float(o.h_band.sum()) / (2 * SIDE_BAND_MM * PX_PER_MM**2)
-    return LayerReading(name, round(ink_mm2, 1), o.angle, o.glyph_count, o.lines, frames, round(side_mm, 1),
+    return LayerReading(name, round(ink_mm2, 1), o.angle, o.glyph_count + n_ring, o.lines, frames, round(side_mm, 1),
                         round(un_mm2, 1), round(extent, 1), explained_back, back(left) & clean, round(un_stroke, 1))
 
 
-def _stamp_region(shape: tuple[int, int], box: tuple[int, int, int, int] | None) -> np.ndarray:
-    """The stamp's box grown by REGION_MARGIN_MM (bool mask; empty when no stamp part was found)."""
+def _stamp_region(shape: tuple[int, int], box: tuple[int, int, int, int] | None,
+                  margin_mm: float = REGION_MARGIN_MM) -> np.ndarray:
+    """The stamp's box grown by margin_mm (bool mask; empty when no stamp part was found)."""
     region = np.zeros(shape, bool)
     if box is not None:
-        m = int(REGION_MARGIN_MM * PX_PER_MM)
+        m = int(margin_mm * PX_PER_MM)
         region[max(0, box[1] - m):box[3] + m, max(0, box[0] - m):box[2] + m] = True
     return region
 
@@ -160,21 +232,45 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
     """Stamp and signature in the vet box (with its margin), per ink layer and together."""
     box = search_box()
     ink, balanced, blind = crop(inkmap.ink, box), crop(inkmap.balanced, box), crop(inkmap.blind, box)
-    union = analyse_layer("toute l'encre", ink, blind)
     by_colour = colour_layers(balanced, ink) if ink.any() else []
-    colour = [analyse_layer(n, m, blind) for n, m in by_colour] if len(by_colour) > 1 else []
-    dark = [analyse_layer(n, m, blind) for n, m in darkness_layers(balanced, ink)]
-    layers = [union] + colour + dark
+    masks = [("toute l'encre", ink)] + (by_colour if len(by_colour) > 1 else []) + darkness_layers(balanced, ink)
+    layers = [analyse_layer(n, m, blind) for n, m in masks]
+    for layer, (_, m) in zip(layers, masks):
+        layer.pad_ink = bool(layer.lines) and stamp_pad_ink(balanced, m)
     stamp = any(l.stamp for l in layers)
+    if not stamp:
+        # a faint stamp prints under INK_MIN: the box read again at FAINT_STAMP_MIN, for a stamp only (its
+        # unexplained ink is not a signature: a pen's stroke is never that light)
+        pale = (crop(inkmap.excess, box) >= FAINT_STAMP_MIN) & crop(inkmap.valid, box) | ink
+        if pale.sum() > ink.sum() * FAINT_GAIN:
+            faint = analyse_layer("pâle", pale, blind)
+            if faint.stamp:
+                faint.unexplained_mm2 = faint.unexplained_stroke_mm = faint.unexplained_extent_mm = 0.0
+                faint.unexplained = np.zeros_like(faint.unexplained)
+                layers.append(faint)
+                masks.append(("pâle", pale))
+                stamp = True
+    if not stamp:  # no stamp anywhere: a lone row of glyphs is a signature's letters, not print
+        layers = [analyse_layer(n, m, blind, lone_line_is_print=False) if 0 < len(l.lines) < STAMP_MIN_LINES else l
+                  for l, (n, m) in zip(layers, masks)]
+        stamp = any(l.stamp for l in layers)
     # a signature may hide in any layer: alone in its colour (a black stroke over a blue stamp), or as the
     # darker strokes of one colour (a ballpoint over a stamp of the same blue)
     signature = any(l.signature for l in layers)
     best = max(layers, key=lambda l: (l.stamp, len(l.lines), len(l.frames), l.glyphs))
     s_ev = (f"encre {best.name}: {len(best.lines)} ligne(s) de texte imprimé "
-            f"({', '.join(f'{n} signes sur {s:.0f} mm' for n, s, _ in best.lines) or 'aucune'}), "
+            f"({', '.join(f'{n} signes sur {s:.0f} mm' for n, s, *_ in best.lines) or 'aucune'}), "
             f"{best.glyphs} signes, cadre: {'; '.join(best.frames) or 'aucun'}, rotation {best.angle:+.0f}°")
     top = max(layers, key=lambda l: (l.signature, l.unexplained_mm2))
     g_ev = (f"encre {top.name}: {top.unexplained_mm2:.0f} mm² de tracé hors cachet, "
             f"{top.unexplained_stroke_mm:.0f} mm de trait, plus long trait {top.unexplained_extent_mm:.0f} mm "
             f"(seuils {SIG_MIN_MM2:.0f} mm² ou {SIG_MIN_STROKE_MM:.0f} mm de trait, {SIG_MIN_EXTENT_MM:.0f} mm)")
-    return VetBoxReading(stamp, signature, layers, layers, box, s_ev, g_ev)
+    s_layer = max(layers, key=lambda l: l.stamp_score)
+    g_layer = max(layers, key=lambda l: l.signature_score)
+    # no stamp, but a frame or many letters were seen: a stamp the model could not complete is likely
+    doubt = max((max(l.stamp_score, DOUBT_SCORE if l.frames else 0.0, min(DOUBT_SCORE, l.glyphs / DOUBT_GLYPHS))
+                 for l in layers), default=0.0)
+    s_conf = confidence(s_layer.stamp_score if stamp else doubt)
+    g_conf = confidence(g_layer.signature_score)
+    return VetBoxReading(stamp, signature, layers, layers, box, s_ev, g_ev, s_conf, g_conf,
+                         s_layer if stamp else None, g_layer if signature else None)
