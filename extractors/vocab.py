@@ -67,6 +67,11 @@ LABELS: tuple[Label, ...] = (
         ("Net à régler", 0.85), ("Total général", 0.8), ("Total facture", 0.75), ("Montant total", 0.7),
         ("Total net", 0.6), ("Total", 0.5), ("Montant", 0.3), ("TTC", 0.55), ("À payer", 0.6),
         ("Total de l'avoir", 0.9), ("Montant de l'avoir", 0.85), ("Total avoir", 0.85),
+        # till receipts and bills
+        ("Total EUR", 0.85), ("Total Euro", 0.85), ("Total euros", 0.85), ("TOT.EURO", 0.85),
+        ("Total vente TTC", 1.0), ("Total TTC dû", 1.0), ("Net TTC", 0.95), ("Prix TTC", 0.85),
+        ("Total règlement", 0.75), ("Total de la facture", 0.9), ("TTC EUR", 0.9),
+        ("Total à payer TTC", 1.0),
     ),
     *_labels(
         TOTAL, "en",
@@ -92,12 +97,15 @@ LABELS: tuple[Label, ...] = (
     *_labels(SUBTOTAL, "en", "Subtotal", "Sub-total", "Discount", "Unit price", "Price"),
     *_labels(DEPOSIT, "fr", "Acompte", "Acompte versé", "Déjà réglé", "Déjà payé", "Déjà versé",
              "Versement", "Avance", "Règlement reçu", "Montant réglé", "Réglé", "Payé", "Virement",
-             "Vir SEPA", "Chèque", "Carte bancaire", "Espèces"),
+             "Vir SEPA", "Chèque", "Carte bancaire", "Espèces",
+             # a till receipt's payment lines: what was paid, by card or in cash (the total, on a receipt)
+             "CB", "Card", "CB EMV", "Paiement CB", "Carte bleue", "CB sans contact", "Cash",
+             "Montant payé"),
     *_labels(DEPOSIT, "en", "Advance payment", "Paid", "Amount paid", "Deposit", "Wire transfer"),
     *_labels(DUE, "fr", "Solde à payer", "Reste à payer", "Solde dû", "Reste dû", "Solde",
              "Montant restant dû", "Restant dû", "Solde à régler", "Reste à régler"),
     *_labels(DUE, "en", "Residual", "Balance", "Balance due", "Amount due", "Remaining"),
-    *_labels(AMOUNT_OTHER, "fr", "Capital", "Au capital de", "Indemnité forfaitaire", "Base", "Quantité",
+    *_labels(AMOUNT_OTHER, "fr", "Rendu", "Rendu monnaie", "Monnaie rendue", "Capital", "Au capital de", "Indemnité forfaitaire", "Base", "Quantité",
              "Qté", "Taux", "Commande >", "Franco de port"),
     # Dates. NUMBER labels also announce a date: "Facture n° 12 du 02/07/2015".
     *_labels(
@@ -160,7 +168,7 @@ NUMBER_FILLERS = ("n", "no", "n°", "nº", "numero", "du", "#", ":")  # between 
 # Fuzzy label matching (OCR): labels at least this long (compact form) may match
 # with a difflib ratio this high; shorter ones ("TVA", "HT", "le") must match exactly.
 FUZZY_MIN_CHARS = 5  # short labels differ from one another by a letter or two ("TTC", "TVA", "HT"): exact only
-FUZZY_MIN_RATIO = 0.85  # one misread letter in seven or more ("Total TIC": 7/8 = 0.875), never two in a short label
+FUZZY_MIN_RATIO = 0.8  # one misread letter in five or more ("IOTAL", "Total TIC": 0.8, 0.875), never two in a short label
 
 # --- dates -----------------------------------------------------------------------------
 MONTHS: dict[str, int] = {
@@ -228,8 +236,9 @@ SIRET_MATCHES_SIREN_BONUS = 0.2  # its first 9 digits are the RCS/SIREN/VAT numb
 SIRET_HEADER_FOOTER_BONUS = 0.1
 HEADER_SHARE, FOOTER_SHARE = 0.3, 0.25  # of the page height: an A4 letterhead, and the legal footer
 # A client label this many lines above, same column, claims a SIRET: label, name, street, town and
-# an id or two make an address block; a blank gap (BLOCK_GAP) ends it sooner.
-CLIENT_BLOCK_LINES = 6
+# an id or two make an address block; a blank gap (BLOCK_GAP) ends it sooner. A Chorus-Pro invoice's
+# "Client" column holds entity, name, street, town, country, "Références" and then the SIRET: 7 lines down.
+CLIENT_BLOCK_LINES = 9
 # A digit run this long with no valid SIRET in it: small print worth a second look (14 digits, up to
 # three of them dropped or misread).
 SIRET_REREAD_MIN_DIGITS = 11

@@ -16,8 +16,9 @@ import numpy as np
 from extractors.care_sheet.read import looks_like_care_sheet
 from extractors.documents.classify import classify_text
 from extractors.pages.geometry import rotate_quarter
-from extractors.pages.normalise import UNSURE_ORIENTATION, footprint, native_pixels, normalise_page, ocr_ready
+from extractors.pages.normalise import UNSURE_ORIENTATION, enlargement, footprint, native_pixels, normalise_page, ocr_ready
 from extractors.pages.readability import score_readability
+from extractors.pages.small_text import ocr_scale, read_page_text
 from core.messages import READABILITY_DEFECTS_FR
 from core.errors import OcrError
 from core.records import DocType, Page, PageText, Readability, TextSource
@@ -86,7 +87,8 @@ def ocr(r: PageReading, reader: Reader) -> None:
         return
     s = reader.settings
     psm = s.ocr_psm if r.legible else s.ocr_psm_unreadable  # r.legible: by its pixels, so far
-    r.text = reader.ocr.read(ocr_ready(r.page.image, r.page.dpi), psm=psm)
+    scale = ocr_scale(r.readability.metrics, enlargement(r.page))  # small print is read enlarged
+    r.text = read_page_text(reader.ocr, r.page.image, r.page.dpi, scale, psm)
     r.ocred = True
 
 

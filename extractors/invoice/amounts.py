@@ -245,13 +245,15 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
     checked: dict[Decimal, bool] = {}
     n_lines = max((p.amount.line.index for p in placed), default=0) + 1
     sums = _sums(placed)
+    # what was paid (card, cash): on a till receipt it is the total, a check as good as HT + TVA
+    paid = {p.amount.value for p in placed if p.role == vocab.DEPOSIT and p.amount.value > 0}
     for p in placed:
         if p.role != vocab.TOTAL:
             continue
         v = p.amount.value
         if not p.amount.decimals and abs(v) >= 100 and not arithmetic(v) and arithmetic(v / 100):
             v = v / 100  # OCR lost the decimal comma ("67115€"); the arithmetic says where it was
-        adds_up = any(_eq(v, t) for t in sums)
+        adds_up = any(_eq(v, t) for t in sums) or any(_eq(v, t) for t in paid)
         ok = arithmetic(v) or adds_up
         score = p.weight + (vocab.AMOUNT_ARITHMETIC_BONUS if arithmetic(v) else 0.0)
         score += vocab.AMOUNT_SUM_BONUS if adds_up else 0.0
@@ -264,6 +266,10 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
     if not groups:
         if due is not None and deposit is None:
             return Totals(due_v, ht_v, tva_v, due_v, 0.5, False)
+        if due is None and deposit is not None and deposit.amount.value > 0:
+            # a receipt whose total line was not read: what was paid by card or in cash is the total
+            paid_v = deposit.amount.value
+            return Totals(paid_v, ht_v, tva_v, None, 0.4, bool(arithmetic(paid_v)))
         if ht_v is not None and tva_v is not None:
             return Totals(ht_v + tva_v, ht_v, tva_v, due_v, 0.3, True)
         return Totals(None, ht_v, tva_v, due_v, 0.0, False)
