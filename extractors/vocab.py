@@ -129,6 +129,10 @@ LABELS: tuple[Label, ...] = (
         "Valable jusqu'au", "Jusqu'au", "Au", "Période", "Période du",
         "Devis", "Date du devis", "Acompte", "Encaissement", "Date de règlement", "Date de paiement",
         "Identification", "Mise en circulation", "Publication", "Parution",
+        # travel, stamps and reprints: a trip's dates, an arrival stamp, a ticket printed again later
+        "Date de départ", "Date de retour", "Départ", "Retour", "Date d'arrivée", "Arrivée", "Aller", "Reçu le",
+        "Arrivé le", "Service fait", "Date de réception", "Réceptionné le", "Imprimé le", "Réimprimé le",
+        "Date d'impression", "Date d'engagement", "Engagement",
     ),
     *_labels(
         DATE_WEAK, "fr",

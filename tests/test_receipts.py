@@ -95,3 +95,12 @@ def test_late_payment_terms_do_not_make_the_total_a_balance() -> None:
     rows = ["Total de la facture 430.80 EUR", "Solde a payer 430.80 EUR",
             "Pénalités en cas de retard de paiement : indemnité de 40 EUR"]
     assert read_invoice([page(rows, TextSource.OCR)]).total_ttc == "430.80"
+
+
+def test_travel_and_stamp_dates_are_not_the_invoice_date() -> None:
+    """A travel agency's invoice: the trip's departure and return and an arrival stamp are dated too."""
+    rows = ["VOYAGES DUPONT", "DAX, le 24 Aout 2021", "FACTURE : 10058896",
+            "Commande : 10049743 Date de retour : 07/09/2021", "Date de départ : 06/09/2021 146.00 EUR",
+            "Reçu le 05/10/2021", "Total de la facture 430.80 EUR"]
+    facts = read_invoice([page(rows, TextSource.OCR)])
+    assert facts.invoice_date == "2021-08-24"
