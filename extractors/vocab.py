@@ -33,6 +33,7 @@ TVA = "tva"  # VAT amount
 SUBTOTAL = "subtotal"
 DEPOSIT = "deposit"  # acompte, already paid
 DUE = "due"  # balance left to pay after a deposit
+PAID = "paid"  # paid at the till (card, cash): on a receipt, the total once more
 AMOUNT_OTHER = "amount_other"  # a label that owns its amount but is none of the above
 # Date family.
 DATE = "date"  # announces the invoice date
@@ -46,7 +47,7 @@ SIREN = "siren"  # RCS / SIREN / VAT numbers: the issuer's SIREN, to cross-check
 CLIENT = "client"  # opens the customer's (or the insurer's) block: a SIRET there is not the issuer's
 NEUTRAL = "neutral"  # phrases that contain a label word but mean nothing here ("service client")
 
-AMOUNT_ROLES = frozenset({TOTAL, TOTAL_SUFFIX, HT, TVA, SUBTOTAL, DEPOSIT, DUE, AMOUNT_OTHER})
+AMOUNT_ROLES = frozenset({TOTAL, TOTAL_SUFFIX, HT, TVA, SUBTOTAL, DEPOSIT, DUE, PAID, AMOUNT_OTHER})
 DATE_ROLES = frozenset({DATE, DATE_CONNECTOR, DATE_EXCLUDED, DATE_WEAK, NUMBER})
 
 
@@ -97,10 +98,10 @@ LABELS: tuple[Label, ...] = (
     *_labels(SUBTOTAL, "en", "Subtotal", "Sub-total", "Discount", "Unit price", "Price"),
     *_labels(DEPOSIT, "fr", "Acompte", "Acompte versé", "Déjà réglé", "Déjà payé", "Déjà versé",
              "Versement", "Avance", "Règlement reçu", "Montant réglé", "Réglé", "Payé", "Virement",
-             "Vir SEPA", "Chèque", "Carte bancaire", "Espèces",
-             # a till receipt's payment lines: what was paid, by card or in cash (the total, on a receipt)
-             "CB", "Card", "CB EMV", "Paiement CB", "Carte bleue", "CB sans contact", "Cash",
-             "Montant payé"),
+             "Vir SEPA"),
+    # a till receipt's payment lines: what was paid at the till, by card or in cash (its total)
+    *_labels(PAID, "fr", "Chèque", "Carte bancaire", "Espèces", "CB", "Card", "CB EMV", "Paiement CB", "Carte bleue", "CB sans contact", "Cash",
+             "Montant payé", "Paiement carte", "Carte", "Payé CB", "Payé carte"),
     *_labels(DEPOSIT, "en", "Advance payment", "Paid", "Amount paid", "Deposit", "Wire transfer"),
     *_labels(DUE, "fr", "Solde à payer", "Reste à payer", "Solde dû", "Reste dû", "Solde",
              "Montant restant dû", "Restant dû", "Solde à régler", "Reste à régler"),
@@ -223,6 +224,9 @@ TABLE_MAX_ROWS = 12
 # The total equals the sum of the line items or of the per-VAT-rate rows: more than the arithmetic bonus,
 # so the grand total beats one VAT row whose own HT + TVA = TTC holds.
 AMOUNT_SUM_BONUS = 0.4
+# A till receipt's payment line ("CB EUR 11,10") stands for its total: weaker than any total label, but
+# printed once more elsewhere on the receipt (the total line OCR garbled) it wins over a lone weak one.
+AMOUNT_PAID_WEIGHT = 0.45
 # Each further label that gives the same value: small, so two weak labels agreeing ("Total" 0.5 + 0.1)
 # do not outrank one strong label ("Net à payer" 0.9).
 AMOUNT_AGREEMENT_BONUS = 0.1

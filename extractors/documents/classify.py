@@ -40,6 +40,11 @@ def classify_text(text: str) -> PageClass:
     return PageClass(doc_type, scores)
 
 
+def slot_confirms_invoice(doc_type: DocType, invoice_score: float) -> bool:
+    """A legible page of no type, uploaded as the invoice, with some invoice cues: the slot decides."""
+    return doc_type == DocType.OTHER and invoice_score >= vocab.INVOICE_SLOT_MIN
+
+
 def join_continuations(types: list[DocType], invoice_scores: list[float]) -> list[DocType]:
     """Pages of one file: an 'other' page with some invoice cues next to an invoice page is part of it
     (the first page of a long invoice holds the lines, the last one the totals)."""

@@ -56,3 +56,7 @@ PRESCRIPTION_OVER_INVOICE_MARGIN = 0.5
 # A page of a multi-page invoice without the totals (lines only: "Facture du", "Prix unitaire"...)
 # joins the invoice page beside it in the same file when it scores at least this much.
 INVOICE_CONTINUATION_MIN = 0.25
+# A page uploaded in the invoice slot that reads as no type but carries some invoice cues (a till receipt
+# OCR garbled: "Total" and two amounts, or one amount beside a totals word) is the invoice the client
+# says it is; a photo of the pet or an x-ray there has none (score 0) and stays "other".
+INVOICE_SLOT_MIN = 0.25

@@ -229,10 +229,26 @@ def _sums(placed: Sequence[Placed]) -> list[Decimal]:
     return out
 
 
+def _with_payments(placed: Sequence[Placed]) -> list[Placed]:
+    """`placed`, plus each till payment ("CB 11,10") as a weak total candidate: AMOUNT_PAID_WEIGHT, with
+    AMOUNT_SUM_BONUS when the same amount is printed on another line too (the receipt's total, its label
+    garbled or on a line of its own)."""
+    out = list(placed)
+    for p in placed:
+        if p.role != vocab.PAID or p.amount.value <= 0:
+            continue
+        again = any(_eq(q.amount.value, p.amount.value) and q.amount.line.index != p.amount.line.index
+                    for q in placed if q.role not in (vocab.PAID, vocab.DEPOSIT))
+        weight = vocab.AMOUNT_PAID_WEIGHT + (vocab.AMOUNT_SUM_BONUS if again else 0.0)
+        out.append(Placed(p.amount, vocab.TOTAL, weight))
+    return out
+
+
 def choose_totals(placed: Sequence[Placed]) -> Totals:
     """The invoice's total incl. VAT (and HT, TVA, balance due), with a confidence 0..1."""
     ht, tva, due = _best(placed, vocab.HT), _best(placed, vocab.TVA), _best(placed, vocab.DUE)
-    deposit = _best(placed, vocab.DEPOSIT)
+    # paid by card, cheque or cash beside a balance due: a deposit ("Réglé par carte bancaire", "Solde")
+    deposit = _best(placed, vocab.DEPOSIT) or (_best(placed, vocab.PAID) if due is not None else None)
     ht_v = ht.amount.value if ht else None
     tva_v = tva.amount.value if tva else None
 
@@ -246,14 +262,14 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
     n_lines = max((p.amount.line.index for p in placed), default=0) + 1
     sums = _sums(placed)
     # what was paid (card, cash): on a till receipt it is the total, a check as good as HT + TVA
-    paid = {p.amount.value for p in placed if p.role == vocab.DEPOSIT and p.amount.value > 0}
-    for p in placed:
+    paid = [p.amount for p in placed if p.role in (vocab.DEPOSIT, vocab.PAID) and p.amount.value > 0]
+    for p in _with_payments(placed):
         if p.role != vocab.TOTAL:
             continue
         v = p.amount.value
         if not p.amount.decimals and abs(v) >= 100 and not arithmetic(v) and arithmetic(v / 100):
             v = v / 100  # OCR lost the decimal comma ("67115€"); the arithmetic says where it was
-        adds_up = any(_eq(v, t) for t in sums) or any(_eq(v, t) for t in paid)
+        adds_up = any(_eq(v, t) for t in sums) or any(_eq(v, a.value) for a in paid if a.line.index != p.amount.line.index)
         ok = arithmetic(v) or adds_up
         score = p.weight + (vocab.AMOUNT_ARITHMETIC_BONUS if arithmetic(v) else 0.0)
         score += vocab.AMOUNT_SUM_BONUS if adds_up else 0.0
@@ -266,10 +282,7 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
     if not groups:
         if due is not None and deposit is None:
             return Totals(due_v, ht_v, tva_v, due_v, 0.5, False)
-        if due is None and deposit is not None and deposit.amount.value > 0:
-            # a receipt whose total line was not read: what was paid by card or in cash is the total
-            paid_v = deposit.amount.value
-            return Totals(paid_v, ht_v, tva_v, None, 0.4, bool(arithmetic(paid_v)))
+
         if ht_v is not None and tva_v is not None:
             return Totals(ht_v + tva_v, ht_v, tva_v, due_v, 0.3, True)
         return Totals(None, ht_v, tva_v, due_v, 0.0, False)
