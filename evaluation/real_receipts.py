@@ -39,6 +39,7 @@ class ReceiptRow:
     got: dict[str, str] = field(default_factory=dict)
     conf: dict[str, float] = field(default_factory=dict)
     ok: dict[str, bool] = field(default_factory=dict)
+    siret_flagged: bool = False  # the SIRET given is the printed one failing Luhn (InvoiceFacts.siret_failing_luhn)
     illegible: bool = False
     why: tuple[str, ...] = ()
     readability: float = 0.0
@@ -114,7 +115,10 @@ def run_one(args: tuple[ReceiptRow, str, dict]) -> ReceiptRow:
         read = [readings[i] for i in idx if readings[i].text is not None]
         if read and all(readings[i].legible for i in idx):
             facts = invoice_fields([r.text for r in read], [r.page for r in read], reader)
-            row.got = {"date": facts.invoice_date or "", "total": facts.total_ttc or "", "siret": facts.siret or ""}
+            # the issuer's SIRET as printed: the valid one, or the 14 digits flagged as failing Luhn
+            row.got = {"date": facts.invoice_date or "", "total": facts.total_ttc or "",
+                       "siret": facts.siret or facts.siret_failing_luhn or ""}
+            row.siret_flagged = facts.siret is None and facts.siret_failing_luhn is not None
             c = facts.confidence
             row.conf = {"date": c.get("invoice_date", 0.0), "total": c.get("total_ttc", 0.0),
                         "siret": c.get("siret", 0.0)}
@@ -132,7 +136,7 @@ def _share(n: int, d: int) -> str:
 def summarise(rows: list[ReceiptRow]) -> dict:
     """Counts and exact shares for one group of rows."""
     printed = [r for r in rows if r.expected["siret"]]
-    wrong_siret = [r for r in rows if r.got.get("siret") and r.got["siret"] != r.expected["siret"]]
+    wrong_siret = [r for r in rows if r.got.get("siret") and r.got["siret"] != r.expected["siret"] and not r.siret_flagged]
     sure = [(r, f) for r in rows for f in FIELDS if r.got.get(f) and r.conf.get(f, 0.0) >= CONF_SURE]
     unsure = [(r, f) for r in rows for f in FIELDS if r.got.get(f) and r.conf.get(f, 0.0) < CONF_SURE]
     return {
@@ -147,6 +151,7 @@ def summarise(rows: list[ReceiptRow]) -> dict:
         "siret_none_ok": sum(r.ok.get("siret", False) for r in rows if not r.expected["siret"]),
         "siret_wrong_given": len(wrong_siret),
         "client_siret_taken": sum(r.got.get("siret") in r.client_sirets for r in rows),
+        "siret_flagged_luhn": sum(r.siret_flagged for r in rows),
         "sure_values": len(sure),
         "sure_exact": sum(r.ok[f] for r, f in sure),
         "unsure_values": len(unsure),
@@ -157,7 +162,7 @@ def report(rows: list[ReceiptRow], show_rows: bool) -> list[str]:
     """The printed table: per set, per capture kind and all together."""
     out = []
     head = (f"{'set':<5} {'kind':<12} {'n':>3} {'illegible':>9} {'invoice':>13} {'date':>13} {'total':>13}"
-            f" {'siret printed':>14} {'wrong siret':>11} {'client':>6}  conf>=0.9 exact  <0.9")
+            f" {'siret printed':>14} {'wrong siret':>11} {'client':>6} {'luhn-flag':>9}  conf>=0.9 exact  <0.9")
     for s in SETS:
         rs = [r for r in rows if r.set == s]
         if not rs:
@@ -172,7 +177,7 @@ def report(rows: list[ReceiptRow], show_rows: bool) -> list[str]:
                 f"{s:<5} {k:<12} {m['n']:>3} {m['judged_illegible']:>9} {_share(m['invoice_by_text'], m['n']):>13}"
                 f" {_share(m['date'], m['n']):>13} {_share(m['total'], m['n']):>13}"
                 f" {_share(m['siret_exact'], m['siret_printed']):>14} {m['siret_wrong_given']:>11}"
-                f" {m['client_siret_taken']:>6}  {_share(m['sure_exact'], m['sure_values']):>15} {m['unsure_values']:>5}"
+                f" {m['client_siret_taken']:>6} {m['siret_flagged_luhn']:>9}  {_share(m['sure_exact'], m['sure_values']):>15} {m['unsure_values']:>5}"
             )
     if show_rows:
         for r in rows:

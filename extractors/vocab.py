@@ -69,9 +69,7 @@ LABELS: tuple[Label, ...] = (
         ("Total net", 0.6), ("Total", 0.5), ("Montant", 0.3), ("TTC", 0.55), ("À payer", 0.6),
         ("Total de l'avoir", 0.9), ("Montant de l'avoir", 0.85), ("Total avoir", 0.85),
         # till receipts and bills
-        ("Total EUR", 0.85), ("Total Euro", 0.85), ("Total euros", 0.85), ("TOT.EURO", 0.85),
-        ("Total vente TTC", 1.0), ("Total TTC dû", 1.0), ("Net TTC", 0.95), ("Prix TTC", 0.85),
-        ("Total règlement", 0.75), ("Total de la facture", 0.9), ("TTC EUR", 0.9),
+        ("Total EUR", 0.85), ("Total TTC dû", 1.0), ("Total de la facture", 0.9), ("TTC EUR", 0.9),
         ("Total à payer TTC", 1.0),
     ),
     *_labels(
@@ -133,7 +131,7 @@ LABELS: tuple[Label, ...] = (
         # travel, stamps and reprints: a trip's dates, an arrival stamp, a ticket printed again later
         "Date de départ", "Date de retour", "Départ", "Retour", "Date d'arrivée", "Arrivée", "Aller", "Reçu le",
         "Arrivé le", "Service fait", "Date de réception", "Réceptionné le", "Imprimé le", "Réimprimé le",
-        "Date d'impression", "Date d'engagement", "Engagement",
+        "Date d'impression",
     ),
     *_labels(
         DATE_WEAK, "fr",

@@ -18,7 +18,8 @@ from extractors.pages.ocr import engine_for
 from extractors.pages.small_text import MAX_SCALE, ocr_scale, read_page_text
 from pipeline.page import page_readability
 from tests.conftest import REAL_DIR
-from tests.test_invoice import page
+from extractors.invoice.siret import luhn_ok
+from tests.test_invoice import CLIENT_SIRET, ISSUER_SIRET, page
 
 RECEIPTS = REAL_DIR.parent / "receipts"
 needs_receipts = pytest.mark.skipif(not (RECEIPTS / "truth.csv").exists(), reason="real receipts folder absent")
@@ -107,3 +108,33 @@ def test_travel_and_stamp_dates_are_not_the_invoice_date() -> None:
             "Reçu le 05/10/2021", "Total de la facture 430.80 EUR"]
     facts = read_invoice([page(rows, TextSource.OCR)])
     assert facts.invoice_date == "2021-08-24"
+
+
+def test_issuer_siret_failing_luhn_is_given_as_printed_and_flagged_never_the_clients() -> None:
+    """The issuer prints a mistyped SIRET; the client's valid one stands in its block: `siret` stays
+    empty (it is always valid), the issuer's digits come back flagged, the client's never."""
+    mistyped = ISSUER_SIRET[1] + ISSUER_SIRET[0] + ISSUER_SIRET[2:]  # first two digits swapped
+    assert not luhn_ok(mistyped) and luhn_ok(CLIENT_SIRET)
+    rows = ["RESTAURANT DU PORT", f"Siret :{mistyped}", "Client", "MAIRIE", f"SIRET : {CLIENT_SIRET}",
+            "Le 23/09/2022", "Total TTC 46,00 €"]
+    facts = read_invoice([page(rows, TextSource.OCR)])
+    assert facts.siret is None
+    assert facts.siret_failing_luhn == mistyped
+    assert facts.total_ttc == "46.00"
+
+
+def test_a_nine_digit_siren_labelled_siret_is_no_siret() -> None:
+    facts = read_invoice([page(["PIZZERIA", "N° SIRET: 497 730 796", "Total 45,50 €"], TextSource.OCR)])
+    assert facts.siret is None and facts.siret_failing_luhn is None
+
+
+def test_evidence_names_the_label_and_the_check_and_position_alone_is_unsure() -> None:
+    rows = ["CLINIQUE VETERINAIRE DES LILAS", "SIRET 732 829 320 00074", "Facture n° 12 du 02/07/2023",
+            "Total HT 100,00 €", "TVA 20,00 €", "Total TTC 120,00 €"]
+    facts = read_invoice([page(rows)])
+    assert "label SIRET" in facts.evidence["siret"] and "Luhn" in facts.evidence["siret"]
+    assert facts.evidence["total_ttc"].startswith("label 'Total TTC'") and "HT + TVA = TTC" in facts.evidence["total_ttc"]
+    assert "'le' / 'du'" in facts.evidence["invoice_date"] or "label" in facts.evidence["invoice_date"]
+    bare = read_invoice([page(["BOULANGERIE", "02/07/2023", "PAIN 1,20", "Total 1,20 €"])])
+    assert bare.invoice_date == "2023-07-02" and bare.evidence["invoice_date"] == "position only"
+    assert bare.confidence["invoice_date"] < 0.9

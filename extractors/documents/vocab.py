@@ -15,9 +15,9 @@ INVOICE_CUES: tuple[tuple[str, float], ...] = (
     ("réglé", 0.5), ("règlement", 0.5), ("quantité", 0.5), ("prix unitaire", 0.5), ("P.U.", 0.5),
     # till receipts and bills: what a shop, a restaurant, a taxi or a hotel prints
     ("note de frais", 2), ("justificatif", 1.5), ("justificatif de paiement", 2), ("addition", 1.5),
-    ("ticket client", 2), ("note taxi", 2), ("facturette", 2), ("duplicata", 1), ("TTC", 1),
+    ("facturette", 2), ("duplicata", 1), ("TTC", 1),
     ("carte bancaire", 1), ("CB", 1), ("espèces", 1), ("rendu", 1), ("à payer", 1.5), ("à régler", 1.5),
-    ("merci de votre visite", 1), ("pro-forma", 1), ("relevé de compte", 1),
+    ("merci de votre visite", 1), ("pro-forma", 1),
 )
 # An amount printed beside a totals or payment word on one line ("TOTAL 20,00", "CB EUR 11.10",
 # "A PAYER 4.50"): the strongest cue there is, read even when OCR garbled the rest of the page.
