@@ -60,3 +60,6 @@ INVOICE_CONTINUATION_MIN = 0.25
 # OCR garbled: "Total" and two amounts, or one amount beside a totals word) is the invoice the client
 # says it is; a photo of the pet or an x-ray there has none (score 0) and stays "other".
 INVOICE_SLOT_MIN = 0.25
+# Two invoice numbers this alike (difflib ratio) are one number read twice: "FA-2023-0142" and
+# "FA-2023-O142" (a misread letter in 10) are 0.9; two invoices' numbers differ in more than one character.
+OTHER_NUMBER_MAX_RATIO = 0.85
