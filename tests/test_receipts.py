@@ -138,3 +138,11 @@ def test_evidence_names_the_label_and_the_check_and_position_alone_is_unsure() -
     bare = read_invoice([page(["BOULANGERIE", "02/07/2023", "PAIN 1,20", "Total 1,20 €"])])
     assert bare.invoice_date == "2023-07-02" and bare.evidence["invoice_date"] == "position only"
     assert bare.confidence["invoice_date"] < 0.9
+
+
+def test_the_vat_breakdowns_totaux_row_gives_the_total_even_garbled() -> None:
+    """A restaurant's 'TOTAL TTC' label stands without its amount (OCR lost it); the VAT breakdown's
+    last row 'Totaux' (read 'Toteux') carries HT, TVA and TTC."""
+    rows = ["LE BISTROT", "3 REPAS COMPLET 16.80 50.40", "3 CONSOMMATIONS 10.33 31.00", "TOTAL TTC",
+            "TVA HT TVA TTC", "10.00 45.82 4.58 50.40", "20.00 25.83 5.17 31.00", "Toteux 71.65 9.75 81.40"]
+    assert read_invoice([page(rows, TextSource.OCR)]).total_ttc == "81.40"
