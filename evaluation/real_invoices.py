@@ -36,6 +36,7 @@ class Row:
     expected: dict[str, str]
     got: dict[str, str] = field(default_factory=dict)
     ok: dict[str, bool] = field(default_factory=dict)
+    conf: dict[str, float] = field(default_factory=dict)  # the reader's confidence per field
     pages: int = 0
     load_s: float = 0.0  # loading (and rendering) the file
     text_s: float = 0.0  # getting words: text layer or OCR (+ normalisation for captures)
@@ -123,6 +124,8 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
         "kind": facts.kind.value if facts.kind else "",
     }
     row.ok = {f: row.got[f] == row.expected[f] for f in FIELDS}
+    names = {"date": "invoice_date", "total": "total_ttc", "siret": "siret", "kind": "kind"}
+    row.conf = {f: facts.confidence.get(names[f], 0.0) for f in FIELDS}
     return row
 
 
@@ -154,6 +157,10 @@ def summarise(rows: list[Row]) -> dict:
             "n": len(rs),
             **{f: round(sum(r.ok.get(f, False) for r in rs) / len(rs), 3) for f in FIELDS},
             "errors": sum(1 for r in rs if r.error),
+            # calibration: values given with confidence >= 0.9 and how many of them are exact; values under 0.9
+            "sure": sum(1 for r in rs for f in FIELDS if r.got.get(f) and r.conf.get(f, 0.0) >= 0.9),
+            "sure_exact": sum(1 for r in rs for f in FIELDS if r.got.get(f) and r.conf.get(f, 0.0) >= 0.9 and r.ok[f]),
+            "unsure": sum(1 for r in rs for f in FIELDS if r.got.get(f) and r.conf.get(f, 0.0) < 0.9),
             "normalised": any(r.normalised for r in rs),
             "words_s_per_page": round(sum(r.text_s for r in rs) / pages, 3),
             "read_s_per_page": round(sum(r.read_s for r in rs) / pages, 4),
@@ -212,11 +219,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     print(f"real invoices: {folder}  (workers {workers}, OCR cache {'on' if a.cache else 'off'})")
-    print(f"{'mode':<9} {'n':>3} {'date':>6} {'total':>6} {'siret':>6} {'kind':>6}  words s/page  read s/page  normalised")
+    print(f"{'mode':<9} {'n':>3} {'date':>6} {'total':>6} {'siret':>6} {'kind':>6}  words s/page  read s/page  normalised"
+          "  conf>=0.9 exact  <0.9")
     for mode, s in summary.items():
         print(
             f"{mode:<9} {s['n']:>3} {s['date']:>6.2f} {s['total']:>6.2f} {s['siret']:>6.2f} {s['kind']:>6.2f}"
-            f"  {s['words_s_per_page']:>12.3f} {s['read_s_per_page']:>12.4f}  {'yes' if s['normalised'] else 'no'}"
+            f"  {s['words_s_per_page']:>12.3f} {s['read_s_per_page']:>12.4f}  {'yes' if s['normalised'] else 'no':>10}"
+            f"  {s['sure_exact']:>6}/{s['sure']:<8} {s['unsure']:>4}"
         )
     print("text layer (pdfplumber) s/page:", timing["text_layer_s_per_page"],
           "| OCR s/page:", timing.get("ocr_s_per_page", "-"))
