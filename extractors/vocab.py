@@ -226,6 +226,10 @@ AMOUNT_SUM_BONUS = 0.4
 # A till receipt's payment line ("CB EUR 11,10") stands for its total: weaker than any total label, but
 # printed once more elsewhere on the receipt (the total line OCR garbled) it wins over a lone weak one.
 AMOUNT_PAID_WEIGHT = 0.45
+# A label followed by several amounts with no a + b = c among them and no TTC column header over them
+# ("Total 15,04 1,96": a VAT breakdown's HT and TVA): taking the rightmost is a guess; it weighs this much
+# of its label, so that the same label beside a single amount wins.
+AMOUNT_RUN_GUESS_FACTOR = 0.7
 # Each further label that gives the same value: small, so two weak labels agreeing ("Total" 0.5 + 0.1)
 # do not outrank one strong label ("Net à payer" 0.9).
 AMOUNT_AGREEMENT_BONUS = 0.1

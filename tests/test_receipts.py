@@ -162,3 +162,11 @@ def test_a_sharp_receipt_turned_upside_down_by_osd_is_read_upright(settings) -> 
     r = read_page(page, "invoice", Reader.create(settings))
     assert r.legible and r.doc_type == DocType.INVOICE
     assert read_invoice([r.text]).total_ttc == "45.50"
+
+
+def test_a_vat_rows_total_with_no_arithmetic_does_not_beat_the_receipts_own_total() -> None:
+    """'IOTAL 20,00 €' (OCR-garbled) and, below, the VAT breakdown's 'Total 15,04 1,96' where nothing
+    adds up (its TTC column lost to OCR): the rightmost of those is a guess, not the total."""
+    rows = ["NOTE DE FRAIS", "Du 22/11/2022", "1 REPAS COMPLET 20,00", "IOTAL 20,00 €",
+            "TVA Taux HT TVA", "10,00 % 16,47 1,65", "Total 15,04€ 1,96€"]
+    assert read_invoice([page(rows, TextSource.OCR)]).total_ttc == "20.00"

@@ -145,9 +145,12 @@ def _resolve_run(lines: Sequence[Line], owner: LabelHit, run: list[Amount]) -> l
             pick = k
             break
     else:
+        guess = True
         for k, a in enumerate(run):
             if _column_header(lines, a) == vocab.TOTAL:
-                pick = k
+                pick, guess = k, False
+        if guess:  # nothing says which column is the total: the rightmost is a guess, and weighs less
+            w *= vocab.AMOUNT_RUN_GUESS_FACTOR
     return [Placed(a, role if k == pick else None, w if k == pick else 0.0, owner.label.phrase if k == pick else "")
             for k, a in enumerate(run)]
 
