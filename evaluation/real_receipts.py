@@ -155,6 +155,7 @@ def summarise(rows: list[ReceiptRow]) -> dict:
         "sure_values": len(sure),
         "sure_exact": sum(r.ok[f] for r, f in sure),
         "unsure_values": len(unsure),
+        "seconds_per_doc": round(sum(r.seconds for r in rows) / max(1, len(rows)), 2),
     }
 
 
@@ -162,7 +163,7 @@ def report(rows: list[ReceiptRow], show_rows: bool) -> list[str]:
     """The printed table: per set, per capture kind and all together."""
     out = []
     head = (f"{'set':<5} {'kind':<12} {'n':>3} {'illegible':>9} {'invoice':>13} {'date':>13} {'total':>13}"
-            f" {'siret printed':>14} {'wrong siret':>11} {'client':>6} {'luhn-flag':>9}  conf>=0.9 exact  <0.9")
+            f" {'siret printed':>14} {'wrong siret':>11} {'client':>6} {'luhn-flag':>9}  conf>=0.9 exact  <0.9  s/doc")
     for s in SETS:
         rs = [r for r in rows if r.set == s]
         if not rs:
@@ -177,7 +178,7 @@ def report(rows: list[ReceiptRow], show_rows: bool) -> list[str]:
                 f"{s:<5} {k:<12} {m['n']:>3} {m['judged_illegible']:>9} {_share(m['invoice_by_text'], m['n']):>13}"
                 f" {_share(m['date'], m['n']):>13} {_share(m['total'], m['n']):>13}"
                 f" {_share(m['siret_exact'], m['siret_printed']):>14} {m['siret_wrong_given']:>11}"
-                f" {m['client_siret_taken']:>6} {m['siret_flagged_luhn']:>9}  {_share(m['sure_exact'], m['sure_values']):>15} {m['unsure_values']:>5}"
+                f" {m['client_siret_taken']:>6} {m['siret_flagged_luhn']:>9}  {_share(m['sure_exact'], m['sure_values']):>15} {m['unsure_values']:>5} {m['seconds_per_doc']:>6.2f}"
             )
     if show_rows:
         for r in rows:
