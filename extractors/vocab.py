@@ -69,7 +69,7 @@ LABELS: tuple[Label, ...] = (
         ("Total net", 0.6), ("Total", 0.5), ("Montant", 0.3), ("TTC", 0.55), ("À payer", 0.6),
         ("Total de l'avoir", 0.9), ("Montant de l'avoir", 0.85), ("Total avoir", 0.85),
         # till receipts and bills
-        ("Total EUR", 0.85), ("Total TTC dû", 1.0), ("Total de la facture", 0.9), ("TTC EUR", 0.9),
+        ("Total TTC dû", 1.0), ("Total de la facture", 0.9), ("TTC EUR", 0.9),
         ("Totaux", 0.6),  # the VAT breakdown's last row: HT, TVA, TTC of the whole invoice
         ("Total à payer TTC", 1.0),
     ),

@@ -170,3 +170,11 @@ def test_a_vat_rows_total_with_no_arithmetic_does_not_beat_the_receipts_own_tota
     rows = ["NOTE DE FRAIS", "Du 22/11/2022", "1 REPAS COMPLET 20,00", "IOTAL 20,00 €",
             "TVA Taux HT TVA", "10,00 % 16,47 1,65", "Total 15,04€ 1,96€"]
     assert read_invoice([page(rows, TextSource.OCR)]).total_ttc == "20.00"
+
+
+def test_a_dated_line_item_is_not_a_total_label_misread() -> None:
+    """'T4 totale du 28 mai 2018 -57,27 €' (a thyroid test, OCR'd) near-matched a 'Total EUR' label
+    (dropped): the credit note's total stays the amount under 'Montant à régler'."""
+    rows = ["LABORATOIRE VETERINAIRE", "Avoir n° 12 du 01/06/2018", "T4 totale du 28 mai 2018 -57,27 €",
+            "Biochimie 8 paramètres -119,53 €", "Montant à régler", "-176,80 €"]
+    assert read_invoice([page(rows, TextSource.OCR)]).total_ttc == "-176.80"
