@@ -3,7 +3,7 @@
 Renders pages with known text (PIL, several fonts and sizes), rasterises the real invoice PDFs
 and the care-sheet form (their text layers are the truth), degrades them by known amounts (blur,
 darkness, overexposure, faded ink, downscale, JPEG, noise, perspective photo, crop, and mixes),
-scores each with `score_readability`, OCRs it (`ocr_image(ocr_ready(...))`) and measures the
+scores each with `score_readability`, OCRs it as the pipeline does (`small_text.read_page_text`: small print enlarged) and measures the
 character accuracy against the truth, line by line (1 - edit distance / length), so reading
 order does not matter. Prints Spearman's rho between score and accuracy, accuracy per score band,
 and the threshold below which accuracy falls under the target. Writes every sample to a CSV.
@@ -22,7 +22,7 @@ import random
 import resource
 import sys
 import time
-from multiprocessing import Pool
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -36,8 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from extractors.pages.load import load_file  # noqa: E402
 from pipeline.page import page_readability  # noqa: E402
-from extractors.pages.normalise import normalise_page, ocr_ready  # noqa: E402
-from extractors.pages.ocr import ocr_image  # noqa: E402
+from extractors.pages.normalise import enlargement, normalise_page  # noqa: E402
+from extractors.pages.ocr import engine_for  # noqa: E402
+from extractors.pages.small_text import ocr_scale, read_page_text  # noqa: E402
 from core.errors import OcrError  # noqa: E402
 from extractors.pages.readability import CURVES, GATE_CAP_SHARE, judge  # noqa: E402
 from core.records import Capture, Page  # noqa: E402
@@ -306,10 +307,11 @@ def run_one(task: tuple) -> dict:
     r = page_readability(page, settings)  # as the pipeline does: native pixels (the warp's enlargement is not blur)
     t2 = cpu_now()
     # OCR the way the pipeline does (pipeline.page.read_page): sparse text above the threshold,
-    # layout analysis below it
+    # layout analysis below it, small print enlarged first (extractors.pages.small_text)
     psm = settings.ocr_psm if r.score >= settings.readability_threshold else settings.ocr_psm_unreadable
     try:
-        words = ocr_image(ocr_ready(page.image, page.dpi), settings, psm=psm).words
+        scale = ocr_scale(r.metrics, enlargement(page))
+        words = read_page_text(engine_for(settings), page.image, page.dpi, scale, psm).words
     except OcrError:  # Tesseract lost in noise: nothing was read
         words = ()
     t3 = cpu_now()
@@ -483,8 +485,8 @@ def remeasure(path: Path, seed: int, workers: int) -> list[dict]:
     with path.open(newline="") as fh:
         old = list(csv.DictReader(fh))
     todo = tasks(len(old), seed)
-    with Pool(workers) as pool:
-        fresh = pool.map(measure_one, todo, chunksize=4)
+    with ProcessPoolExecutor(workers) as pool:
+        fresh = list(pool.map(measure_one, todo, chunksize=4))
     by_seed = {int(r["seed"]): r for r in old if r.get("seed")}
     by_label = {(r["source"], r["family"], r["degradation"]): r for r in old}
     rows = []
@@ -538,9 +540,10 @@ def main() -> None:
         return
     n = args.samples or (60 if args.quick else 200)
     t0 = time.time()
-    with Pool(args.workers) as pool:
+    # not multiprocessing.Pool: its daemonic workers may not start the PDF parser's own child process
+    with ProcessPoolExecutor(args.workers) as pool:
         rows = []
-        for i, row in enumerate(pool.imap_unordered(run_one, tasks(n, args.seed), chunksize=2)):
+        for i, row in enumerate(pool.map(run_one, tasks(n, args.seed), chunksize=2)):
             rows.append(row)
             if (i + 1) % 20 == 0:
                 print(f"  {i + 1}/{n} pages, {time.time() - t0:.0f} s", flush=True)

@@ -197,6 +197,12 @@ class InvoiceFacts:
     total_tva: str | None = None
     amount_due: str | None = None
     confidence: dict[str, float] = field(default_factory=dict)  # field -> 0..1
+    # field -> what the value stood by, in words: the label ("label 'Total TTC'"), the check that held
+    # ("HT + TVA = TTC", "line items add up", "paid by card"), or "position only"; for the operator's view
+    evidence: dict[str, str] = field(default_factory=dict)
+    # the issuer's SIRET as printed beside its label when those 14 digits fail the Luhn check (a mistyped
+    # or sample number): never in `siret`, which is always valid, and never the client's
+    siret_failing_luhn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

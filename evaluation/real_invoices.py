@@ -6,6 +6,7 @@ Runs `read_invoice` on /work/shared/real/invoices (or the folder given) four way
   scan      captures/*_scan.png   (truth: the truth.csv row of captures.csv's from_file)
   photo     captures/*_photo.jpg  (normalised, then ocr_ready, as in the pipeline)
 and prints exact-match rates per field and per mode, and the time per page of each path.
+Then the real receipts (evaluation/real_receipts.py), development and held-out sets apart.
 The expected SIRET is empty when the printed one fails Luhn (the FNFE placeholder).
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from core.settings import REPO_ROOT, Settings
 MODES = ("pdf_text", "pdf_ocr", "scan", "photo")
 FIELDS = ("date", "total", "siret", "kind")
 DEFAULT_FOLDER = REPO_ROOT.parent / "shared" / "real" / "invoices"
+RECEIPTS_FOLDER = REPO_ROOT.parent / "shared" / "real" / "receipts"
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Row:
     expected: dict[str, str]
     got: dict[str, str] = field(default_factory=dict)
     ok: dict[str, bool] = field(default_factory=dict)
+    conf: dict[str, float] = field(default_factory=dict)  # the reader's confidence per field
     pages: int = 0
     load_s: float = 0.0  # loading (and rendering) the file
     text_s: float = 0.0  # getting words: text layer or OCR (+ normalisation for captures)
@@ -121,6 +124,8 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
         "kind": facts.kind.value if facts.kind else "",
     }
     row.ok = {f: row.got[f] == row.expected[f] for f in FIELDS}
+    names = {"date": "invoice_date", "total": "total_ttc", "siret": "siret", "kind": "kind"}
+    row.conf = {f: facts.confidence.get(names[f], 0.0) for f in FIELDS}
     return row
 
 
@@ -152,6 +157,10 @@ def summarise(rows: list[Row]) -> dict:
             "n": len(rs),
             **{f: round(sum(r.ok.get(f, False) for r in rs) / len(rs), 3) for f in FIELDS},
             "errors": sum(1 for r in rs if r.error),
+            # calibration: values given with confidence >= 0.9 and how many of them are exact; values under 0.9
+            "sure": sum(1 for r in rs for f in FIELDS if r.got.get(f) and r.conf.get(f, 0.0) >= 0.9),
+            "sure_exact": sum(1 for r in rs for f in FIELDS if r.got.get(f) and r.conf.get(f, 0.0) >= 0.9 and r.ok[f]),
+            "unsure": sum(1 for r in rs for f in FIELDS if r.got.get(f) and r.conf.get(f, 0.0) < 0.9),
             "normalised": any(r.normalised for r in rs),
             "words_s_per_page": round(sum(r.text_s for r in rs) / pages, 3),
             "read_s_per_page": round(sum(r.read_s for r in rs) / pages, 4),
@@ -170,18 +179,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None, help="OCR cache folder (default: none, honest timings)")
     ap.add_argument("--rows", action="store_true", help="also list every file with what was read")
     ap.add_argument("--raw", action="store_true", help="OCR pages as loaded, without normalise_page / ocr_ready")
+    ap.add_argument("--receipts", type=Path, default=RECEIPTS_FOLDER,
+                    help="real receipts folder, read as the pipeline reads an upload (evaluation/real_receipts.py)")
+    ap.add_argument("--receipt-sets", default="dev,held",
+                    help="dev (even ids), held (odd ids, the held-out set), or both; '' to skip the receipts")
+    ap.add_argument("--receipt-rows", action="store_true", help="list every development-set receipt with what was read")
     a = ap.parse_args(argv)
     folder = a.folder.resolve()
     if not (folder / "truth.csv").exists():
         print(f"no truth.csv in {folder}", file=sys.stderr)
         return 2
     modes = tuple(m for m in a.modes.split(",") if m in MODES)
+    receipt_sets = tuple(x for x in a.receipt_sets.split(",") if x in ("dev", "held"))
     settings_kw = {"ocr_cache_dir": str(a.cache)} if a.cache else {}
     settings = Settings.from_env(**settings_kw)
     workers = a.workers or settings.workers
     rows = jobs(folder, modes)
     with ProcessPoolExecutor(max_workers=workers) as ex:
         rows = list(ex.map(run_one, [(r, str(folder), settings.model_dump(), a.raw) for r in rows]))
+    receipts: list = []
+    if receipt_sets and (a.receipts / "truth.csv").exists():
+        from evaluation import real_receipts
+
+        receipts = real_receipts.run(a.receipts.resolve(), receipt_sets, settings, workers)
     summary = summarise(rows)
     tl_s, tl_pages = text_layer_seconds(folder, settings) if "pdf_text" in modes else (0.0, 0)
     timing = {"text_layer_s_per_page": round(tl_s / max(1, tl_pages), 4)}
@@ -191,14 +211,21 @@ def main(argv: list[str] | None = None) -> int:
         payload = {"folder": str(folder), "modes": summary, "timing": timing}
         if a.rows:
             payload["rows"] = [asdict(r) for r in rows]
+        if receipts:
+            from evaluation import real_receipts
+
+            payload["receipts"] = {s: real_receipts.summarise([r for r in receipts if r.set == s])
+                                   for s in receipt_sets}
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     print(f"real invoices: {folder}  (workers {workers}, OCR cache {'on' if a.cache else 'off'})")
-    print(f"{'mode':<9} {'n':>3} {'date':>6} {'total':>6} {'siret':>6} {'kind':>6}  words s/page  read s/page  normalised")
+    print(f"{'mode':<9} {'n':>3} {'date':>6} {'total':>6} {'siret':>6} {'kind':>6}  words s/page  read s/page  normalised"
+          "  conf>=0.9 exact  <0.9")
     for mode, s in summary.items():
         print(
             f"{mode:<9} {s['n']:>3} {s['date']:>6.2f} {s['total']:>6.2f} {s['siret']:>6.2f} {s['kind']:>6.2f}"
-            f"  {s['words_s_per_page']:>12.3f} {s['read_s_per_page']:>12.4f}  {'yes' if s['normalised'] else 'no'}"
+            f"  {s['words_s_per_page']:>12.3f} {s['read_s_per_page']:>12.4f}  {'yes' if s['normalised'] else 'no':>10}"
+            f"  {s['sure_exact']:>6}/{s['sure']:<8} {s['unsure']:>4}"
         )
     print("text layer (pdfplumber) s/page:", timing["text_layer_s_per_page"],
           "| OCR s/page:", timing.get("ocr_s_per_page", "-"))
@@ -206,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             bad = [f"{f}: {r.got.get(f, '')!r} != {r.expected[f]!r}" for f in FIELDS if not r.ok.get(f)]
             print(f"  {r.mode:<8} {r.file:<45} {'ok' if not bad else '; '.join(bad)}{' ' + r.error if r.error else ''}")
+    if receipts:
+        from evaluation import real_receipts
+
+        print("\n".join(real_receipts.report(receipts, a.receipt_rows)))
     return 0
 
 

@@ -33,6 +33,7 @@ TVA = "tva"  # VAT amount
 SUBTOTAL = "subtotal"
 DEPOSIT = "deposit"  # acompte, already paid
 DUE = "due"  # balance left to pay after a deposit
+PAID = "paid"  # paid at the till (card, cash): on a receipt, the total once more
 AMOUNT_OTHER = "amount_other"  # a label that owns its amount but is none of the above
 # Date family.
 DATE = "date"  # announces the invoice date
@@ -46,7 +47,7 @@ SIREN = "siren"  # RCS / SIREN / VAT numbers: the issuer's SIREN, to cross-check
 CLIENT = "client"  # opens the customer's (or the insurer's) block: a SIRET there is not the issuer's
 NEUTRAL = "neutral"  # phrases that contain a label word but mean nothing here ("service client")
 
-AMOUNT_ROLES = frozenset({TOTAL, TOTAL_SUFFIX, HT, TVA, SUBTOTAL, DEPOSIT, DUE, AMOUNT_OTHER})
+AMOUNT_ROLES = frozenset({TOTAL, TOTAL_SUFFIX, HT, TVA, SUBTOTAL, DEPOSIT, DUE, PAID, AMOUNT_OTHER})
 DATE_ROLES = frozenset({DATE, DATE_CONNECTOR, DATE_EXCLUDED, DATE_WEAK, NUMBER})
 
 
@@ -67,6 +68,10 @@ LABELS: tuple[Label, ...] = (
         ("Net à régler", 0.85), ("Total général", 0.8), ("Total facture", 0.75), ("Montant total", 0.7),
         ("Total net", 0.6), ("Total", 0.5), ("Montant", 0.3), ("TTC", 0.55), ("À payer", 0.6),
         ("Total de l'avoir", 0.9), ("Montant de l'avoir", 0.85), ("Total avoir", 0.85),
+        # till receipts and bills
+        ("Total TTC dû", 1.0), ("Total de la facture", 0.9), ("TTC EUR", 0.9),
+        ("Totaux", 0.6),  # the VAT breakdown's last row: HT, TVA, TTC of the whole invoice
+        ("Total à payer TTC", 1.0),
     ),
     *_labels(
         TOTAL, "en",
@@ -92,12 +97,15 @@ LABELS: tuple[Label, ...] = (
     *_labels(SUBTOTAL, "en", "Subtotal", "Sub-total", "Discount", "Unit price", "Price"),
     *_labels(DEPOSIT, "fr", "Acompte", "Acompte versé", "Déjà réglé", "Déjà payé", "Déjà versé",
              "Versement", "Avance", "Règlement reçu", "Montant réglé", "Réglé", "Payé", "Virement",
-             "Vir SEPA", "Chèque", "Carte bancaire", "Espèces"),
+             "Vir SEPA"),
+    # a till receipt's payment lines: what was paid at the till, by card or in cash (its total)
+    *_labels(PAID, "fr", "Chèque", "Carte bancaire", "Espèces", "CB", "Card", "CB EMV", "Paiement CB", "Carte bleue", "CB sans contact", "Cash",
+             "Montant payé", "Paiement carte", "Carte", "Payé CB", "Payé carte"),
     *_labels(DEPOSIT, "en", "Advance payment", "Paid", "Amount paid", "Deposit", "Wire transfer"),
     *_labels(DUE, "fr", "Solde à payer", "Reste à payer", "Solde dû", "Reste dû", "Solde",
              "Montant restant dû", "Restant dû", "Solde à régler", "Reste à régler"),
     *_labels(DUE, "en", "Residual", "Balance", "Balance due", "Amount due", "Remaining"),
-    *_labels(AMOUNT_OTHER, "fr", "Capital", "Au capital de", "Indemnité forfaitaire", "Base", "Quantité",
+    *_labels(AMOUNT_OTHER, "fr", "Rendu", "Rendu monnaie", "Monnaie rendue", "Capital", "Au capital de", "Indemnité forfaitaire", "Base", "Quantité",
              "Qté", "Taux", "Commande >", "Franco de port"),
     # Dates. NUMBER labels also announce a date: "Facture n° 12 du 02/07/2015".
     *_labels(
@@ -121,6 +129,10 @@ LABELS: tuple[Label, ...] = (
         "Valable jusqu'au", "Jusqu'au", "Au", "Période", "Période du",
         "Devis", "Date du devis", "Acompte", "Encaissement", "Date de règlement", "Date de paiement",
         "Identification", "Mise en circulation", "Publication", "Parution",
+        # travel, stamps and reprints: a trip's dates, an arrival stamp, a ticket printed again later
+        "Date de départ", "Date de retour", "Départ", "Retour", "Date d'arrivée", "Arrivée", "Aller", "Reçu le",
+        "Arrivé le", "Service fait", "Date de réception", "Réceptionné le", "Imprimé le", "Réimprimé le",
+        "Date d'impression",
     ),
     *_labels(
         DATE_WEAK, "fr",
@@ -160,7 +172,7 @@ NUMBER_FILLERS = ("n", "no", "n°", "nº", "numero", "du", "#", ":")  # between 
 # Fuzzy label matching (OCR): labels at least this long (compact form) may match
 # with a difflib ratio this high; shorter ones ("TVA", "HT", "le") must match exactly.
 FUZZY_MIN_CHARS = 5  # short labels differ from one another by a letter or two ("TTC", "TVA", "HT"): exact only
-FUZZY_MIN_RATIO = 0.85  # one misread letter in seven or more ("Total TIC": 7/8 = 0.875), never two in a short label
+FUZZY_MIN_RATIO = 0.8  # one misread letter in five or more ("IOTAL", "Total TIC": 0.8, 0.875), never two in a short label
 
 # --- dates -----------------------------------------------------------------------------
 MONTHS: dict[str, int] = {
@@ -211,6 +223,13 @@ TABLE_MAX_ROWS = 12
 # The total equals the sum of the line items or of the per-VAT-rate rows: more than the arithmetic bonus,
 # so the grand total beats one VAT row whose own HT + TVA = TTC holds.
 AMOUNT_SUM_BONUS = 0.4
+# A till receipt's payment line ("CB EUR 11,10") stands for its total: weaker than any total label, but
+# printed once more elsewhere on the receipt (the total line OCR garbled) it wins over a lone weak one.
+AMOUNT_PAID_WEIGHT = 0.45
+# A label followed by several amounts with no a + b = c among them and no TTC column header over them
+# ("Total 15,04 1,96": a VAT breakdown's HT and TVA): taking the rightmost is a guess; it weighs this much
+# of its label, so that the same label beside a single amount wins.
+AMOUNT_RUN_GUESS_FACTOR = 0.7
 # Each further label that gives the same value: small, so two weak labels agreeing ("Total" 0.5 + 0.1)
 # do not outrank one strong label ("Net à payer" 0.9).
 AMOUNT_AGREEMENT_BONUS = 0.1
@@ -228,8 +247,9 @@ SIRET_MATCHES_SIREN_BONUS = 0.2  # its first 9 digits are the RCS/SIREN/VAT numb
 SIRET_HEADER_FOOTER_BONUS = 0.1
 HEADER_SHARE, FOOTER_SHARE = 0.3, 0.25  # of the page height: an A4 letterhead, and the legal footer
 # A client label this many lines above, same column, claims a SIRET: label, name, street, town and
-# an id or two make an address block; a blank gap (BLOCK_GAP) ends it sooner.
-CLIENT_BLOCK_LINES = 6
+# an id or two make an address block; a blank gap (BLOCK_GAP) ends it sooner. A Chorus-Pro invoice's
+# "Client" column holds entity, name, street, town, country, "Références" and then the SIRET: 7 lines down.
+CLIENT_BLOCK_LINES = 9
 # A digit run this long with no valid SIRET in it: small print worth a second look (14 digits, up to
 # three of them dropped or misread).
 SIRET_REREAD_MIN_DIGITS = 11

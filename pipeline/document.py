@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from extractors.care_sheet.read import read_care_sheet
-from extractors.documents.classify import group_pages, join_continuations
+from extractors.documents.classify import group_pages, join_continuations, split_invoices
 from extractors.invoice.fields import read_invoice
 from extractors.invoice.small_print import reread_siret
 from extractors.pages.normalise import ocr_ready
@@ -83,7 +83,7 @@ def typed_pages(readings: list[PageReading]) -> list[tuple[DocType, list[int]]]:
     types = join_continuations([r.doc_type for r in readings], [r.invoice_score for r in readings])
     for r, t in zip(readings, types):
         r.doc_type = t
-    return group_pages(types)
+    return split_invoices(group_pages(types), [r.text for r in readings])  # two invoices in one file: two documents
 
 
 def submitted_day(submitted_at: str | None) -> date | None:

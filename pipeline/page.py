@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from extractors.care_sheet.read import looks_like_care_sheet
-from extractors.documents.classify import classify_text
+from extractors.documents.classify import classify_text, slot_confirms_invoice
 from extractors.pages.geometry import rotate_quarter
-from extractors.pages.normalise import UNSURE_ORIENTATION, footprint, native_pixels, normalise_page, ocr_ready
+from extractors.pages.normalise import UNSURE_ORIENTATION, enlargement, footprint, native_pixels, normalise_page, ocr_ready
 from extractors.pages.readability import score_readability
+from extractors.pages.small_text import ocr_scale, read_page_text
 from core.messages import READABILITY_DEFECTS_FR
 from core.errors import OcrError
 from core.records import DocType, Page, PageText, Readability, TextSource
@@ -86,15 +87,17 @@ def ocr(r: PageReading, reader: Reader) -> None:
         return
     s = reader.settings
     psm = s.ocr_psm if r.legible else s.ocr_psm_unreadable  # r.legible: by its pixels, so far
-    r.text = reader.ocr.read(ocr_ready(r.page.image, r.page.dpi), psm=psm)
+    scale = ocr_scale(r.readability.metrics, enlargement(r.page))  # small print is read enlarged
+    r.text = read_page_text(reader.ocr, r.page.image, r.page.dpi, scale, psm)
     r.ocred = True
 
 
-def half_turn_if_better(page: Page, text: PageText, reader: Reader, psm: int | None = None) -> tuple[Page, PageText]:
+def half_turn_if_better(page: Page, text: PageText, reader: Reader, psm: int | None = None,
+                        scale: float = 1.0) -> tuple[Page, PageText]:
     """The one case a page is OCRed twice: its orientation was a guess and the words came out unsure.
     Upside-down text reads with far lower confidence than upright text, so the better reading wins."""
     image, m = rotate_quarter(page.image, 180)
-    turned = reader.ocr.read(ocr_ready(image, page.dpi), psm=psm)
+    turned = read_page_text(reader.ocr, image, page.dpi, scale, psm)  # small print enlarged, as first read
     if (turned.mean_conf or 0.0) <= (text.mean_conf or 0.0) + HALF_TURN_MIN_GAIN \
             or len(turned.words) < len(text.words) // 2:
         return page, text
@@ -104,9 +107,14 @@ def half_turn_if_better(page: Page, text: PageText, reader: Reader, psm: int | N
 
 def settle_orientation(r: PageReading, reader: Reader) -> None:
     s = reader.settings
-    if r.ocred and UNSURE_ORIENTATION in r.page.steps and (r.text.mean_conf or 0.0) < s.orientation_recheck_conf:
+    conf = (r.text.mean_conf or 0.0) if r.text is not None else 0.0
+    # a guessed orientation read unsurely, or any reading about to be called illegible (OSD turned a
+    # till receipt upside down: sharp print read at 44): the half turn is tried once
+    if r.ocred and ((UNSURE_ORIENTATION in r.page.steps and conf < s.orientation_recheck_conf)
+                    or (r.legible and r.text.words and conf < s.min_ocr_confidence)):
         psm = s.ocr_psm if r.legible else s.ocr_psm_unreadable
-        r.page, r.text = half_turn_if_better(r.page, r.text, reader, psm)
+        r.page, r.text = half_turn_if_better(r.page, r.text, reader, psm,
+                                             ocr_scale(r.readability.metrics, enlargement(r.page)))
 
 
 def classify(r: PageReading, reader: Reader) -> None:
@@ -128,6 +136,8 @@ def judge_text(r: PageReading, reader: Reader) -> None:
 def slot_hint(r: PageReading, reader: Reader) -> None:
     if not r.legible and r.doc_type == DocType.OTHER and r.slot in SLOT_TYPES:
         r.doc_type, r.identified_by = SLOT_TYPES[r.slot], "slot"  # nothing readable: the client's slot is our best hint
+    elif SLOT_TYPES.get(r.slot) == DocType.INVOICE and slot_confirms_invoice(r.doc_type, r.invoice_score):
+        r.doc_type, r.identified_by = DocType.INVOICE, "slot"  # a receipt OCR garbled, with some invoice cues
 
 
 PAGE_STEPS: tuple[PageStep, ...] = (normalise, spot_form, score, ocr, settle_orientation, classify, judge_text,

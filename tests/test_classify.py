@@ -70,3 +70,25 @@ def test_the_lines_page_of_a_long_invoice_joins_its_totals_page():
     assert join_continuations(types, [c.scores["invoice"], 1.0]) == [DocType.INVOICE, DocType.INVOICE]
     # a photo of the pet after an invoice stays apart
     assert join_continuations([DocType.INVOICE, DocType.OTHER], [1.0, 0.0]) == [DocType.INVOICE, DocType.OTHER]
+
+
+def test_two_invoices_printed_one_after_the_other_are_two_documents() -> None:
+    """One PDF, two invoices of two pages each: each prints its own number, the second starts after the
+    first's total. A long invoice repeating its number (or a misread character of it) stays one."""
+    from core.records import DocType
+    from extractors.documents.classify import split_invoices
+    from tests.test_invoice import page
+
+    def inv(number: str, with_total: bool) -> object:
+        rows = ["CLINIQUE VETERINAIRE DES LILAS", f"Facture n° {number}", "Date de facture 02/07/2023",
+                "Consultation 1 45,00 45,00"]
+        return page(rows + (["Total TTC 54,00 €"] if with_total else []))
+
+    texts = [inv("FA-2023-0142", False), inv("FA-2023-0142", True), inv("FA-2023-0157", False),
+             inv("FA-2023-0157", True)]
+    groups = [(DocType.INVOICE, [0, 1, 2, 3])]
+    assert split_invoices(groups, texts) == [(DocType.INVOICE, [0, 1]), (DocType.INVOICE, [2, 3])]
+    misread = [inv("FA-2023-0142", True), inv("FA-2023-O142", True)]
+    assert split_invoices([(DocType.INVOICE, [0, 1])], misread) == [(DocType.INVOICE, [0, 1])]
+    no_total_yet = [inv("FA-2023-0142", False), inv("FA-2023-0157", True)]
+    assert split_invoices([(DocType.INVOICE, [0, 1])], no_total_yet) == [(DocType.INVOICE, [0, 1])]

@@ -220,14 +220,16 @@ def _mixed_page(small_pt: int, scale: float) -> np.ndarray:
 
 
 def test_small_print_lowers_the_score_even_when_most_text_is_large(settings):
-    """A ~100 dpi capture: the 10 pt lines are still read, the 6 pt ones (3-4 px letters) are not
-    (Tesseract garbles them). The median character is the large print's, so judged on the median
-    alone both pages scored the same; the small print must count."""
+    """A ~100 dpi capture: the 10 pt lines are still read, the 6 pt ones (3-4 px letters) are read
+    worse even enlarged (extractors/pages/small_text.py). The median character is the large print's, so
+    judged on the median alone both pages scored the same; the small print must count. (Since small print
+    is OCRed enlarged, a third of the lines at 4 px cores no longer names the defect on its own: the
+    calibration's pages at 4 px cores read 0.65-0.93 of their characters enlarged, 0.0 before.)"""
     only_large, with_small = _mixed_page(10, 0.5), _mixed_page(6, 0.5)
     r_large, r_small = score_readability(only_large, settings), score_readability(with_small, settings)
     assert r_small.metrics["char_height_px"] == r_large.metrics["char_height_px"]  # same median
     assert r_small.metrics["char_h_p10"] <= 5  # the small print is seen
-    assert "low_resolution" in r_small.defects
+    assert r_small.metrics["sub_low_resolution"] < r_large.metrics["sub_low_resolution"] - 0.08
     assert r_small.score < r_large.score - 0.08, (r_small.score, r_large.score)
 
 

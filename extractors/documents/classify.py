@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from difflib import SequenceMatcher
+from typing import Sequence
+
 from extractors.documents import vocab
 from extractors.documents.scores import care_sheet_cues, invoice_score, prescription_score
-from core.records import DocType
+from extractors.invoice.fields import read_invoice
+from extractors.invoice.lines import compact, digitise
+from core.records import DocType, PageText
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,11 @@ def classify_text(text: str) -> PageClass:
     return PageClass(doc_type, scores)
 
 
+def slot_confirms_invoice(doc_type: DocType, invoice_score: float) -> bool:
+    """A legible page of no type, uploaded as the invoice, with some invoice cues: the slot decides."""
+    return doc_type == DocType.OTHER and invoice_score >= vocab.INVOICE_SLOT_MIN
+
+
 def join_continuations(types: list[DocType], invoice_scores: list[float]) -> list[DocType]:
     """Pages of one file: an 'other' page with some invoice cues next to an invoice page is part of it
     (the first page of a long invoice holds the lines, the last one the totals)."""
@@ -63,3 +73,35 @@ def group_pages(types: list[DocType]) -> list[tuple[DocType, list[int]]]:
         else:
             groups.append((t, [i]))
     return groups
+
+
+def split_invoices(groups: list[tuple[DocType, list[int]]],
+                   texts: Sequence[PageText | None]) -> list[tuple[DocType, list[int]]]:
+    """Two invoices printed one after the other in one file are two documents: within a run of invoice
+    pages, a page that prints an invoice number of its own, other than the one before it, once the pages
+    before it have reached a total, starts the next invoice. (A long invoice repeats its number on
+    every page, and its first pages print no total.) `texts[i]`: page i's text, None when not read."""
+    out: list[tuple[DocType, list[int]]] = []
+    for doc_type, pages in groups:
+        if doc_type != DocType.INVOICE or len(pages) < 2:
+            out.append((doc_type, pages))
+            continue
+        current: list[int] = []
+        number, totalled = None, False
+        for i in pages:
+            facts = read_invoice([texts[i]]) if texts[i] is not None else None
+            own = facts.invoice_number if facts else None
+            if current and own and number and _other_number(own, number) and totalled:
+                out.append((doc_type, current))
+                current, totalled = [], False
+            current.append(i)
+            number = own or number
+            totalled = totalled or bool(facts and facts.total_ttc)
+        out.append((doc_type, current))
+    return out
+
+
+def _other_number(a: str, b: str) -> bool:
+    """Two invoice numbers that are not one read twice (OCR may misread a character of it on one page)."""
+    x, y = (compact(digitise(n)) for n in (a, b))
+    return x != y and SequenceMatcher(None, x, y, autojunk=False).ratio() < vocab.OTHER_NUMBER_MAX_RATIO

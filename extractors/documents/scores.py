@@ -14,7 +14,9 @@ from extractors.documents import vocab as cues
 from extractors.invoice.cues import CueTable, count_cues
 from extractors.invoice.lines import fold
 
-_MONEY = re.compile(r"\d[\d .]*[,.]\d{2} ?(?:€|eur\b)")
+_MONEY = re.compile(r"\d[\d .]*[,.]\d{2} ?(?:€|eur\b)|(?:€|\beur) ?\d[\d .]*[,.]\d{2}\b")
+_LABELLED_AMOUNT = re.compile(
+    r"\b(?:%s)\b[^\n\d]{0,20}\d{1,6} ?[.,] ?\d{2}(?![.,/]?\d)" % "|".join(cues.INVOICE_LABELLED_AMOUNT_WORDS))
 # One table, so that where cues of two page types overlap the longest phrase wins once.
 _DOC_TABLE: CueTable = (
     tuple((p, w, "invoice") for p, w in cues.INVOICE_CUES)
@@ -31,8 +33,10 @@ def care_sheet_cues(text: str) -> float:
 def invoice_score(text: str) -> float:
     """0..1: how much the text reads like an invoice or receipt (a care sheet scores 0)."""
     raw = count_cues(text, _DOC_TABLE)
-    money = min(len(_MONEY.findall(fold(text))), vocab.CUE_MAX_REPEATS) * cues.INVOICE_MONEY_WEIGHT
-    net = raw.get("invoice", 0.0) + money - raw.get("care_sheet", 0.0)
+    folded = fold(text)
+    money = min(len(_MONEY.findall(folded)), vocab.CUE_MAX_REPEATS) * cues.INVOICE_MONEY_WEIGHT
+    labelled = min(len(_LABELLED_AMOUNT.findall(folded)), vocab.CUE_MAX_REPEATS) * cues.INVOICE_LABELLED_AMOUNT_WEIGHT
+    net = raw.get("invoice", 0.0) + money + labelled - raw.get("care_sheet", 0.0)
     return max(0.0, min(1.0, net / cues.INVOICE_SCORE_SATURATION))
 
 

@@ -13,7 +13,17 @@ INVOICE_CUES: tuple[tuple[str, float], ...] = (
     ("total TTC", 2), ("montant TTC", 1.5), ("net à payer", 2), ("total à payer", 2), ("TVA", 1),
     ("total HT", 1.5), ("SIRET", 1), ("montant", 0.5), ("invoice", 2), ("total", 0.5),
     ("réglé", 0.5), ("règlement", 0.5), ("quantité", 0.5), ("prix unitaire", 0.5), ("P.U.", 0.5),
+    # till receipts and bills: what a shop, a restaurant, a taxi or a hotel prints
+    ("note de frais", 2), ("justificatif", 1.5), ("justificatif de paiement", 2), ("addition", 1.5),
+    ("facturette", 2), ("duplicata", 1), ("TTC", 1),
+    ("carte bancaire", 1), ("CB", 1), ("espèces", 1), ("rendu", 1), ("à payer", 1.5), ("à régler", 1.5),
+    ("merci de votre visite", 1), ("pro-forma", 1),
 )
+# An amount printed beside a totals or payment word on one line ("TOTAL 20,00", "CB EUR 11.10",
+# "A PAYER 4.50"): the strongest cue there is, read even when OCR garbled the rest of the page.
+INVOICE_LABELLED_AMOUNT_WORDS = ("total", "tot", "ttc", "net", "payer", "regler", "cb", "carte", "card",
+                                 "especes", "rendu", "tva", "montant")
+INVOICE_LABELLED_AMOUNT_WEIGHT = 1.5  # per such line, counted CUE_MAX_REPEATS times at most
 PRESCRIPTION_CUES: tuple[tuple[str, float], ...] = (
     ("ordonnance", 3), ("Rp", 2), ("posologie", 2), ("à renouveler", 1.5),
     ("renouvelable", 1.5), ("ne pas renouveler", 1.5), ("prescrit", 1), ("prescription", 1),
@@ -46,3 +56,10 @@ PRESCRIPTION_OVER_INVOICE_MARGIN = 0.5
 # A page of a multi-page invoice without the totals (lines only: "Facture du", "Prix unitaire"...)
 # joins the invoice page beside it in the same file when it scores at least this much.
 INVOICE_CONTINUATION_MIN = 0.25
+# A page uploaded in the invoice slot that reads as no type but carries some invoice cues (a till receipt
+# OCR garbled: "Total" and two amounts, or one amount beside a totals word) is the invoice the client
+# says it is; a photo of the pet or an x-ray there has none (score 0) and stays "other".
+INVOICE_SLOT_MIN = 0.25
+# Two invoice numbers this alike (difflib ratio) are one number read twice: "FA-2023-0142" and
+# "FA-2023-O142" (a misread letter in 10) are 0.9; two invoices' numbers differ in more than one character.
+OTHER_NUMBER_MAX_RATIO = 0.85

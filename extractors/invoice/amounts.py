@@ -63,6 +63,7 @@ class Placed:
     amount: Amount
     role: str | None
     weight: float  # label weight x match quality x position factor
+    label: str = ""  # the label as the vocabulary spells it ("Total TTC"), for the evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class Totals:
     amount_due: Decimal | None
     confidence: float
     arithmetic: bool  # HT + TVA = TTC (or HT x a VAT rate) was checked and holds
+    evidence: str = ""  # the total's label and the checks that held, in words
 
 
 def _parse(num: str) -> tuple[Decimal, bool] | None:
@@ -135,7 +137,7 @@ def _resolve_run(lines: Sequence[Line], owner: LabelHit, run: list[Amount]) -> l
     role = None if owner.role == vocab.NEUTRAL else owner.role
     w = owner.label.weight * owner.quality
     if len(run) == 1:
-        return [Placed(run[0], role, w)]
+        return [Placed(run[0], role, w, owner.label.phrase)]
     pick = len(run) - 1  # the rightmost column is the TTC one on French invoices
     low = max(0, len(run) - RUN_MAX_AMOUNTS)
     for k in range(len(run) - 1, low + 1, -1):  # a + b = c inside the run: c is the total, a and b HT and TVA
@@ -143,10 +145,14 @@ def _resolve_run(lines: Sequence[Line], owner: LabelHit, run: list[Amount]) -> l
             pick = k
             break
     else:
+        guess = True
         for k, a in enumerate(run):
             if _column_header(lines, a) == vocab.TOTAL:
-                pick = k
-    return [Placed(a, role if k == pick else None, w if k == pick else 0.0) for k, a in enumerate(run)]
+                pick, guess = k, False
+        if guess:  # nothing says which column is the total: the rightmost is a guess, and weighs less
+            w *= vocab.AMOUNT_RUN_GUESS_FACTOR
+    return [Placed(a, role if k == pick else None, w if k == pick else 0.0, owner.label.phrase if k == pick else "")
+            for k, a in enumerate(run)]
 
 
 def _column_header(lines: Sequence[Line], a: Amount) -> str | None:
@@ -165,7 +171,7 @@ def _unlabelled(lines: Sequence[Line], line: Line, a: Amount, value_only_before:
     nxt = [k for k in line.keys[a.last + 1 : a.last + 3] if k and k not in vocab.CURRENCY_WORDS]
     if nxt and any(compact(lab.phrase) == nxt[0] for lab in vocab.LABELS if lab.role == vocab.TOTAL_SUFFIX):
         weight = max(lab.weight for lab in vocab.LABELS if lab.role == vocab.TOTAL_SUFFIX)
-        return Placed(a, vocab.TOTAL, weight)  # "29,99 € TTC"
+        return Placed(a, vocab.TOTAL, weight, "… TTC")  # "29,99 € TTC"
     if value_only_before:
         box = line.x_range(a.first, a.last)
         below = line
@@ -183,7 +189,7 @@ def _unlabelled(lines: Sequence[Line], line: Line, a: Amount, value_only_before:
             if best:
                 h = best[1]
                 role = None if h.role == vocab.NEUTRAL else h.role
-                return Placed(a, role, h.label.weight * h.quality * vocab.AMOUNT_ABOVE_FACTOR)
+                return Placed(a, role, h.label.weight * h.quality * vocab.AMOUNT_ABOVE_FACTOR, h.label.phrase)
     return Placed(a, None, 0.0)
 
 
@@ -229,10 +235,26 @@ def _sums(placed: Sequence[Placed]) -> list[Decimal]:
     return out
 
 
+def _with_payments(placed: Sequence[Placed]) -> list[Placed]:
+    """`placed`, plus each till payment ("CB 11,10") as a weak total candidate: AMOUNT_PAID_WEIGHT, with
+    AMOUNT_SUM_BONUS when the same amount is printed on another line too (the receipt's total, its label
+    garbled or on a line of its own)."""
+    out = list(placed)
+    for p in placed:
+        if p.role != vocab.PAID or p.amount.value <= 0:
+            continue
+        again = any(_eq(q.amount.value, p.amount.value) and q.amount.line.index != p.amount.line.index
+                    for q in placed if q.role not in (vocab.PAID, vocab.DEPOSIT))
+        weight = vocab.AMOUNT_PAID_WEIGHT + (vocab.AMOUNT_SUM_BONUS if again else 0.0)
+        out.append(Placed(p.amount, vocab.TOTAL, weight, f"paid: {p.label}"))
+    return out
+
+
 def choose_totals(placed: Sequence[Placed]) -> Totals:
     """The invoice's total incl. VAT (and HT, TVA, balance due), with a confidence 0..1."""
     ht, tva, due = _best(placed, vocab.HT), _best(placed, vocab.TVA), _best(placed, vocab.DUE)
-    deposit = _best(placed, vocab.DEPOSIT)
+    # paid by card, cheque or cash beside a balance due: a deposit ("Réglé par carte bancaire", "Solde")
+    deposit = _best(placed, vocab.DEPOSIT) or (_best(placed, vocab.PAID) if due is not None else None)
     ht_v = ht.amount.value if ht else None
     tva_v = tva.amount.value if tva else None
 
@@ -243,15 +265,18 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
 
     groups: dict[Decimal, list[float]] = {}
     checked: dict[Decimal, bool] = {}
+    why: dict[Decimal, tuple[float, str, set[str]]] = {}  # value -> (best score, its label, checks that held)
     n_lines = max((p.amount.line.index for p in placed), default=0) + 1
     sums = _sums(placed)
-    for p in placed:
+    # what was paid (card, cash): on a till receipt it is the total, a check as good as HT + TVA
+    paid = [p.amount for p in placed if p.role in (vocab.DEPOSIT, vocab.PAID) and p.amount.value > 0]
+    for p in _with_payments(placed):
         if p.role != vocab.TOTAL:
             continue
         v = p.amount.value
         if not p.amount.decimals and abs(v) >= 100 and not arithmetic(v) and arithmetic(v / 100):
             v = v / 100  # OCR lost the decimal comma ("67115€"); the arithmetic says where it was
-        adds_up = any(_eq(v, t) for t in sums)
+        adds_up = any(_eq(v, t) for t in sums) or any(_eq(v, a.value) for a in paid if a.line.index != p.amount.line.index)
         ok = arithmetic(v) or adds_up
         score = p.weight + (vocab.AMOUNT_ARITHMETIC_BONUS if arithmetic(v) else 0.0)
         score += vocab.AMOUNT_SUM_BONUS if adds_up else 0.0
@@ -260,12 +285,17 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
         score += 0.01 * p.amount.line.index / n_lines
         groups.setdefault(v, []).append(score)
         checked[v] = checked.get(v, False) or ok
+        summed = any(_eq(v, t) for t in sums)
+        checks = {c for c, held in (("HT + TVA = TTC", arithmetic(v)), ("the lines or VAT rows add up", summed),
+                                    ("equals what was paid", adds_up and not summed)) if held}
+        before = why.get(v, (float("-inf"), "", set()))
+        why[v] = (score, p.label, before[2] | checks) if score > before[0] else (*before[:2], before[2] | checks)
     due_v = due.amount.value if due else None
     if not groups:
         if due is not None and deposit is None:
-            return Totals(due_v, ht_v, tva_v, due_v, 0.5, False)
+            return Totals(due_v, ht_v, tva_v, due_v, 0.5, False, "balance due, no total printed")
         if ht_v is not None and tva_v is not None:
-            return Totals(ht_v + tva_v, ht_v, tva_v, due_v, 0.3, True)
+            return Totals(ht_v + tva_v, ht_v, tva_v, due_v, 0.3, True, "HT + TVA, no total printed")
         return Totals(None, ht_v, tva_v, due_v, 0.0, False)
     ranked = sorted(((max(s) + vocab.AMOUNT_AGREEMENT_BONUS * (len(s) - 1), v) for v, s in groups.items()), reverse=True)
     best, value = ranked[0]
@@ -281,7 +311,10 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
             ht_sum, tva_sum = sum(ht_rows.values(), Decimal(0)), sum(tva_rows.values(), Decimal(0))
             if _eq(ht_sum + tva_sum, value):
                 ht_v, tva_v = ht_sum, tva_sum
-    return Totals(value, ht_v, tva_v, due_v, round(min(max(conf, 0.0), 1.0), 3), checked[value])
+    _, label, checks = why[value]
+    evidence = "; ".join([f"label '{label}'" if label else "no label"] + sorted(checks)
+                         + ([f"printed {len(groups[value])} times"] if len(groups[value]) > 1 else []))
+    return Totals(value, ht_v, tva_v, due_v, round(min(max(conf, 0.0), 1.0), 3), checked[value], evidence)
 
 
 def fmt(v: Decimal | None) -> str | None:

@@ -110,6 +110,7 @@ class DateChoice:
     iso: str | None
     confidence: float
     excluded: tuple[str, ...] = ()  # dates rejected by their label (due, payment...), for tests and logs
+    evidence: str = ""  # the label it stood by, or "position only"
 
 
 def _label_for(hit: DateHit, hits: Sequence[LabelHit], prev_end_word: int) -> LabelHit | None | str:
@@ -139,12 +140,13 @@ def choose_invoice_date(
     repeats: dict[dt.date, int] = {}  # occurrences outside table rows (a date on every line item is the acts')
     excluded: list[str] = []
     ambiguous_pick: dict[dt.date, bool] = {}
+    why: dict[dt.date, tuple[float, str]] = {}  # value -> (best score, what it stood by)
     for line in lines:
         prev = -1
         hits = date_hits.get(line.index, [])
         for d in dates.get(line.index, []):
             value = d.mdy if (order == "mdy" and d.mdy) or d.dmy is None else d.dmy
-            score = _score(lines, line, d, hits, prev, amounts_on_line)
+            score, stood_by = _score(lines, line, d, hits, prev, amounts_on_line)
             prev = d.last
             if value is None:
                 continue
@@ -156,6 +158,8 @@ def choose_invoice_date(
             else:
                 score -= 0.05 * min(line.page, 3)
             scored.setdefault(value, []).append(score)
+            if value not in why or score > why[value][0]:
+                why[value] = (score, stood_by)
             repeats[value] = repeats.get(value, 0) + (0 if amounts_on_line.get(line.index) else 1)
             ambiguous_pick[value] = ambiguous_pick.get(value, False) or d.ambiguous
     if not scored:
@@ -167,12 +171,14 @@ def choose_invoice_date(
     conf = min(1.0, max(0.0, 0.5 * min(best, 1.0) + 0.5 * min(1.0, margin * 2)))
     if ambiguous_pick[value]:
         conf *= 0.8  # day and month could be swapped
-    return DateChoice(value.isoformat(), round(conf, 3), tuple(excluded))
+    evidence = why[value][1] + (f"; printed {len(scored[value])} times" if len(scored[value]) > 1 else "")
+    return DateChoice(value.isoformat(), round(conf, 3), tuple(excluded), evidence)
 
 
 def _score(
     lines: Sequence[Line], line: Line, d: DateHit, hits: Sequence[LabelHit], prev: int, amounts_on_line: dict[int, int]
-) -> float:
+) -> tuple[float, str]:
+    """The date's weight as the invoice's, and what it stands by in words."""
     lab = _label_for(d, hits, prev)
     if lab is None:  # nothing labels it on its line: a table cell under its column's header?
         lab = _label_above(lines, line, d)
@@ -180,20 +186,23 @@ def _score(
             above = _weight(lab) * vocab.DATE_ABOVE_FACTOR
             if above > 0 and amounts_on_line.get(line.index):
                 above = max(above - vocab.DATE_TABLE_ROW_PENALTY, 0.01)
-            return above
+            return above, f"label '{lab.label.phrase}' above"
     if isinstance(lab, LabelHit):
         if lab.role == vocab.NEUTRAL:
             lab = None
         else:
-            return _weight(lab)
-    score = vocab.DATE_UNLABELLED_WEIGHT
+            return _weight(lab), f"label '{lab.label.phrase}'"
+    score, stood_by = vocab.DATE_UNLABELLED_WEIGHT, "position only"
     if lab == "connectors":
         score = max(h.label.weight for h in hits if h.role == vocab.DATE_CONNECTOR and h.last < d.first)
+        stood_by = "'le' / 'du'"
         if any(h.role in (vocab.NUMBER, vocab.DATE) and h.last < d.first for h in hits):
             score += vocab.DATE_INVOICE_CUE_BONUS
+            stood_by += " after the invoice's number"
     if amounts_on_line.get(line.index):
         score -= vocab.DATE_TABLE_ROW_PENALTY
-    return max(score, 0.01)
+        stood_by += ", on a line with amounts"
+    return max(score, 0.01), stood_by
 
 
 def _weight(h: LabelHit) -> float:

@@ -66,6 +66,9 @@ def read_invoice(pages: Sequence[PageText]) -> InvoiceFacts:
         total_tva=fmt(totals.total_tva),
         amount_due=fmt(totals.amount_due),
         confidence=confidence,
+        evidence={k: v for k, v in (("invoice_date", date.evidence), ("total_ttc", totals.evidence),
+                                    ("siret", siret.evidence)) if v},
+        siret_failing_luhn=siret.failing_luhn,
     )
 
 

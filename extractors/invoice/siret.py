@@ -109,12 +109,15 @@ class SiretChoice:
     siret: str | None
     confidence: float
     rejected: tuple[str, ...] = ()  # Luhn-valid SIRETs that belong to someone else (client block)
+    evidence: str = ""
+    failing_luhn: str | None = None  # with no valid one: 14 digits printed beside a SIRET label that fail Luhn
 
 
 def choose_siret(lines: Sequence[Line], hits: dict[int, list[LabelHit]]) -> SiretChoice:
     """The issuer's SIRET among all valid ones on the document, with a confidence 0..1."""
     sirens = printed_sirens(lines, hits)
     scored: dict[str, float] = {}
+    why: dict[str, str] = {}
     edge: dict[str, float] = {}  # how far from the page's top or bottom edge (share of its height)
     rejected: list[str] = []
     for line in lines:
@@ -123,25 +126,57 @@ def choose_siret(lines: Sequence[Line], hits: dict[int, list[LabelHit]]) -> Sire
             if _in_client_block(lines, line, s, line_hits, hits):
                 rejected.append(s.digits)
                 continue
-            score = 1.0 if _labelled(lines, line, s, line_hits, hits) else vocab.SIRET_UNLABELLED_WEIGHT
+            labelled = _labelled(lines, line, s, line_hits, hits)
+            score = 1.0 if labelled else vocab.SIRET_UNLABELLED_WEIGHT
+            reasons = ["label SIRET" if labelled else "14 digits, no label"]
             if s.digits[:9] in sirens:
                 score += vocab.SIRET_MATCHES_SIREN_BONUS
+                reasons.append("its SIREN printed too")
             if line.y_share <= vocab.HEADER_SHARE or line.y_share >= 1 - vocab.FOOTER_SHARE:
                 score += vocab.SIRET_HEADER_FOOTER_BONUS
             if s.corrected:
                 score -= 0.1
+                reasons.append("look-alike letters read as digits")
             score -= 0.02 * line.page
+            if score > scored.get(s.digits, float("-inf")):
+                why[s.digits] = "; ".join(["Luhn check holds"] + reasons)
             scored[s.digits] = max(scored.get(s.digits, 0.0), score)
             edge[s.digits] = min(edge.get(s.digits, 1.0), line.y_share, 1.0 - line.y_share)
     if not scored:
-        return SiretChoice(None, 0.0, tuple(rejected))
+        printed = _failing_luhn(lines, hits)
+        return SiretChoice(None, 0.0, tuple(rejected), "label SIRET; fails the Luhn check" if printed else "",
+                           printed)
     # Equal scores (two labelled SIRETs in the top third: the letterhead's and the addressee's):
     # the issuer's identity sits nearer the page's edge (letterhead, footer) than the addressee's block.
     ranked = sorted(((round(v, 6), -edge[k], k) for k, v in scored.items()), reverse=True)
     best, _, value = ranked[0]
     margin = best - ranked[1][0] if len(ranked) > 1 else 1.0
     conf = min(1.0, max(0.0, 0.6 * min(best, 1.0) + 0.4 * min(1.0, margin * 2)))  # penalties may pass 0
-    return SiretChoice(value, round(conf, 3), tuple(rejected))
+    return SiretChoice(value, round(conf, 3), tuple(rejected), why[value])
+
+
+_FOURTEEN = re.compile(r"(?<![0-9])((?:[0-9] ?){13}[0-9])(?![0-9])")
+
+
+def _failing_luhn(lines: Sequence[Line], hits: dict[int, list[LabelHit]]) -> str | None:
+    """14 digits printed right after a SIRET label, outside the client's block, that fail the Luhn check
+    (a mistyped or sample number): the issuer's number as printed, to be flagged, never corrected."""
+    for line in lines:
+        line_hits = hits.get(line.index, [])
+        for h in line_hits:
+            if h.role != vocab.SIRET:
+                continue
+            rest = line.num[line.starts[h.last] + len(line.words[h.last].text):]
+            m = _FOURTEEN.match(rest.lstrip(" :.n°o"))
+            if not m:
+                continue
+            digits = m.group(1).replace(" ", "")
+            at = len(line.num) - len(rest)
+            first, last = line.word_span(at, len(line.num))
+            s = SiretHit(line, digits, first, last, False)
+            if not luhn_ok(digits) and not _in_client_block(lines, line, s, line_hits, hits):
+                return digits
+    return None
 
 
 def _labelled(lines, line: Line, s: SiretHit, line_hits, hits) -> bool:

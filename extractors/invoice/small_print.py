@@ -79,4 +79,6 @@ def reread_siret(facts: InvoiceFacts, texts: Sequence[PageText], image_of: Calla
         return facts
     confidence = dict(facts.confidence)
     confidence["siret"] = round(again.confidence.get("siret", 0.0) * REREAD_CONFIDENCE, 3)
-    return replace(facts, siret=again.siret, confidence=confidence)
+    evidence = dict(facts.evidence)
+    evidence["siret"] = again.evidence.get("siret", "") + "; read again enlarged"
+    return replace(facts, siret=again.siret, confidence=confidence, evidence=evidence, siret_failing_luhn=None)
