@@ -22,10 +22,13 @@ CARE_SHEET_FIELDS = ["contract_number", "animal_name", "species", "animal_birth_
                      "consultation_date", "first_symptoms_date", "surgery", "motif", "diagnosis", "acts", "fee_lines",
                      "total_ttc", "vet_name", "vet_ordre_number", "owner_date", "vet_date"]
 CARE_SHEET_FIELD_COLUMNS = [c for f in CARE_SHEET_FIELDS for c in (f"care_sheet_{f}", f"care_sheet_{f}_confidence")]
-# documents.csv: the documents table's columns, then the care-sheet fields (stored in the `fields` table)
-DOCUMENT_CSV_COLUMNS = DOCUMENT_COLUMNS + CARE_SHEET_FIELD_COLUMNS
 # InvoiceFacts field -> its documents.csv column: the `fields` table names a field as InvoiceFacts does
 INVOICE_FIELD_COLUMNS = {"invoice_date": "invoice_date", "total_ttc": "invoice_total_ttc", "siret": "vet_siret",
                          "kind": "invoice_kind", "invoice_number": "invoice_number",
                          "total_ht": "invoice_total_ht", "total_tva": "invoice_tva",
                          "amount_due": "invoice_amount_due"}
+# contract §5: an invoice field's confidence (InvoiceFacts.confidence, 0..1) beside the field, as `<column>_confidence`
+INVOICE_CONFIDENCE_COLUMNS = {f: f"{c}_confidence" for f, c in INVOICE_FIELD_COLUMNS.items()}
+# documents.csv: the documents table's columns, then the care-sheet fields and the invoice fields' confidences
+# (both from the `fields` table)
+DOCUMENT_CSV_COLUMNS = DOCUMENT_COLUMNS + CARE_SHEET_FIELD_COLUMNS + list(INVOICE_CONFIDENCE_COLUMNS.values())

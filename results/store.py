@@ -34,7 +34,7 @@ from core.inbox import printable, results_key
 from core.messages import MESSAGES_FR, STATUS_FR
 from core.records import Decision, DocType, DocumentResult, DossierResult, ReasonCode
 from results.columns import (CARE_SHEET_FIELDS, DOCUMENT_COLUMNS, DOCUMENT_CSV_COLUMNS, DOSSIER_COLUMNS,
-                             INVOICE_FIELD_COLUMNS)
+                             INVOICE_CONFIDENCE_COLUMNS, INVOICE_FIELD_COLUMNS)
 from results.db import RESULTS_DIR, NotSaved, RowSet, dossier_by_key, engine_for, replace, rows_of, run
 from results.models import Document, Dossier, Review
 
@@ -187,7 +187,8 @@ def saved_dossier_row(out_dir: Path, folder: str) -> dict[str, str]:
 
 
 def _rows_with_fields(session: Session) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """`results.db.all_rows`, with each care sheet's row with its fields from the `fields` table (contract §5)."""
+    """`results.db.all_rows`, with each care sheet's fields and each invoice's confidences from the `fields`
+    table (contract §5)."""
     found = session.scalars(select(Dossier).options(
         selectinload(Dossier.documents).selectinload(Document.fields), selectinload(Dossier.reviews))).all()
     dossiers: list[dict[str, str]] = []
@@ -199,6 +200,8 @@ def _rows_with_fields(session: Session) -> tuple[list[dict[str, str]], list[dict
                 if f.name in CARE_SHEET_FIELD_NAMES:
                     doc_row[f.name] = f.value or ""
                     doc_row[f"{f.name}_confidence"] = "" if f.confidence is None else f"{f.confidence:.3f}"
+                elif f.name in INVOICE_CONFIDENCE_COLUMNS and f.confidence is not None:
+                    doc_row[INVOICE_CONFIDENCE_COLUMNS[f.name]] = f"{f.confidence:.3f}"
         dossiers.append(row)
         documents.extend(docs)
     return dossiers, documents

@@ -28,6 +28,7 @@ from core.records import (CareSheetFacts, Capture, Decision, DocType, DocumentRe
 from results import db
 from results.duplicates import find_duplicates, with_duplicates
 from results.models import Base, Document, Dossier, Field, Review
+from results.columns import DOCUMENT_CSV_COLUMNS
 from results.store import (DOCUMENT_COLUMNS, DOSSIER_COLUMNS, document_row, dossier_row, load_rows, save_result,
                            save_review, saved_dossier_row, write_csvs)
 
@@ -133,8 +134,9 @@ def varied() -> list[DossierResult]:
     ]
 
 
-def old_store_csvs(folder: Path, results: list[DossierResult]) -> tuple[str, str]:
-    """dossiers.csv and documents.csv as the JSON store (before the database) wrote them."""
+def old_store_csvs(folder: Path, results: list[DossierResult], confidences: bool = False) -> tuple[str, str]:
+    """dossiers.csv and documents.csv as the JSON store (before the database) wrote them; with `confidences`,
+    plus the invoice fields' confidences the database now adds (its JSON files never held them)."""
     from core.inbox import safe_id
 
     (folder / "results").mkdir(parents=True)
@@ -147,6 +149,10 @@ def old_store_csvs(folder: Path, results: list[DossierResult]) -> tuple[str, str
         payload = json.loads(path.read_text(encoding="utf-8"))
         dossiers.append(payload["dossier"])
         documents.extend(payload["documents"])
+    if confidences:
+        by_row = [d for r in sorted(results, key=lambda r: f"{safe_id(r.folder or r.dossier_id)}.json")
+                  for d in r.documents]
+        documents = [_with_confidences(doc, row) for doc, row in zip(by_row, documents)]
     texts = []
     from results.columns import DOCUMENT_CSV_COLUMNS  # documents.csv adds the care-sheet fields (contract §5)
 
@@ -157,6 +163,18 @@ def old_store_csvs(folder: Path, results: list[DossierResult]) -> tuple[str, str
         writer.writerows(rows)
         texts.append(buf.getvalue())
     return texts[0], texts[1]
+
+
+def _with_confidences(d: DocumentResult, row: dict) -> dict:
+    """The JSON store's row of `d`, plus what documents.csv now adds from the `fields` table: each invoice
+    field's confidence (contract §5), three decimals."""
+    from results.columns import INVOICE_CONFIDENCE_COLUMNS
+
+    row = dict(row)
+    for name, column in INVOICE_CONFIDENCE_COLUMNS.items():
+        if d.invoice is not None and d.invoice.confidence.get(name) is not None:
+            row[column] = f"{d.invoice.confidence[name]:.3f}"
+    return row
 
 
 def _bytes(out: Path) -> tuple[str, str]:
@@ -201,10 +219,10 @@ def test_csvs_from_the_database_are_byte_for_byte_those_of_the_json_store(out, t
     for r in results:
         save_result(out, r)
     write_csvs(out)
-    assert _bytes(out) == old_store_csvs(tmp_path / "old", results)
+    assert _bytes(out) == old_store_csvs(tmp_path / "old", results, confidences=True)
     dossiers, documents = load_rows(out)
     assert [d["dossier_id"] for d in dossiers] == ["D-1-b", "D-1", "D-2", "É-3"]  # "D-1-b.json" < "D-1.json"
-    assert len(documents) == 5 and set(documents[0]) == set(DOCUMENT_COLUMNS)
+    assert len(documents) == 5 and set(DOCUMENT_COLUMNS) <= set(documents[0]) <= set(DOCUMENT_CSV_COLUMNS)
 
 
 def test_every_record_is_stored(out):
@@ -378,3 +396,14 @@ def test_review_why_is_stored_and_exported_as_codes_not_a_tuple(out):
     with (out / "dossiers.csv").open(encoding="utf-8") as fh:
         (row,) = [r for r in csv.DictReader(fh) if r["dossier_id"] == "D-W"]
     assert row["review_why"] == "low_confidence:invoice_fields|CONTRACT_MISMATCH" and row["needs_review"] == "true"
+
+
+def test_documents_csv_gives_each_invoice_field_its_confidence(out):
+    """Contract §5: `F_confidence` beside each field read; an invoice's from InvoiceFacts.confidence."""
+    save_result(out, dossier("D-C", "D-C", invoice("D-C")))
+    write_csvs(out)
+    with (out / "documents.csv").open(encoding="utf-8") as fh:
+        (row,) = [r for r in csv.DictReader(fh) if r["dossier_id"] == "D-C"]
+    assert (row["invoice_date_confidence"], row["invoice_total_ttc_confidence"], row["vet_siret_confidence"],
+            row["invoice_kind_confidence"]) == ("0.900", "0.850", "0.970", "0.600")
+    assert row["invoice_number_confidence"] == ""  # no confidence given for it: empty, not a guess
