@@ -363,8 +363,10 @@ def test_a_near_identical_page_is_a_duplicate(out):
     ((earlier, why),) = find_duplicates(out, dossier("D-H2", "D-H2", invoice("D-H2", page_hash=dhash(rescan), **unread)))
     assert earlier == "D-H1" and "presque identique" in why
     assert find_duplicates(out, dossier("D-H3", "D-H3", invoice("D-H3", page_hash=dhash(other), **unread))) == []
-    # one clinic's template, another invoice: the same hash, but another number or total read -> a sibling
-    for sibling in (dict(number="H-2"), dict(number=None, total="72.10")):
+    # one clinic's template, another invoice: the same hash, but another number, date or total read -> a
+    # sibling; and a near hash beside an invoice nothing was read from is no evidence (a mostly blank page)
+    for sibling in (dict(number="H-2"), dict(number=None, total="72.10"), dict(number=None, date="2017-03-02"),
+                    dict(number=None, date=None, total=None)):
         doc = invoice("D-H4", page_hash=dhash(rescan), siret=None, **sibling)
         assert find_duplicates(out, dossier("D-H4", "D-H4", doc)) == [], sibling
 
