@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--receipts", type=Path, default=RECEIPTS_FOLDER,
                     help="real receipts folder, read as the pipeline reads an upload (evaluation/real_receipts.py)")
     ap.add_argument("--receipt-sets", default="dev,held",
-                    help="dev (even ids), held (odd ids, the held-out set), or both; '' to skip the receipts")
+                    help="dev (even ids), held (odd ids, the held-out set), dev,held or both (the default); '' to skip")
     ap.add_argument("--receipt-rows", action="store_true", help="list every development-set receipt with what was read")
     a = ap.parse_args(argv)
     folder = a.folder.resolve()
@@ -190,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no truth.csv in {folder}", file=sys.stderr)
         return 2
     modes = tuple(m for m in a.modes.split(",") if m in MODES)
-    receipt_sets = tuple(x for x in a.receipt_sets.split(",") if x in ("dev", "held"))
+    wanted = "dev,held" if a.receipt_sets.strip() == "both" else a.receipt_sets
+    receipt_sets = tuple(x for x in wanted.split(",") if x in ("dev", "held"))
     settings_kw = {"ocr_cache_dir": str(a.cache)} if a.cache else {}
     settings = Settings.from_env(**settings_kw)
     workers = a.workers or settings.workers
