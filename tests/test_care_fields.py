@@ -150,3 +150,20 @@ def test_a_handwritten_total_is_read_right_or_not_surely(settings, seed):
         assert value == truth["total_ttc"] or conf < 0.6, (value, conf, truth["total_ttc"])
     else:
         assert value is None
+
+
+def test_a_check_finding_shows_the_sheets_zone_it_compared(settings, tmp_path):
+    """Issue 21: each check's finding puts the two values side by side with the sheet's crop. The crops
+    of the compared zones are written with the others, and the finding names them."""
+    from validators.consistency import Context, rule_contract
+
+    page, truth, case = drawn(1, prefilled=True)
+    facts = read_care_sheet(page, settings, submitted=case.visit_date, crops_dir=tmp_path)
+    for zone in ("contract_number", "animal_name", "consultation_date", "first_symptoms_date", "total_ttc"):
+        assert Path(facts.crops[zone]).is_file(), zone
+    other = "SV-0000-0001"
+    assert facts.fields["contract_number"] != other
+    ctx = Context(facts, "fs.png", (), case.visit_date, other, None)
+    (finding,) = rule_contract(ctx)
+    assert other in finding.evidence and facts.fields["contract_number"] in finding.evidence
+    assert facts.crops["contract_number"] in finding.evidence

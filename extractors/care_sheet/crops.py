@@ -8,9 +8,12 @@ import cv2
 from extractors.care_sheet.ink import InkMap, crop
 from extractors.care_sheet.layout import diagnosis_box, mm_box, zone_px
 from extractors.care_sheet.vet import VetBoxReading
+from extractors.care_sheet.zone_text import zone_box_mm
 
 CROP_MARGIN_MM = 2.0  # around each zone, so the operator sees the printed box and what spills over it
 MOTIF_ROW_MM = (56.0, 135.0, 150.0, 143.0)  # the three motif boxes and their labels (mm), cropped as one row
+# the fields the dossier's checks compare (validators.consistency): a finding shows the sheet's value as written
+CHECKED_FIELD_ZONES = ("contract_number", "animal_name", "consultation_date", "first_symptoms_date", "total_ttc")
 
 
 def write_crops(ink: InkMap, vet: VetBoxReading | None, crops_dir: Path) -> dict[str, str]:
@@ -25,6 +28,7 @@ def write_crops(ink: InkMap, vet: VetBoxReading | None, crops_dir: Path) -> dict
         "vet_date": zone_px("vet_date", margin_mm=CROP_MARGIN_MM),
         "vet_stamp_signature": vet.box if vet else zone_px("vet_stamp_signature", margin_mm=CROP_MARGIN_MM),
     }
+    boxes |= {z: mm_box(zone_box_mm(z), CROP_MARGIN_MM) for z in CHECKED_FIELD_ZONES}  # the box the reader read
     out = {}
     for name, box in boxes.items():
         path = crops_dir / f"{name}.png"
