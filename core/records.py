@@ -203,6 +203,9 @@ class InvoiceFacts:
     # the issuer's SIRET as printed beside its label when those 14 digits fail the Luhn check (a mistyped
     # or sample number): never in `siret`, which is always valid, and never the client's
     siret_failing_luhn: str | None = None
+    # the text of the lines that print an amount beside no total, tax or payment label: the line items
+    # (what validators.consistency reads for EXCLUSION_HINT); kept in the worker's result, not in the CSVs
+    item_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,3 +122,23 @@ def test_a_total_read_by_one_reader_is_no_evidence_of_a_mismatch():
     """Dev set: handwritten totals read by OCR alone at 0.85-0.95 were wrong in 10 of 13 'mismatches'."""
     assert codes(sheet(confidence=0.85, total_ttc="210.00"), invoice()) == set()
     assert codes(sheet(confidence=0.97, total_ttc="210.00"), invoice()) == {ReasonCode.AMOUNT_MISMATCH}
+
+
+def test_an_invoice_line_naming_an_exclusion_is_a_hint_read_from_the_invoice_itself():
+    """Issue 21: "the diagnosis, the acts or an invoice line". The reader keeps the line items (lines with
+    an amount beside no total, tax or payment label); the rule reads them as it reads the sheet."""
+    from extractors.invoice.fields import read_invoice
+    from tests.test_invoice import page, vet_header
+
+    text = page(vet_header() + ["Facture N° F-2017-0412 du 20/01/2017",
+                                [(120, "Consultation"), (1300, "35,00")],
+                                [(120, "Shampooing dermatologique 200 ml"), (1300, "14,50")],
+                                [(120, "Vaccin leptospirose"), (1300, "45,00")],
+                                [(120, "Total TTC"), (1300, "94,50")]])
+    facts = read_invoice([text])
+    assert any("Shampooing" in line for line in facts.item_lines)
+    assert not any("Total" in line for line in facts.item_lines)  # a totals line is no item
+    doc = DocumentResult("D", "facture.pdf", (1,), DocType.INVOICE, legible=True, invoice=facts)
+    (f,) = findings(sheet(total_ttc=facts.total_ttc), doc)
+    assert f.code == ReasonCode.EXCLUSION_HINT and "facture facture.pdf" in f.evidence
+    assert "shampoing" in f.evidence.lower() and "leptospirose" not in f.evidence  # the vaccine, not the disease

@@ -225,13 +225,20 @@ def _age_years(ctx: Context) -> float | None:
     return (seen - born).days / 365.25 if born and seen else None
 
 
+def _texts_to_scan(ctx: Context) -> list[tuple[str, str]]:
+    """(label, text): the sheet's diagnosis and acts read surely enough, then each invoice's line items."""
+    out = [(label, text) for name, label in (("diagnosis", "diagnostic"), ("acts", "actes"))
+           if (text := _field(ctx.sheet, name, EXCLUSION_MIN_CONFIDENCE))]
+    for doc in ctx.invoices:
+        out += [(f"facture {doc.file}", line) for line in doc.invoice.item_lines]
+    return out
+
+
 def rule_exclusion_hint(ctx: Context) -> list[Finding]:
-    """EXCLUSION_HINT: the diagnosis or the acts name an exclusion of chapter 2 C (validators.exclusions)."""
+    """EXCLUSION_HINT: the diagnosis, the acts or an invoice line names an exclusion of chapter 2 C
+    (validators.exclusions)."""
     out = []
-    for name, label in (("diagnosis", "diagnostic"), ("acts", "actes")):
-        text = _field(ctx.sheet, name, EXCLUSION_MIN_CONFIDENCE)
-        if not text:
-            continue
+    for label, text in _texts_to_scan(ctx):
         words = _words(text)
         for ex in EXCLUSIONS:
             hit = next((k for k in ex.keywords if _names(k, words)), None)

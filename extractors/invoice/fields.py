@@ -28,6 +28,9 @@ from core.records import InvoiceFacts, InvoiceKind, PageText, TextSource
 OCR_CONF_FULL = 90.0  # mean Tesseract confidence at which OCR costs a field nothing
 
 
+MAX_ITEM_LINES = 60  # a long pharmacy or lab invoice's items; beyond this, footers and tables of terms
+
+
 def read_invoice(pages: Sequence[PageText]) -> InvoiceFacts:
     """Read one invoice (its pages in order) into InvoiceFacts; fields not found are None."""
     lines = build_lines(pages)
@@ -69,6 +72,8 @@ def read_invoice(pages: Sequence[PageText]) -> InvoiceFacts:
         evidence={k: v for k, v in (("invoice_date", date.evidence), ("total_ttc", totals.evidence),
                                     ("siret", siret.evidence)) if v},
         siret_failing_luhn=siret.failing_luhn,
+        item_lines=tuple(ln.text for ln in lines if amounts[ln.index] and not amount_hits[ln.index]
+                         and not date_hits[ln.index] and not id_hits[ln.index])[:MAX_ITEM_LINES],
     )
 
 
