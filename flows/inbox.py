@@ -35,8 +35,8 @@ from flows.dossier import FULL_OR_READ_ONLY, OutputUnwritable, _retry_unless_inf
 from core.errors import InfrastructureError, IntakeError
 from core.settings import Settings
 from inbox.claim import Heartbeat, Owner
-from pipeline.dossier import warm_up
 from inbox.feed import Feed, recover_crashed
+from pipeline.dossier import warm_up
 from results.exports import write_exports
 from results.progress import Bar
 from results.report import write_report
