@@ -154,34 +154,32 @@ def _qr_parts(sheet: CareSheetFacts | None) -> tuple[str | None, str | None]:
     return None, None
 
 
-def rule_animal(ctx: Context) -> list[Finding]:
-    """ANIMAL_MISMATCH: the sheet's animal (written, or its QR code) is not the manifest's."""
-    want = norm(ctx.animal_name)
+def _against_manifest(ctx: Context, code: ReasonCode, field: str, wanted: str | None, qr_value: str | None,
+                      same: Callable[[str, str], bool]) -> list[Finding]:
+    """`code` when the sheet's `field` (written, or in its QR code) is not the manifest's `wanted`; the
+    written value compared by `same` (normalised, OCR-tolerant), the QR code's exactly (normalised)."""
+    want = norm(wanted)
     if not want:
         return []
     out = []
-    written = _field(ctx.sheet, "animal_name")
-    if written and edits(norm(written), want) > NAME_MAX_EDITS * max(len(want), len(norm(written))):
-        out.append(f"feuille de soins « {written} » / demande « {ctx.animal_name} »")
-    qr_animal = _qr_parts(ctx.sheet)[1]
-    if qr_animal and norm(qr_animal) != want:
-        out.append(f"code QR « {qr_animal} » / demande « {ctx.animal_name} »")
-    return [_finding(ReasonCode.ANIMAL_MISMATCH, "", "; ".join(out) + _crops(ctx, "animal_name"))] if out else []
+    written = _field(ctx.sheet, field)
+    if written and not same(norm(written), want):
+        out.append(f"feuille de soins « {written} » / demande « {wanted} »")
+    if qr_value and norm(qr_value) != want:
+        out.append(f"code QR « {qr_value} » / demande « {wanted} »")
+    return [_finding(code, "", "; ".join(out) + _crops(ctx, field))] if out else []
+
+
+def rule_animal(ctx: Context) -> list[Finding]:
+    """ANIMAL_MISMATCH: the sheet's animal (written, or its QR code) is not the manifest's."""
+    return _against_manifest(ctx, ReasonCode.ANIMAL_MISMATCH, "animal_name", ctx.animal_name, _qr_parts(ctx.sheet)[1],
+                             lambda a, b: edits(a, b) <= NAME_MAX_EDITS * max(len(a), len(b)))
 
 
 def rule_contract(ctx: Context) -> list[Finding]:
     """CONTRACT_MISMATCH: the sheet's contract number (written, or its QR code) is not the manifest's."""
-    want = norm(ctx.contract_number)
-    if not want:
-        return []
-    out = []
-    written = _field(ctx.sheet, "contract_number")
-    if written and edits(norm(written), want) > CONTRACT_MAX_EDITS:
-        out.append(f"feuille de soins « {written} » / demande « {ctx.contract_number} »")
-    qr_contract = _qr_parts(ctx.sheet)[0]
-    if qr_contract and norm(qr_contract) != want:
-        out.append(f"code QR « {qr_contract} » / demande « {ctx.contract_number} »")
-    return [_finding(ReasonCode.CONTRACT_MISMATCH, "", "; ".join(out) + _crops(ctx, "contract_number"))] if out else []
+    return _against_manifest(ctx, ReasonCode.CONTRACT_MISMATCH, "contract_number", ctx.contract_number,
+                             _qr_parts(ctx.sheet)[0], lambda a, b: edits(a, b) <= CONTRACT_MAX_EDITS)
 
 
 def _years_before(d: date, years: int) -> date:

@@ -89,6 +89,19 @@ def hull_frames(mask: np.ndarray, blind: np.ndarray | None = None) -> tuple[np.n
     return band, found
 
 
+def ring_cover(e, blind: np.ndarray, reach: np.ndarray) -> float | None:
+    """The share of ellipse `e`'s visible perimeter that runs on ink (`reach`), or None when less than
+    ELLIPSE_MIN_VISIBLE of it is visible (off the image, or under `blind`: print we cannot see through)."""
+    h, w = blind.shape
+    per = _ellipse_points(e)
+    inside = (per[:, 0] >= 0) & (per[:, 1] >= 0) & (per[:, 0] < w) & (per[:, 1] < h)
+    xs, ys = per[inside, 0].astype(int), per[inside, 1].astype(int)
+    seen = ~blind[ys, xs]
+    if seen.sum() < ELLIPSE_MIN_VISIBLE * len(per):
+        return None
+    return float(reach[ys[seen], xs[seen]].mean())
+
+
 def _ellipse_points(e, n: int = 120) -> np.ndarray:
     (cx, cy), (d1, d2), ang = e
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
@@ -117,7 +130,6 @@ def ellipse_frames(mask: np.ndarray, blind: np.ndarray, rings: list | None = Non
     found: list[str] = []
     rng = np.random.default_rng(0)  # deterministic: the same page always reads the same
     lo, hi = ELLIPSE_MIN_AXIS_MM * PX_PER_MM, ELLIPSE_MAX_AXIS_MM * PX_PER_MM
-    h, w = mask.shape
     for _ in range(2):  # outer ring, then an inner one
         cur = mask & (band == 0)
         parts, labels = blobs(cur, min_mm=FRAME_MIN_SIDE_MM)
@@ -142,13 +154,9 @@ def ellipse_frames(mask: np.ndarray, blind: np.ndarray, rings: list | None = Non
             d1, d2 = e[1]
             if not (lo <= min(d1, d2) and max(d1, d2) <= hi) or max(d1, d2) > 3 * min(d1, d2):
                 continue
-            per = _ellipse_points(e)
-            inside = (per[:, 0] >= 0) & (per[:, 1] >= 0) & (per[:, 0] < w) & (per[:, 1] < h)
-            xs, ys = per[inside, 0].astype(int), per[inside, 1].astype(int)
-            seen = ~blind[ys, xs]
-            if seen.sum() < ELLIPSE_MIN_VISIBLE * len(per):
+            cover = ring_cover(e, blind, reach)
+            if cover is None:
                 continue
-            cover = float(reach[ys[seen], xs[seen]].mean())
             if best is None or cover > best[0]:
                 best = (cover, e)
         if best is None or best[0] < ELLIPSE_MIN_COVER:

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from extractors.care_sheet.frame import (ARC_TEXT_MM, ELLIPSE_BAND_MM, ELLIPSE_MAX_AXIS_MM, ELLIPSE_MIN_AXIS_MM,
-                                         ELLIPSE_MIN_VISIBLE, ROUND_MAX_RATIO, ROUND_MIN_MM, _ellipse_points)
+                                         ROUND_MAX_RATIO, ROUND_MIN_MM, ring_cover)
 from extractors.care_sheet.ink import blobs
 from extractors.care_sheet.layout import PX_PER_MM
 
@@ -61,7 +61,6 @@ def broken_ring(mask: np.ndarray, blind: np.ndarray, rng: np.random.Generator | 
     owner = np.concatenate([np.full(len(p), k) for k, p in enumerate(pts)])
     allp = np.concatenate(pts)
     count = np.bincount(owner, minlength=len(pts))
-    h, w = mask.shape
     lo, hi = ELLIPSE_MIN_AXIS_MM * PX_PER_MM, ELLIPSE_MAX_AXIS_MM * PX_PER_MM
     band_px = ELLIPSE_BAND_MM * PX_PER_MM
     reach = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
@@ -80,13 +79,9 @@ def broken_ring(mask: np.ndarray, blind: np.ndarray, rng: np.random.Generator | 
         on = np.nonzero(np.bincount(owner, weights=near, minlength=len(pts)) >= ARC_ON_RING * count)[0]
         if len(on) < 2:
             continue
-        per = _ellipse_points(e)
-        inside = (per[:, 0] >= 0) & (per[:, 1] >= 0) & (per[:, 0] < w) & (per[:, 1] < h)
-        xs, ys = per[inside, 0].astype(int), per[inside, 1].astype(int)
-        seen = ~blind[ys, xs]
-        if seen.sum() < ELLIPSE_MIN_VISIBLE * len(per):
+        cover = ring_cover(e, blind, reach)
+        if cover is None:
             continue
-        cover = float(reach[ys[seen], xs[seen]].mean())
         centres = [pts[k].mean(0) for k in on]
         sect = {int((np.degrees(np.arctan2(c[1] - e[0][1], c[0] - e[0][0])) + 180) // 45) % 8 for c in centres}
         enough = cover >= (BROKEN_MIN_COVER if len(on) >= BROKEN_MIN_ARCS else BROKEN_FEW_COVER)
