@@ -23,7 +23,7 @@ from pathlib import Path
 from core.settings import REPO_ROOT, Settings
 
 MODES = ("pdf_text", "pdf_ocr", "scan", "photo")
-FIELDS = ("date", "total", "siret", "kind")
+FIELDS = ("date", "total", "siret", "kind", "number", "due")
 DEFAULT_FOLDER = REPO_ROOT.parent / "shared" / "real" / "invoices"
 RECEIPTS_FOLDER = REPO_ROOT.parent / "shared" / "real" / "receipts"
 
@@ -58,6 +58,8 @@ def _expected(t: dict[str, str]) -> dict[str, str]:
         "total": t["invoice_total_ttc"],
         "siret": t["issuer_siret"] if siret_ok else "",
         "kind": "other",  # none of the real invoices is from a vet, a pharmacy or a lab
+        "number": t.get("invoice_number", ""),
+        "due": t.get("amount_due", ""),  # the balance, printed only when it differs from the total
     }
 
 
@@ -122,9 +124,12 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
         "total": facts.total_ttc or "",
         "siret": facts.siret or "",
         "kind": facts.kind.value if facts.kind else "",
+        "number": facts.invoice_number or "",
+        "due": facts.amount_due or "",
     }
     row.ok = {f: row.got[f] == row.expected[f] for f in FIELDS}
-    names = {"date": "invoice_date", "total": "total_ttc", "siret": "siret", "kind": "kind"}
+    names = {"date": "invoice_date", "total": "total_ttc", "siret": "siret", "kind": "kind",
+             "number": "invoice_number", "due": "amount_due"}
     row.conf = {f: facts.confidence.get(names[f], 0.0) for f in FIELDS}
     return row
 
@@ -220,11 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     print(f"real invoices: {folder}  (workers {workers}, OCR cache {'on' if a.cache else 'off'})")
-    print(f"{'mode':<9} {'n':>3} {'date':>6} {'total':>6} {'siret':>6} {'kind':>6}  words s/page  read s/page  normalised"
+    print(f"{'mode':<9} {'n':>3} {'date':>6} {'total':>6} {'siret':>6} {'kind':>6} {'number':>6} {'due':>6}"
+          "  words s/page  read s/page  normalised"
           "  conf>=0.9 exact  <0.9")
     for mode, s in summary.items():
         print(
             f"{mode:<9} {s['n']:>3} {s['date']:>6.2f} {s['total']:>6.2f} {s['siret']:>6.2f} {s['kind']:>6.2f}"
+            f" {s['number']:>6.2f} {s['due']:>6.2f}"
             f"  {s['words_s_per_page']:>12.3f} {s['read_s_per_page']:>12.4f}  {'yes' if s['normalised'] else 'no':>10}"
             f"  {s['sure_exact']:>6}/{s['sure']:<8} {s['unsure']:>4}"
         )

@@ -79,24 +79,35 @@ def _yes_no(value: bool | None) -> str:
     return "—" if value is None else ("oui" if value else "**non**")
 
 
-def document_fields(doc: DocumentResult) -> list[tuple[str, str]]:
-    """The facts found on one document, as (label, markdown value) pairs; unknown facts left out."""
-    fields: list[tuple[str, str]] = []
+INVOICE_FIELDS_FR = (("type de facture", "kind"), ("date", "invoice_date"), ("n° de facture", "invoice_number"),
+                     ("total TTC", "total_ttc"), ("total HT", "total_ht"), ("TVA", "total_tva"),
+                     ("net à payer", "amount_due"), ("SIRET", "siret"))
+
+
+def document_fields(doc: DocumentResult) -> list[tuple[str, str, str, str]]:
+    """The facts found on one document, as (label, markdown value, confidence, what it stood by) rows;
+    unknown facts left out. An invoice's fields carry the reader's confidence and evidence (page, box,
+    label, the arithmetic that held); the care sheet's flags their own confidence where the reader gave one."""
+    fields: list[tuple[str, str, str, str]] = []
     cs, inv = doc.care_sheet, doc.invoice
     if cs is not None:
-        for label, value in (("cachet vétérinaire", cs.vet_stamp), ("signature vétérinaire", cs.vet_signature),
-                             ("signature assuré", cs.owner_signature),
-                             ("partie médicale complète", cs.medical_section_complete),
-                             ("daté", cs.dated), ("QR conforme au manifeste", cs.qr_matches_manifest)):
+        for label, flag in (("cachet vétérinaire", "vet_stamp"), ("signature vétérinaire", "vet_signature"),
+                            ("signature assuré", "owner_signature"), ("partie médicale complète", "medical_section_complete"),
+                            ("daté", "dated"), ("QR conforme au manifeste", "qr_matches_manifest")):
+            value = getattr(cs, flag)
             if value is not None:
-                fields.append((label, _yes_no(value)))
+                c = getattr(cs, f"{flag}_confidence", None)
+                fields.append((label, _yes_no(value), "" if c is None else f"{c:.2f}", ""))
     if inv is not None:
-        for label, value in (("type de facture", inv.kind), ("date", inv.invoice_date),
-                             ("n° de facture", inv.invoice_number), ("total TTC", inv.total_ttc),
-                             ("total HT", inv.total_ht), ("TVA", inv.total_tva), ("net à payer", inv.amount_due),
-                             ("SIRET", inv.siret)):
+        for label, name in INVOICE_FIELDS_FR:
+            value = getattr(inv, name)
             if value is not None:
-                fields.append((label, md_text(value)))  # read from the client's page: inert
+                c = inv.confidence.get(name)
+                fields.append((label, md_text(value), "" if c is None else f"{c:.2f}",  # read from the client's page: inert
+                               md_text(inv.evidence.get(name, ""))))
+        if inv.siret_failing_luhn:
+            fields.append(("SIRET imprimé (clé de Luhn fausse)", md_text(inv.siret_failing_luhn), "",
+                           md_text(inv.evidence.get("siret", ""))))
     return fields
 
 
@@ -141,7 +152,8 @@ def dossier_markdown(result: DossierResult, *, images: bool = True) -> str:
         lines.append("")
         fields = document_fields(doc)
         if fields:
-            lines += ["| champ | valeur |", "|---|---|"] + [f"| {k} | {v} |" for k, v in fields] + [""]
+            lines += ["| champ | valeur | confiance | d'après |", "|---|---|---|---|"]
+            lines += [f"| {k} | {v} | {c} | {why} |" for k, v, c, why in fields] + [""]
         if images:
             pictures = []
             thumb = image_data_uri(doc.thumbnail, PAGE_THUMB_PX)

@@ -25,7 +25,10 @@ def _result(tmp_path) -> DossierResult:
                                                            "vet_stamp_signature": str(tmp_path / "stamp.png")}))
     invoice = DocumentResult("D-1", "facture.pdf", (1, 2), DocType.INVOICE, readability=0.7, ocr_confidence=88.4,
                              legible=True, invoice=InvoiceFacts(invoice_date="2017-11-13", total_ttc="97.00",
-                                                                kind=InvoiceKind.VETERINARY))
+                                                                kind=InvoiceKind.VETERINARY,
+                                                                confidence={"total_ttc": 0.93, "kind": 1.0},
+                                                                evidence={"total_ttc": "étiquette « Total TTC » ; "
+                                                                          "HT + TVA = TTC ; p. 2, zone 1,2-3,4"}))
     finding = Finding(ReasonCode.VET_STAMP_MISSING, "Le cachet du vétérinaire est absent de la feuille de soins.",
                       "vet_stamp: 0 mm² d'encre | pipe")
     return DossierResult("D-1", Decision.REQUEST_DOCUMENTS, (finding,), (care, invoice), "2026-01-01T10:00:00+01:00",
@@ -39,7 +42,9 @@ def test_dossier_page_has_decision_reasons_fields_and_small_images(tmp_path):
     assert "| `VET_STAMP_MISSING` | Le cachet du vétérinaire est absent de la feuille de soins. |" in md
     assert "d'encre \\| pipe" in md  # a pipe in the evidence does not break the table
     assert "| cachet vétérinaire | **non** |" in md and "| signature vétérinaire | oui |" in md
-    assert "| total TTC | 97.00 |" in md and "| type de facture | veterinary |" in md
+    # each invoice field with the reader's confidence and what it stood by (page, box, label, arithmetic)
+    assert "| total TTC | 97.00 | 0.93 | étiquette « Total TTC » ; HT + TVA = TTC ; p. 2, zone 1,2-3,4 |" in md
+    assert "| type de facture | veterinary | 1.00 |" in md and "| date | 2017-11-13 |  |" in md
     assert "`invoice` — facture.pdf p. 1-2" in md and "confiance OCR 88" in md
     sources = re.findall(r'<img alt="([^"]+)" title="[^"]+" src="data:image/jpeg;base64,([^"]+)"', md)
     assert [alt for alt, _ in sources] == ["page", "vet_stamp_signature", "owner_date"]  # the reason's zone first

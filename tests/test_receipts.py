@@ -6,6 +6,8 @@ held out and never used here. Skipped when that folder is absent.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from core.records import DocType, TextSource
@@ -132,12 +134,34 @@ def test_evidence_names_the_label_and_the_check_and_position_alone_is_unsure() -
     rows = ["CLINIQUE VETERINAIRE DES LILAS", "SIRET 732 829 320 00074", "Facture n° 12 du 02/07/2023",
             "Total HT 100,00 €", "TVA 20,00 €", "Total TTC 120,00 €"]
     facts = read_invoice([page(rows)])
-    assert "label SIRET" in facts.evidence["siret"] and "Luhn" in facts.evidence["siret"]
-    assert facts.evidence["total_ttc"].startswith("label 'Total TTC'") and "HT + TVA = TTC" in facts.evidence["total_ttc"]
-    assert "'le' / 'du'" in facts.evidence["invoice_date"] or "label" in facts.evidence["invoice_date"]
+    assert "étiquette SIRET" in facts.evidence["siret"] and "Luhn" in facts.evidence["siret"]
+    assert facts.evidence["total_ttc"].startswith("étiquette « Total TTC »") and "HT + TVA = TTC" in facts.evidence["total_ttc"]
+    assert "« le » / « du »" in facts.evidence["invoice_date"] or "étiquette" in facts.evidence["invoice_date"]
     bare = read_invoice([page(["BOULANGERIE", "02/07/2023", "PAIN 1,20", "Total 1,20 €"])])
-    assert bare.invoice_date == "2023-07-02" and bare.evidence["invoice_date"] == "position only"
+    assert bare.invoice_date == "2023-07-02" and bare.evidence["invoice_date"].startswith("position seule")
     assert bare.confidence["invoice_date"] < 0.9
+
+
+def test_every_field_has_a_confidence_and_evidence_with_its_page_and_box() -> None:
+    """Issue 18: per field (date, total TTC, SIRET, kind, number, HT, TVA) a confidence and its evidence:
+    the page and box it was read at, the label it stood by, which arithmetic check held."""
+    rows = ["CLINIQUE VETERINAIRE DES LILAS", "SIRET 732 829 320 00074", "Facture n° 12 du 02/07/2023",
+            "Total HT 100,00 €", "TVA 20,00 €", "Total TTC 120,00 €"]
+    facts = read_invoice([page(rows), page(["Conditions générales de vente"])])
+    for name in ("invoice_date", "total_ttc", "siret", "kind", "invoice_number", "total_ht", "total_tva"):
+        assert 0.0 <= facts.confidence[name] <= 1.0, name
+        assert facts.evidence[name], name
+    for name in ("invoice_date", "total_ttc", "siret", "invoice_number", "total_ht", "total_tva"):
+        assert re.search(r"p\. 1, zone \d+,\d+-\d+,\d+", facts.evidence[name]), (name, facts.evidence[name])
+    # HT and TVA tied to the total by HT + TVA = TTC are as sure as a checked total; unchecked, they rest on a label
+    assert facts.confidence["total_ht"] >= 0.9 and "HT + TVA = TTC" in facts.evidence["total_tva"]
+    loose = read_invoice([page(["GARAGE DU PONT", "Total HT 100,00 €", "TVA 30,00 €", "Total TTC 120,00 €"])])
+    assert loose.total_ht == "100.00" and loose.confidence["total_ht"] < 0.9
+    assert facts.invoice_number == "12" and facts.confidence["invoice_number"] >= 0.9
+    assert "vétérinaire" in facts.evidence["kind"]
+    # a balance after a deposit is checked by total - paid = balance
+    paid = read_invoice([page(["Total TTC 671,15 €", "Acompte versé 201,00 €", "Solde à payer 470,15 €"])])
+    assert paid.amount_due == "470.15" and paid.confidence["amount_due"] >= 0.9, paid
 
 
 def test_the_vat_breakdowns_totaux_row_gives_the_total_even_garbled() -> None:

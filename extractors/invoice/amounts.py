@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
@@ -74,7 +74,9 @@ class Totals:
     amount_due: Decimal | None
     confidence: float
     arithmetic: bool  # HT + TVA = TTC (or HT x a VAT rate) was checked and holds
-    evidence: str = ""  # the total's label and the checks that held, in words
+    evidence: str = ""  # the total's label, the checks that held and where it is printed, in French (operators)
+    # total_ht / total_tva / amount_due -> (confidence 0..1, evidence): see `_parts`
+    parts: dict[str, tuple[float, str]] = field(default_factory=dict)
 
 
 def _parse(num: str) -> tuple[Decimal, bool] | None:
@@ -246,7 +248,7 @@ def _with_payments(placed: Sequence[Placed]) -> list[Placed]:
         again = any(_eq(q.amount.value, p.amount.value) and q.amount.line.index != p.amount.line.index
                     for q in placed if q.role not in (vocab.PAID, vocab.DEPOSIT))
         weight = vocab.AMOUNT_PAID_WEIGHT + (vocab.AMOUNT_SUM_BONUS if again else 0.0)
-        out.append(Placed(p.amount, vocab.TOTAL, weight, f"paid: {p.label}"))
+        out.append(Placed(p.amount, vocab.TOTAL, weight, f"réglé : {p.label}"))
     return out
 
 
@@ -286,17 +288,20 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
         groups.setdefault(v, []).append(score)
         checked[v] = checked.get(v, False) or ok
         summed = any(_eq(v, t) for t in sums)
-        checks = {c for c, held in (("HT + TVA = TTC", arithmetic(v)), ("the lines or VAT rows add up", summed),
-                                    ("equals what was paid", adds_up and not summed)) if held}
-        before = why.get(v, (float("-inf"), "", set()))
-        why[v] = (score, p.label, before[2] | checks) if score > before[0] else (*before[:2], before[2] | checks)
+        checks = {c for c, held in (("HT + TVA = TTC", arithmetic(v)), ("somme des lignes ou des taux de TVA", summed),
+                                    ("égal au montant réglé", adds_up and not summed)) if held}
+        before = why.get(v, (float("-inf"), "", set(), ""))
+        why[v] = ((score, p.label, before[2] | checks, p.amount.line.place()) if score > before[0]
+                  else (*before[:2], before[2] | checks, before[3]))
     due_v = due.amount.value if due else None
     if not groups:
         if due is not None and deposit is None:
-            return Totals(due_v, ht_v, tva_v, due_v, 0.5, False, "balance due, no total printed")
+            return Totals(due_v, ht_v, tva_v, due_v, 0.5, False, f"solde à payer, pas de total imprimé ; {due.amount.line.place()}",
+                          _parts(ht, tva, due, None, False, False))
         if ht_v is not None and tva_v is not None:
-            return Totals(ht_v + tva_v, ht_v, tva_v, due_v, 0.3, True, "HT + TVA, no total printed")
-        return Totals(None, ht_v, tva_v, due_v, 0.0, False)
+            return Totals(ht_v + tva_v, ht_v, tva_v, due_v, 0.3, True, "HT + TVA, pas de total imprimé",
+                          _parts(ht, tva, due, None, False, False))
+        return Totals(None, ht_v, tva_v, due_v, 0.0, False, "", _parts(ht, tva, due, None, False, False))
     ranked = sorted(((max(s) + vocab.AMOUNT_AGREEMENT_BONUS * (len(s) - 1), v) for v, s in groups.items()), reverse=True)
     best, value = ranked[0]
     margin = best - ranked[1][0] if len(ranked) > 1 else 1.0
@@ -311,10 +316,42 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
             ht_sum, tva_sum = sum(ht_rows.values(), Decimal(0)), sum(tva_rows.values(), Decimal(0))
             if _eq(ht_sum + tva_sum, value):
                 ht_v, tva_v = ht_sum, tva_sum
-    _, label, checks = why[value]
-    evidence = "; ".join([f"label '{label}'" if label else "no label"] + sorted(checks)
-                         + ([f"printed {len(groups[value])} times"] if len(groups[value]) > 1 else []))
-    return Totals(value, ht_v, tva_v, due_v, round(min(max(conf, 0.0), 1.0), 3), checked[value], evidence)
+    _, label, checks, place = why[value]
+    evidence = " ; ".join([f"étiquette « {label} »" if label else "sans étiquette"] + sorted(checks)
+                          + ([f"imprimé {len(groups[value])} fois"] if len(groups[value]) > 1 else []) + [place])
+    rows = ht_v is not None and (ht is None or ht_v != ht.amount.value)  # HT and TVA summed over the VAT rows
+    holds = ht_v is not None and tva_v is not None and _eq(ht_v + tva_v, value)
+    balance = due_v is not None and deposit is not None and _eq(value - deposit.amount.value, due_v)
+    return Totals(value, ht_v, tva_v, due_v, round(min(max(conf, 0.0), 1.0), 3), checked[value], evidence,
+                  _parts(ht, tva, due if due_v is not None else None, value, holds or (ht_v is not None and
+                         tva_v is None and _fits_rates(ht_v, value)), balance, rows))
+
+
+# How sure HT, TVA and the balance due are: a labelled amount that the invoice's own arithmetic ties to its
+# total (HT + TVA = TTC, HT x a VAT rate = TTC, total - what was paid = balance) is as sure as a labelled
+# total whose arithmetic holds; a labelled amount nothing checks rests on its label alone.
+PART_CHECKED = 0.95
+PART_ROWS = 0.9  # HT and TVA summed over a VAT breakdown's rows, the sum checked against the total
+PART_LABEL_ONLY = 0.5
+
+
+def _parts(ht: Placed | None, tva: Placed | None, due: Placed | None, total: Decimal | None, checked: bool,
+           balance: bool, rows: bool = False) -> dict[str, tuple[float, str]]:
+    """Confidence and evidence of HT, TVA and the balance due, beside the chosen total (None: no total)."""
+    out: dict[str, tuple[float, str]] = {}
+    for name, p, ok in (("total_ht", ht, checked), ("total_tva", tva, checked), ("amount_due", due, balance)):
+        if p is None:
+            continue
+        said = [f"étiquette « {p.label} »" if p.label else "sans étiquette"]
+        if rows and name != "amount_due" and ok:
+            out[name] = (PART_ROWS * min(1.0, p.weight), " ; ".join(said + ["somme des taux de TVA = TTC",
+                                                                              p.amount.line.place()]))
+            continue
+        check = {"total_ht": "HT + TVA = TTC", "total_tva": "HT + TVA = TTC",
+                 "amount_due": "total - réglé = solde"}[name] if ok and total is not None else ""
+        conf = (PART_CHECKED if check else PART_LABEL_ONLY) * min(1.0, p.weight)
+        out[name] = (round(conf, 3), " ; ".join(said + ([check] if check else []) + [p.amount.line.place()]))
+    return out
 
 
 def fmt(v: Decimal | None) -> str | None:

@@ -105,12 +105,15 @@ def _slashed(d: DateHit) -> bool:
     return "/" in d.line.num[d.start : d.end]
 
 
+POSITION_ONLY = "position seule"  # the evidence of a date no label stands by
+
+
 @dataclass(frozen=True, slots=True)
 class DateChoice:
     iso: str | None
     confidence: float
     excluded: tuple[str, ...] = ()  # dates rejected by their label (due, payment...), for tests and logs
-    evidence: str = ""  # the label it stood by, or "position only"
+    evidence: str = ""  # the label it stood by ("position seule" when none) and where, in French (operators)
 
 
 def _label_for(hit: DateHit, hits: Sequence[LabelHit], prev_end_word: int) -> LabelHit | None | str:
@@ -140,7 +143,7 @@ def choose_invoice_date(
     repeats: dict[dt.date, int] = {}  # occurrences outside table rows (a date on every line item is the acts')
     excluded: list[str] = []
     ambiguous_pick: dict[dt.date, bool] = {}
-    why: dict[dt.date, tuple[float, str]] = {}  # value -> (best score, what it stood by)
+    why: dict[dt.date, tuple[float, str, str]] = {}  # value -> (best score, what it stood by, where)
     for line in lines:
         prev = -1
         hits = date_hits.get(line.index, [])
@@ -159,7 +162,7 @@ def choose_invoice_date(
                 score -= 0.05 * min(line.page, 3)
             scored.setdefault(value, []).append(score)
             if value not in why or score > why[value][0]:
-                why[value] = (score, stood_by)
+                why[value] = (score, stood_by, line.place())
             repeats[value] = repeats.get(value, 0) + (0 if amounts_on_line.get(line.index) else 1)
             ambiguous_pick[value] = ambiguous_pick.get(value, False) or d.ambiguous
     if not scored:
@@ -171,7 +174,8 @@ def choose_invoice_date(
     conf = min(1.0, max(0.0, 0.5 * min(best, 1.0) + 0.5 * min(1.0, margin * 2)))
     if ambiguous_pick[value]:
         conf *= 0.8  # day and month could be swapped
-    evidence = why[value][1] + (f"; printed {len(scored[value])} times" if len(scored[value]) > 1 else "")
+    evidence = " ; ".join([why[value][1]] + ([f"imprimée {len(scored[value])} fois"] if len(scored[value]) > 1 else [])
+                          + [why[value][2]])
     return DateChoice(value.isoformat(), round(conf, 3), tuple(excluded), evidence)
 
 
@@ -186,22 +190,22 @@ def _score(
             above = _weight(lab) * vocab.DATE_ABOVE_FACTOR
             if above > 0 and amounts_on_line.get(line.index):
                 above = max(above - vocab.DATE_TABLE_ROW_PENALTY, 0.01)
-            return above, f"label '{lab.label.phrase}' above"
+            return above, f"étiquette « {lab.label.phrase} » au-dessus"
     if isinstance(lab, LabelHit):
         if lab.role == vocab.NEUTRAL:
             lab = None
         else:
-            return _weight(lab), f"label '{lab.label.phrase}'"
-    score, stood_by = vocab.DATE_UNLABELLED_WEIGHT, "position only"
+            return _weight(lab), f"étiquette « {lab.label.phrase} »"
+    score, stood_by = vocab.DATE_UNLABELLED_WEIGHT, POSITION_ONLY
     if lab == "connectors":
         score = max(h.label.weight for h in hits if h.role == vocab.DATE_CONNECTOR and h.last < d.first)
-        stood_by = "'le' / 'du'"
+        stood_by = "« le » / « du »"
         if any(h.role in (vocab.NUMBER, vocab.DATE) and h.last < d.first for h in hits):
             score += vocab.DATE_INVOICE_CUE_BONUS
-            stood_by += " after the invoice's number"
+            stood_by += " après le n° de facture"
     if amounts_on_line.get(line.index):
         score -= vocab.DATE_TABLE_ROW_PENALTY
-        stood_by += ", on a line with amounts"
+        stood_by += ", sur une ligne de montants"
     return max(score, 0.01), stood_by
 
 

@@ -53,28 +53,44 @@ def read_invoice(pages: Sequence[PageText]) -> InvoiceFacts:
     kind = kind_from(scores)
     top = max(scores.values())
     ocr_factor = _ocr_factor(pages)
+    number, number_conf, number_why = invoice_number(lines, date_hits)
+    kind_conf = min(1.0, top / (2 * vocab.KIND_MIN_SCORE)) if kind != InvoiceKind.OTHER else 0.5
     confidence = {
         "invoice_date": round(date.confidence * ocr_factor, 3),
         "total_ttc": round(totals.confidence * ocr_factor, 3),
         "siret": round(siret.confidence * ocr_factor, 3),
-        "kind": round(min(1.0, top / (2 * vocab.KIND_MIN_SCORE)) if kind != InvoiceKind.OTHER else 0.5, 3),
+        "kind": round(kind_conf, 3),
+        **({"invoice_number": number_conf} if number else {}),
+        **{name: round(c * ocr_factor, 3) for name, (c, _why) in totals.parts.items()},
     }
+    evidence = {"invoice_date": date.evidence, "total_ttc": totals.evidence, "siret": siret.evidence,
+                "kind": _kind_evidence(scores, kind), "invoice_number": number_why,
+                **{name: why for name, (_c, why) in totals.parts.items()}}
     return InvoiceFacts(
         invoice_date=date.iso,
         total_ttc=fmt(totals.total_ttc),
         siret=siret.siret,
         kind=kind,
-        invoice_number=invoice_number(lines, date_hits),
+        invoice_number=number,
         total_ht=fmt(totals.total_ht),
         total_tva=fmt(totals.total_tva),
         amount_due=fmt(totals.amount_due),
         confidence=confidence,
-        evidence={k: v for k, v in (("invoice_date", date.evidence), ("total_ttc", totals.evidence),
-                                    ("siret", siret.evidence)) if v},
+        evidence={k: v for k, v in evidence.items() if v},
         siret_failing_luhn=siret.failing_luhn,
         item_lines=tuple(ln.text for ln in lines if amounts[ln.index] and not amount_hits[ln.index]
                          and not date_hits[ln.index] and not id_hits[ln.index])[:MAX_ITEM_LINES],
     )
+
+
+KIND_FR = {InvoiceKind.VETERINARY: "vétérinaire", InvoiceKind.PHARMACY: "pharmacie", InvoiceKind.LABORATORY: "laboratoire"}
+
+
+def _kind_evidence(scores: dict[InvoiceKind, float], kind: InvoiceKind) -> str:
+    """What the kind stood by: the weight of each issuer vocabulary found against the threshold."""
+    found = [f"{KIND_FR[k]} {v:.1f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1]) if v > 0]
+    return (f"vocabulaire {', '.join(found) or 'aucun'} (seuil {vocab.KIND_MIN_SCORE:g})"
+            + ("" if kind != InvoiceKind.OTHER else " : autre émetteur"))
 
 
 def siret_lines(pages: Sequence[PageText], limit: int) -> list[tuple[int, tuple[int, int, int, int]]]:
@@ -93,21 +109,30 @@ def _ocr_factor(pages: Sequence[PageText]) -> float:
     return min(1.0, (sum(confs) / len(confs)) / OCR_CONF_FULL)
 
 
-def invoice_number(lines: Sequence[Line], date_hits: dict[int, list]) -> str | None:
-    """The word after 'Facture n°' / 'Invoice' / 'Avoir'... that holds a digit and is not a date."""
-    best: tuple[float, int, str] | None = None
+NUMBER_NEXT_BONUS = 0.1  # the number printed right after its label ("Facture n° 2017-0010"), not two words on
+
+
+def invoice_number(lines: Sequence[Line], date_hits: dict[int, list]) -> tuple[str | None, float, str]:
+    """The word after 'Facture n°' / 'Invoice' / 'Avoir'... that holds a digit and is not a date, with its
+    confidence (the label's weight, its match, how close the number follows it, the word's OCR confidence)
+    and its evidence."""
+    best: tuple[float, int, str, float, str] | None = None
     for line in lines:
         for h in date_hits.get(line.index, []):
             if h.role != vocab.NUMBER:
                 continue
-            for w in line.words[h.last + 1 : h.last + 4]:
+            for i, w in enumerate(line.words[h.last + 1 : h.last + 4]):
                 t = re.sub(r"^(?:n[°o]|nº|no\.|#|:)+", "", w.text.strip(), flags=re.I).strip(":.,;")
                 if not t or fold(t) in vocab.NUMBER_FILLERS or re.fullmatch(r"\w°", t):
                     continue  # 'n°' and its OCR forms ('0°')
                 if not re.search(r"\d", t) or re.fullmatch(r"[\d/.\-]{6,10}", t) and t.count("/") == 2:
                     break
-                key = (h.label.weight, -line.index, t)
+                conf = h.label.weight * h.quality + (NUMBER_NEXT_BONUS if i == 0 else 0.0)
+                if line.ocr:
+                    conf *= min(1.0, max(0.0, w.conf) / OCR_CONF_FULL)
+                key = (h.label.weight, -line.index, t, min(1.0, conf),
+                       f"étiquette « {h.label.phrase} » ; {line.place()}")
                 if best is None or key[:2] > best[:2]:
                     best = key
                 break
-    return best[2] if best else None
+    return (best[2], round(best[3], 3), best[4]) if best else (None, 0.0, "")

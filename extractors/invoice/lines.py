@@ -68,6 +68,12 @@ class Line:
         ws = self.words[first : last + 1]
         return min(w.left for w in ws), max(w.right for w in ws)
 
+    def place(self) -> str:
+        """Where the line is, for the operator's evidence: 'p. 1, zone 120,340-560,372' (pixels of the page read)."""
+        x0, x1 = self.x_range(0, len(self.words) - 1)
+        y0, y1 = min(w.top for w in self.words), max(w.top + w.height for w in self.words)
+        return f"p. {self.page + 1}, zone {x0},{y0}-{x1},{y1}"
+
     def conf(self, first: int, last: int) -> float:
         """Mean word confidence of words first..last, 0..1."""
         ws = self.words[first : last + 1]

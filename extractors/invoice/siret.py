@@ -128,23 +128,23 @@ def choose_siret(lines: Sequence[Line], hits: dict[int, list[LabelHit]]) -> Sire
                 continue
             labelled = _labelled(lines, line, s, line_hits, hits)
             score = 1.0 if labelled else vocab.SIRET_UNLABELLED_WEIGHT
-            reasons = ["label SIRET" if labelled else "14 digits, no label"]
+            reasons = ["étiquette SIRET" if labelled else "14 chiffres sans étiquette"]
             if s.digits[:9] in sirens:
                 score += vocab.SIRET_MATCHES_SIREN_BONUS
-                reasons.append("its SIREN printed too")
+                reasons.append("son SIREN imprimé aussi")
             if line.y_share <= vocab.HEADER_SHARE or line.y_share >= 1 - vocab.FOOTER_SHARE:
                 score += vocab.SIRET_HEADER_FOOTER_BONUS
             if s.corrected:
                 score -= 0.1
-                reasons.append("look-alike letters read as digits")
+                reasons.append("lettres lues comme des chiffres")
             score -= 0.02 * line.page
             if score > scored.get(s.digits, float("-inf")):
-                why[s.digits] = "; ".join(["Luhn check holds"] + reasons)
+                why[s.digits] = " ; ".join(["clé de Luhn juste"] + reasons + [line.place()])
             scored[s.digits] = max(scored.get(s.digits, 0.0), score)
             edge[s.digits] = min(edge.get(s.digits, 1.0), line.y_share, 1.0 - line.y_share)
     if not scored:
         printed = _failing_luhn(lines, hits)
-        return SiretChoice(None, 0.0, tuple(rejected), "label SIRET; fails the Luhn check" if printed else "",
+        return SiretChoice(None, 0.0, tuple(rejected), "étiquette SIRET ; clé de Luhn fausse" if printed else "",
                            printed)
     # Equal scores (two labelled SIRETs in the top third: the letterhead's and the addressee's):
     # the issuer's identity sits nearer the page's edge (letterhead, footer) than the addressee's block.

@@ -80,5 +80,5 @@ def reread_siret(facts: InvoiceFacts, texts: Sequence[PageText], image_of: Calla
     confidence = dict(facts.confidence)
     confidence["siret"] = round(again.confidence.get("siret", 0.0) * REREAD_CONFIDENCE, 3)
     evidence = dict(facts.evidence)
-    evidence["siret"] = again.evidence.get("siret", "") + "; read again enlarged"
+    evidence["siret"] = again.evidence.get("siret", "") + " ; relu agrandi"
     return replace(facts, siret=again.siret, confidence=confidence, evidence=evidence, siret_failing_luhn=None)
