@@ -7,6 +7,7 @@ held out and never used here. Skipped when that folder is absent.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -202,3 +203,28 @@ def test_a_dated_line_item_is_not_a_total_label_misread() -> None:
     rows = ["LABORATOIRE VETERINAIRE", "Avoir n° 12 du 01/06/2018", "T4 totale du 28 mai 2018 -57,27 €",
             "Biochimie 8 paramètres -119,53 €", "Montant à régler", "-176,80 €"]
     assert read_invoice([page(rows, TextSource.OCR)]).total_ttc == "-176.80"
+
+
+def test_a_total_one_digit_off_its_vat_breakdown_is_corrected_by_it_and_left_unsure() -> None:
+    """Issue 18: a digit misread in a total where the invoice's own arithmetic tells. A restaurant's till
+    receipt read 'TOTEL 35.44' and 'CARTE BLEUE 35.40' (the leading 1 lost twice); its VAT breakdown
+    rows each prove themselves (TVA = HT x the printed rate): 8.33 + 1.67 and 114.00 + 11.40 = 135.40."""
+    rows = ["CAVALLINA", "1 TAGLIATELLES SAUMON 18.00 €", "2 SALADE CESAR 16.00 32.00 C", "TOTEL 35.44",
+            "HT TUA TTC", "B TUA 20.00 8.33 1.67 10.0", "C TUA 10.00 114.00 11.40 125.40", "CARTE BLEUE 35.40"]
+    facts = read_invoice([page(rows, TextSource.OCR)])
+    assert facts.total_ttc == "135.40" and facts.confidence["total_ttc"] < 0.9
+    assert "tableau de TVA" in facts.evidence["total_ttc"]
+
+
+def test_a_checked_total_stands_against_a_partial_breakdown_and_a_totals_row_is_not_counted_twice() -> None:
+    # the breakdown lost a row to OCR (its sum is 1 digit off): the total checked by HT + TVA = TTC stands
+    rows = ["CLINIQUE VETERINAIRE", "TVA 20% 50.00 10.00 60.00", "Total HT 150.00 €", "TVA 30.00 €",
+            "Total TTC 180.00 €"]
+    facts = read_invoice([page(rows, TextSource.OCR)])
+    assert facts.total_ttc == "180.00" and facts.confidence["total_ttc"] >= 0.9
+    # one rate: its row and the totals row print the same figures; the breakdown proves 45.50, not 91.00
+    from extractors.invoice.amounts import breakdown_totals, find_amounts, place_amounts
+    from extractors.invoice.lines import build_lines
+    lines = build_lines([page(["TVA 10% 41.36 4.14 45.50", "TOTAL 41.36 4.14 45.50"], TextSource.OCR)])
+    placed = place_amounts(lines, {ln.index: find_amounts(ln) for ln in lines}, {})
+    assert breakdown_totals(placed) == [Decimal("45.50")]

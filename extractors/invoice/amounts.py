@@ -237,6 +237,68 @@ def _sums(placed: Sequence[Placed]) -> list[Decimal]:
     return out
 
 
+VAT_TABLE_GAP_LINES = 3  # rows of one VAT breakdown are at most this many lines apart
+VAT_ROUNDING = Decimal("0.02")  # TVA = HT x rate, each rounded to the cent on its own
+_RATE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?) ?%")
+BREAKDOWN_CONFIDENCE = 0.6  # a total taken from the VAT breakdown against the label it contradicts: a person looks
+
+
+def _is_rate(ht: Decimal, tva: Decimal, rates: Sequence[float]) -> bool:
+    return ht > 0 and tva > 0 and any(abs(ht * Decimal(str(r / 100)) - tva) <= VAT_ROUNDING for r in rates if r > 0)
+
+
+def _vat_row(amounts: Sequence[Amount]) -> Decimal | None:
+    """The TTC of a VAT breakdown row, proved by the row itself: 'HT TVA TTC' with HT + TVA = TTC and TVA =
+    HT x a VAT rate, or 'rate HT TVA' (the rate printed as a number or with %) with TVA = HT x that rate.
+    Two checks in one row: a misread digit rarely passes them, a line item's figures rarely do."""
+    if not amounts:
+        return None
+    vals = [a.value for a in sorted(amounts, key=lambda a: a.start)]
+    line = amounts[0].line
+    printed = [float(m.group(1).replace(",", ".")) for m in _RATE.finditer(line.num)]
+    for i in range(len(vals) - 2):
+        ht, tva, ttc = vals[i : i + 3]
+        if _eq(ht + tva, ttc) and _is_rate(ht, tva, vocab.VAT_RATES_PERCENT):
+            return ttc
+    for i in range(len(vals) - 1):
+        rates = printed + ([float(vals[i - 1])] if i >= 1 and float(vals[i - 1]) in vocab.VAT_RATES_PERCENT else [])
+        if _is_rate(vals[i], vals[i + 1], rates):
+            return vals[i] + vals[i + 1]
+    return None
+
+
+def breakdown_totals(placed: Sequence[Placed]) -> list[Decimal]:
+    """The grand total each VAT breakdown (or HT/TVA/TTC item table) proves: its rows' TTC summed. A row
+    equal to the sum of the rows above it is their totals row and closes the table."""
+    by_line: dict[int, list[Amount]] = {}
+    for p in placed:
+        by_line.setdefault(p.amount.line.index, []).append(p.amount)
+    tables: list[list[tuple[int, Decimal]]] = []
+    for idx in sorted(by_line):
+        ttc = _vat_row(by_line[idx])
+        if ttc is None:
+            continue
+        table = tables[-1] if tables else None
+        if table is None or idx - table[-1][0] > VAT_TABLE_GAP_LINES or table[-1][0] < 0:
+            tables.append([(idx, ttc)])
+        elif _eq(sum((v for _i, v in table), Decimal(0)), ttc):
+            table.append((-1, Decimal(0)))  # its totals row: the table is closed
+        else:
+            table.append((idx, ttc))
+    return [sum((v for _i, v in t), Decimal(0)) for t in tables]
+
+
+def _one_digit_off(a: Decimal, b: Decimal) -> bool:
+    """The two amounts' digits differ by one edit (one digit lost, added or misread): an OCR slip."""
+    x, y = re.sub(r"\D", "", f"{abs(a):.2f}"), re.sub(r"\D", "", f"{abs(b):.2f}")
+    if x == y:
+        return False
+    if len(x) == len(y):
+        return sum(c != d for c, d in zip(x, y)) == 1
+    short, long_ = sorted((x, y), key=len)
+    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 def _with_payments(placed: Sequence[Placed]) -> list[Placed]:
     """`placed`, plus each till payment ("CB 11,10") as a weak total candidate: AMOUNT_PAID_WEIGHT, with
     AMOUNT_SUM_BONUS when the same amount is printed on another line too (the receipt's total, its label
@@ -269,7 +331,8 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
     checked: dict[Decimal, bool] = {}
     why: dict[Decimal, tuple[float, str, set[str]]] = {}  # value -> (best score, its label, checks that held)
     n_lines = max((p.amount.line.index for p in placed), default=0) + 1
-    sums = _sums(placed)
+    breakdowns = breakdown_totals(placed)
+    sums = _sums(placed) + breakdowns
     # what was paid (card, cash): on a till receipt it is the total, a check as good as HT + TVA
     paid = [p.amount for p in placed if p.role in (vocab.DEPOSIT, vocab.PAID) and p.amount.value > 0]
     for p in _with_payments(placed):
@@ -306,6 +369,12 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
     best, value = ranked[0]
     margin = best - ranked[1][0] if len(ranked) > 1 else 1.0
     conf = 0.45 * min(best, 1.0) + 0.25 * min(1.0, max(0.0, margin) * 2) + (0.3 if checked[value] else 0.1)
+    slip = next((b for b in breakdowns[::-1] if not checked[value] and _one_digit_off(b, value)), None)
+    if slip is not None:  # an unchecked total one digit off what the VAT breakdown proves: the breakdown's
+        label = why[value][1]
+        return Totals(slip, ht_v, tva_v, due_v, BREAKDOWN_CONFIDENCE, True,
+                      f"somme du tableau de TVA (HT + TVA = TTC, taux à chaque ligne) ; « {label} » lu {fmt(value)}",
+                      _parts(ht, tva, due, slip, False, False))
     if due_v is not None and _eq(due_v, value):
         due_v = None  # the balance only matters when it differs from the total
     if not (ht_v is not None and tva_v is not None and _eq(ht_v + tva_v, value)):
