@@ -43,7 +43,8 @@ MIN_INK_PX = 14  # ink pixels (form frame, dust left out) for a cell to hold a d
 HEIGHT_PX = (15, 30)  # a written digit's height in the form frame (5.9 px/mm): 2.5-5 mm
 RENDER_SIZE = 64  # fonts are drawn this large (px), distorted, then shrunk to HEIGHT_PX
 ELASTIC_SIGMA = (4.0, 8.0)  # px at RENDER_SIZE: the smoothness of the hand's wobble ...
-ELASTIC_ALPHA = (0.0, 110.0)  # ... and its strength (px before smoothing): from none to a shaky hand
+ELASTIC_ALPHA = (0.0, 110.0)
+BARRED_SEVEN = 0.3  # share of the sevens drawn crossed  # ... and its strength (px before smoothing): from none to a shaky hand
 DIGITS = "0123456789"
 
 
@@ -132,10 +133,23 @@ def _glyph(digit: str, font: Path) -> np.ndarray:
     return np.pad(a[ys.min():ys.max() + 1, xs.min():xs.max() + 1], m)
 
 
+def _bar(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A seven crossed at mid-height, the way it is written in France (no training font draws it)."""
+    a = a.copy()
+    ys, xs = np.nonzero(a > 0.3)
+    y = int(ys.min() + rng.uniform(0.45, 0.6) * (ys.max() - ys.min()))
+    w = xs.max() - xs.min()
+    x0, x1 = int(xs.min() + 0.15 * w), int(xs.max() - 0.05 * w)
+    cv2.line(a, (x0, y), (x1, y), 1.0, max(2, RENDER_SIZE // 14))
+    return a
+
+
 def _render(digit: str, font: Path, rng: np.random.Generator) -> np.ndarray:
     """One rendering of a digit: pen width, slant, width, rotation, wobble, height and blur drawn at random,
     thresholded at the form frame's scale (what a registered cell's ink looks like)."""
     a = _glyph(digit, font)
+    if digit == "7" and rng.random() < BARRED_SEVEN:
+        a = _bar(a, rng)
     pen = int(rng.integers(-2, 6))  # px at RENDER_SIZE: thinner (a fine pen, a pale capture) or thicker
     if pen:
         k = np.ones((abs(pen) + 1, abs(pen) + 1), np.uint8)
