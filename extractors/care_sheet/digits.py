@@ -23,17 +23,28 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
-TRAIN_FONTS = ("BecauseWeOrganize-Regular.otf", "BecauseWeMentor-Regular.otf", "BecauseWeBuild-Regular.otf",
-               "BecauseWeCreate-Regular.otf", "dkgBI.ttf", "dkgBd.ttf", "femkeklaver.ttf", "breipfont.ttf",
-               "ComicNeue-Italic.otf", "ComicNeue-Bold.otf", "ComicNeue-LightItalic.otf", "ComicNeue-BoldItalic.otf",
-               "DancingScript-Bold.otf", "KleeOne-SemiBold.ttf", "FreeSans.ttf", "FreeSerif.ttf", "FreeMono.ttf",
-               "FreeSansOblique.ttf", "FreeMonoBold.ttf", "FreeSerifItalic.ttf")
-VARIANTS = 14  # renderings per digit and font
+# handwriting-like fonts (other cuts of some of the generator's families, never its own files) ...
+HAND_TRAIN_FONTS = ("BecauseWeOrganize-Regular.otf", "BecauseWeMentor-Regular.otf", "BecauseWeBuild-Regular.otf",
+                    "BecauseWeCreate-Regular.otf", "dkgBI.ttf", "dkgBd.ttf", "femkeklaver.ttf", "breipfont.ttf",
+                    "ComicNeue-Italic.otf", "ComicNeue-Bold.otf", "ComicNeue-LightItalic.otf", "ComicNeue-BoldItalic.otf",
+                    "DancingScript-Bold.otf", "KleeOne-SemiBold.ttf")
+# ... and print fonts, which the elastic distortion, slant and pen width below turn into more hands
+PRINT_TRAIN_FONTS = ("FreeSans.ttf", "FreeSerif.ttf", "FreeMono.ttf", "FreeSansOblique.ttf", "FreeMonoBold.ttf",
+                     "FreeSerifItalic.ttf", "FreeSansBold.ttf", "FreeSerifBoldItalic.ttf", "LiberationSans-Italic.ttf",
+                     "LiberationSerif-Italic.ttf", "LiberationMono-Regular.ttf", "DejaVuSans-ExtraLight.ttf",
+                     "DejaVuSansCondensed-Oblique.ttf", "DejaVuSerifCondensed-Italic.ttf", "DejaVuSansMono-Oblique.ttf")
+TRAIN_FONTS = HAND_TRAIN_FONTS + PRINT_TRAIN_FONTS
+VARIANTS = {"hand": 22, "print": 10}  # renderings per digit and font: the hands carry more of the model
 SIDE = 20  # the normalised digit square (px)
 K = 15  # neighbours that vote, each by 1 / distance
 FLOOR = 0.02  # the least probability a digit keeps in a cell (a classifier is never certain)
 SEED = 20171  # the training renderings are the same in every process
 MIN_INK_PX = 14  # ink pixels (form frame, dust left out) for a cell to hold a digit: a digit's strokes make 40+
+HEIGHT_PX = (15, 30)  # a written digit's height in the form frame (5.9 px/mm): 2.5-5 mm
+RENDER_SIZE = 64  # fonts are drawn this large (px), distorted, then shrunk to HEIGHT_PX
+ELASTIC_SIGMA = (4.0, 8.0)  # px at RENDER_SIZE: the smoothness of the hand's wobble ...
+ELASTIC_ALPHA = (0.0, 110.0)
+BARRED_SEVEN = 0.3  # share of the sevens drawn crossed  # ... and its strength (px before smoothing): from none to a shaky hand
 DIGITS = "0123456789"
 
 
@@ -96,23 +107,67 @@ def features(square: np.ndarray) -> np.ndarray:
     return np.concatenate([_hog(square), 0.5 * coarse]).astype(np.float32)
 
 
-def _render(digit: str, font: Path, rng: np.random.Generator) -> np.ndarray:
-    """One rendering of a digit: size, pen width, slant, rotation and blur drawn at random, thresholded."""
-    size = int(rng.integers(26, 46))  # the digits' height in the form frame: 3-5 mm, 18-30 px
-    f = ImageFont.truetype(str(font), size)
-    img = Image.new("L", (size * 3, size * 3), 0)
-    ImageDraw.Draw(img).text((size, size * 2), digit, font=f, fill=255, anchor="ls",
-                             stroke_width=int(rng.integers(0, 3)) if size > 30 else 0, stroke_fill=255)
-    a = np.asarray(img, np.float32) / 255
-    slant, angle = rng.uniform(-0.1, 0.35), rng.normal(0, 6)
+def _elastic(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A smooth random displacement of the strokes (Simard et al. 2003): no two renderings in one hand."""
+    alpha, sigma = rng.uniform(*ELASTIC_ALPHA), rng.uniform(*ELASTIC_SIGMA)
+    if alpha < 1:
+        return a
     h, w = a.shape
-    a = cv2.warpAffine(a, np.float32([[1, -slant, slant * h / 2], [0, 1, 0]]), (w, h))
+    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma) * alpha
+    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma) * alpha
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(a, gx + dx, gy + dy, cv2.INTER_LINEAR)
+
+
+@functools.lru_cache(maxsize=512)
+def _glyph(digit: str, font: Path) -> np.ndarray:
+    """A digit drawn in a font at RENDER_SIZE, cropped with a margin for the distortions (float 0..1)."""
+    f = ImageFont.truetype(str(font), RENDER_SIZE)
+    img = Image.new("L", (RENDER_SIZE * 3, RENDER_SIZE * 3), 0)
+    ImageDraw.Draw(img).text((RENDER_SIZE, RENDER_SIZE * 2), digit, font=f, fill=255, anchor="ls")
+    a = np.asarray(img, np.float32) / 255
+    ys, xs = np.nonzero(a > 0.3)
+    if len(ys) == 0:
+        return np.zeros((8, 8), np.float32)
+    m = RENDER_SIZE // 3
+    return np.pad(a[ys.min():ys.max() + 1, xs.min():xs.max() + 1], m)
+
+
+def _bar(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A seven crossed at mid-height, the way it is written in France (no training font draws it)."""
+    a = a.copy()
+    ys, xs = np.nonzero(a > 0.3)
+    y = int(ys.min() + rng.uniform(0.45, 0.6) * (ys.max() - ys.min()))
+    w = xs.max() - xs.min()
+    x0, x1 = int(xs.min() + 0.15 * w), int(xs.max() - 0.05 * w)
+    cv2.line(a, (x0, y), (x1, y), 1.0, max(2, RENDER_SIZE // 14))
+    return a
+
+
+def _render(digit: str, font: Path, rng: np.random.Generator) -> np.ndarray:
+    """One rendering of a digit: pen width, slant, width, rotation, wobble, height and blur drawn at random,
+    thresholded at the form frame's scale (what a registered cell's ink looks like)."""
+    a = _glyph(digit, font)
+    if digit == "7" and rng.random() < BARRED_SEVEN:
+        a = _bar(a, rng)
+    pen = int(rng.integers(-2, 6))  # px at RENDER_SIZE: thinner (a fine pen, a pale capture) or thicker
+    if pen:
+        k = np.ones((abs(pen) + 1, abs(pen) + 1), np.uint8)
+        a = cv2.dilate(a, k) if pen > 0 else cv2.erode(a, k)
+    slant, angle, squeeze = rng.uniform(-0.12, 0.38), rng.normal(0, 6), rng.uniform(0.75, 1.2)
+    h, w = a.shape
+    a = cv2.warpAffine(a, np.float32([[squeeze, -slant, slant * h / 2 + (1 - squeeze) * w / 2], [0, 1, 0]]), (w, h))
     a = cv2.warpAffine(a, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h))
-    small = rng.uniform(0.7, 1.0)  # a capture's resampling
-    a = cv2.resize(a, None, fx=small, fy=small, interpolation=cv2.INTER_AREA)
+    a = _elastic(a, rng)
+    ys, xs = np.nonzero(a > 0.3)
+    if len(ys) == 0:
+        return np.zeros((4, 4), bool)
+    a = a[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    s = rng.uniform(*HEIGHT_PX) / a.shape[0]
+    a = cv2.resize(a, (max(1, round(a.shape[1] * s)), max(1, round(a.shape[0] * s))), interpolation=cv2.INTER_AREA)
     if rng.random() < 0.5:
         a = cv2.GaussianBlur(a, (0, 0), rng.uniform(0.4, 0.9))
-    return a > rng.uniform(0.3, 0.55)
+    return a > rng.uniform(0.25, 0.6)
 
 
 @functools.lru_cache(maxsize=1)
@@ -120,9 +175,9 @@ def model() -> tuple[np.ndarray, np.ndarray]:
     """The rendered digits' features (N x F) and labels (N): a k-nearest-neighbour model, made once per process."""
     rng = np.random.default_rng(SEED)
     feats, labels = [], []
-    for font in sorted(_font_files().values()):
+    for name, font in sorted(_font_files().items()):
         for d in DIGITS:
-            for _ in range(VARIANTS):
+            for _ in range(VARIANTS["hand" if name in HAND_TRAIN_FONTS else "print"]):
                 sq = normalise(_render(d, font, rng))
                 if sq is not None:
                     feats.append(features(sq))
@@ -130,6 +185,12 @@ def model() -> tuple[np.ndarray, np.ndarray]:
     if not feats:  # none of TRAIN_FONTS installed: classify() answers "unknown" for every cell
         return np.zeros((0, 1), np.float32), np.zeros(0, np.int32)
     return np.array(feats, np.float32).reshape(len(feats), -1), np.array(labels, np.int32)
+
+
+@functools.lru_cache(maxsize=1)
+def _norms() -> np.ndarray:
+    """The squared length of each training feature: a distance is then one matrix product away."""
+    return np.einsum("ij,ij->i", model()[0], model()[0])
 
 
 def classify(mask: np.ndarray) -> Digit:
@@ -140,7 +201,10 @@ def classify(mask: np.ndarray) -> Digit:
     train, labels = model()
     if sq is None or len(labels) < K:
         return Digit("", 0.0)
-    dist = np.sqrt(((train - features(sq)[None, :]) ** 2).sum(axis=1))
+    f = features(sq)
+    # einsum, not `@`: a threaded BLAS spends more CPU waking its threads than on this product (measured
+    # 4.5 ms vs 0.3 ms per cell on the 2-core host)
+    dist = np.sqrt(np.maximum(_norms() - 2.0 * np.einsum("ij,j->i", train, f) + float(f @ f), 0.0))
     near = np.argpartition(dist, K)[:K]
     votes = np.bincount(labels[near], weights=1.0 / (dist[near] + 1e-3), minlength=10)
     probs = np.maximum(votes / votes.sum(), FLOOR)

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from core.records import Word
+from extractors.care_sheet.comb import comb_ink
 from extractors.care_sheet.ink import InkMap, crop, visible_share
 from extractors.care_sheet.layout import PX_PER_MM, mm_box, zones
 from extractors.pages.ocr import OcrEngine
@@ -58,24 +59,27 @@ def zone_box_mm(zone_id: str, line: int | None = None) -> list[float]:
     return [x0 - SIDE_MM, y0 - ABOVE_MM, x1 + SIDE_MM, y1 + BELOW_MM]
 
 
-def clean_crop(ink: InkMap, box_mm: list[float]) -> np.ndarray:
-    """The zone as black ink on white paper, the blank's print subtracted, scaled by SCALE (grey uint8)."""
+def clean_crop(ink: InkMap, box_mm: list[float], comb: bool = False) -> np.ndarray:
+    """The zone as black ink on white paper, the blank's print subtracted, scaled by SCALE (grey uint8);
+    `comb`: a comb field, whose ink over the cells' lines is recovered (extractors.care_sheet.comb)."""
     box = mm_box(box_mm)
-    excess = crop(ink.excess, box).astype(np.float32)
+    excess = (comb_ink(ink, box)[0] if comb else crop(ink.excess, box)).astype(np.float32)
     grey = np.clip(255.0 - INK_GAIN * excess, 0, 255).astype(np.uint8)
     grey[~crop(ink.valid, box)] = 255
     return cv2.resize(grey, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC)
 
 
-def read_zones(ink: InkMap, engine: OcrEngine, wanted: dict[str, list[float]]) -> dict[str, ZoneText]:
-    """{name: box in mm} -> {name: ZoneText}: the zones stacked into one image, read once, words handed back."""
+def read_zones(ink: InkMap, engine: OcrEngine, wanted: dict[str, list[float]],
+               combs: frozenset[str] = frozenset()) -> dict[str, ZoneText]:
+    """{name: box in mm} -> {name: ZoneText}: the zones stacked into one image, read once, words handed
+    back; the zones named in `combs` are comb fields (clean_crop)."""
     rows, names, out = [], [], {}
     for name, box_mm in wanted.items():
         seen = visible_share(ink.valid, mm_box(box_mm)) >= ZONE_MIN_VISIBLE
         if not seen:
             out[name] = ZoneText(name, (), False)
             continue
-        rows.append(clean_crop(ink, box_mm))
+        rows.append(clean_crop(ink, box_mm, name in combs))
         names.append(name)
     if not rows:
         return out

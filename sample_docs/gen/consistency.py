@@ -39,6 +39,13 @@ EXCLUDED_DIAGNOSES = [
     "Shampoing dermatologique", "Toilettage", "Dentifrice enzymatique"]
 EXCLUDED_ACTS = ["Pose de puce électronique", "Passeport européen", "Incinération", "Castration",
                  "Croquettes thérapeutiques", "Shampoing"]
+# The invoice line labels this generator prints (invoice_model.py, data.SHOP_NAMES) that name an exclusion of
+# chapter 2 C by its own words: food ("frais d'alimentation même diététique, thérapeutique") and cosmetics
+# or hygiene ("produits cosmétiques, d'hygiène [...], shampoings"). Not marked, because the clause does
+# not name them: litter, toys, harnesses ("confort" is not said of them) and the antiparasitic drugs,
+# which the invoices print by brand name only.
+EXCLUDED_INVOICE_LINES = ["Alimentation Hill's a/d", "Croquettes Royal Canin 12 kg", "Friandises",
+                          "Toilettage complet", "Shampooing"]
 
 
 @dataclass(frozen=True)
@@ -105,9 +112,10 @@ def _excluded(text: str) -> bool:
     return any(_norm(part) in labels for part in text.replace(";", ",").split(",")) or _norm(text) in labels
 
 
-def expected_checks(sheet, invoices: list, manifest: dict) -> list[str]:
+def expected_checks(sheet, invoices: list, manifest: dict, invoice_lines: list[str] = ()) -> list[str]:
     """The check codes a careful reader establishes from the truth rows: `sheet` the first legible care
-    sheet's DocTruth (or None), `invoices` the legible invoices' DocTruth rows, `manifest` as written."""
+    sheet's DocTruth (or None), `invoices` the legible invoices' DocTruth rows, `manifest` as written,
+    `invoice_lines` the line labels those invoices print."""
     found: set[str] = set()
     submitted = _day(manifest.get("submitted_at") or "")
     vet = [i for i in invoices if i.invoice_kind == "veterinary"]
@@ -134,6 +142,9 @@ def expected_checks(sheet, invoices: list, manifest: dict) -> list[str]:
             found.add("CONTRACT_MISMATCH")
         if _excluded(sheet.care_sheet_diagnosis) or _excluded(sheet.care_sheet_acts):
             found.add("EXCLUSION_HINT")
+    excluded_lines = {_norm(x) for x in EXCLUDED_INVOICE_LINES}
+    if any(_norm(label) in excluded_lines for label in invoice_lines):
+        found.add("EXCLUSION_HINT")
     dated = [d for d in (_day(i.invoice_date) for i in invoices) if d]
     if submitted and dated and min(dated) < _two_years_before(submitted):
         found.add("CLAIM_TIME_BARRED")

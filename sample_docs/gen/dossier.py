@@ -91,6 +91,7 @@ def build(job: Job) -> tuple[DossierTruth | None, list[DocTruth]]:
     folder = Path(job.inbox) / job.dossier_id
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[DocTruth] = []
+    invoice_lines: list[str] = []  # the line labels of the legible invoices (EXCLUSION_HINT's truth)
     files = plan.files[:-1] if job.pending and len(plan.files) > 1 else plan.files
     for f in files:
         data, counts, file_defects = _file_bytes(f, plan, rendered, rng, profile)
@@ -98,6 +99,8 @@ def build(job: Job) -> tuple[DossierTruth | None, list[DocTruth]]:
         first = 1
         for key, n in zip(f.docs, counts):
             rows.append(_doc_row(job.dossier_id, f, key, plan, rendered[key], first, n, file_defects))
+            if rows[-1].doc_type == "invoice" and rows[-1].legible == "true" and rendered[key].invoice:
+                invoice_lines += [ln.label for ln in rendered[key].invoice.lines]
             first += n
     if job.pending:
         return None, []
@@ -116,7 +119,7 @@ def build(job: Job) -> tuple[DossierTruth | None, list[DocTruth]]:
     decision = decide(reasons)
     sheet = next((r for r in rows if r.doc_type == "care_sheet" and r.legible == "true"), None)
     invoices = [r for r in rows if r.doc_type == "invoice" and r.legible == "true"]
-    checks = expected_checks(sheet, invoices, m)
+    checks = expected_checks(sheet, invoices, m, invoice_lines)
     scenario = plan.label + "".join(f" +{c.lower()}" for c in breaks.codes)
     return DossierTruth(job.dossier_id, decision, STATUS_FR[decision], "|".join(reasons), capture=dominant_capture(rows),
                         scenario=scenario, n_files=len(plan.files), checks="|".join(checks)), rows
