@@ -90,6 +90,9 @@ class Settings(BaseModel):
                                      "CONTRACT_MISMATCH", "DUPLICATE_INVOICE")
     # readability this far (or more) from readability_threshold is sure; at the threshold it is a coin toss (0.5)
     review_readability_margin: float = Field(0.15, gt=0)
+    # OCR mean word confidence this far (or more) above min_ocr_confidence is a sure reading (0.5 at it): a page
+    # read barely may be a required document typed "other" (pipeline.confidence.absence_facts)
+    review_ocr_margin: float = Field(20.0, gt=0)
     # the invoice fields (InvoiceFacts.confidence keys) whose confidence the decision rests on
     review_invoice_fields: tuple[str, ...] = ("kind",)
     review_queue_alert: int = Field(10, ge=1)  # more dossiers than this waiting in archive/review/: an event

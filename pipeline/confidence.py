@@ -7,7 +7,11 @@
       - care-sheet flags of a legible care sheet: 1.0 when determined, UNKNOWN_FLAG when None; the vet
         box's stamp and signature flags: their own `CareSheetFacts.vet_*_confidence` when the reader gave one;
       - invoice fields (`Settings.review_invoice_fields`) of a legible invoice: `InvoiceFacts.confidence`
-        (an "other" invoice beside a veterinary one decides nothing and is left out).
+        (an "other" invoice beside a veterinary one decides nothing and is left out);
+      - a required document found absent (INVOICE_MISSING, CARE_SHEET_MISSING) rests on every other page
+        having been read and typed well enough to say it is not that document (`absence_facts`): a page
+        we could not read, read barely (readability, OCR word confidence near their limits) or typed by a
+        weak cue may be the missing document itself.
     needs_review = confidence < `Settings.review_below_confidence`, or a reason in `Settings.review_codes`
     (a mismatch between documents, a duplicate, PROCESSING_ERROR).
 
@@ -29,6 +33,10 @@ LOW = "low_confidence"  # review_why prefix of a weak fact, e.g. "low_confidence
 CHECKED_TYPES = (DocType.CARE_SHEET, DocType.INVOICE, DocType.PRESCRIPTION)
 FLAGS = ("vet_stamp", "vet_signature", "owner_signature", "medical_section_complete", "dated")
 VET_BOX_FLAGS = ("vet_stamp", "vet_signature")  # CareSheetFacts.<flag>_confidence
+# an illegible page beside a required document found absent: it may be that document, nothing says it is
+# not (as unsure as an undetermined flag, below it: the client would be asked for a document he sent)
+ABSENT_BESIDE_ILLEGIBLE = 0.3
+ABSENCE_CODES = {ReasonCode.INVOICE_MISSING: DocType.INVOICE, ReasonCode.CARE_SHEET_MISSING: DocType.CARE_SHEET}
 
 
 def facts_confidence(result: DossierResult, settings: Settings) -> list[tuple[str, float, str]]:
@@ -58,6 +66,34 @@ def facts_confidence(result: DossierResult, settings: Settings) -> list[tuple[st
         if doc.invoice is not None and not (doc.invoice.kind == InvoiceKind.OTHER and vet_invoice):
             for name in settings.review_invoice_fields:
                 facts.append(("invoice_fields", float(doc.invoice.confidence.get(name, 0.0)), f"{where} {name}"))
+    return facts + absence_facts(result, settings)
+
+
+def _margin(value: float | None, limit: float, margin: float) -> float:
+    """0.5 at the limit, 1.0 at `margin` above it or further, down to 0 below it (None: nothing measured, 1.0)."""
+    if value is None:
+        return 1.0
+    return max(0.0, min(1.0, 0.5 + 0.5 * (value - limit) / margin))
+
+
+def absence_facts(result: DossierResult, settings: Settings) -> list[tuple[str, float, str]]:
+    """What a "required document absent" decision rests on: each page that is not a legible copy of the
+    missing type could be it. A page read as illegible may be it (ABSENT_BESIDE_ILLEGIBLE); a legible one is
+    "not it" as surely as it was read (readability and OCR word confidence above their limits, by the review
+    margins) and typed (CLASSIFICATION_CONFIDENCE). Generic: whatever the page's type or file."""
+    missing = [t for code, t in ABSENCE_CODES.items() if code in result.reasons]
+    facts: list[tuple[str, float, str]] = []
+    for doc in result.documents if missing else ():
+        if not doc.pages or all(doc.doc_type == t and doc.legible is not False for t in missing):
+            continue  # a file that could not be opened has no page to be it; a legible copy is found, not absent
+        where = f"{doc.doc_type} p{doc.pages_label} vs {'/'.join(map(str, missing))}"
+        if doc.legible is False:
+            facts.append(("absent_document", ABSENT_BESIDE_ILLEGIBLE, where))
+            continue
+        read = min(_margin(doc.readability, settings.readability_threshold, settings.review_readability_margin),
+                   _margin(doc.ocr_confidence, settings.min_ocr_confidence, settings.review_ocr_margin))
+        typed = CLASSIFICATION_CONFIDENCE.get(doc.identified_by, 0.5)
+        facts.append(("absent_document", round(min(read, typed), 3), where))
     return facts
 
 

@@ -1,4 +1,6 @@
 """The dossier's confidence, needs_review and review_why; the review curve of `intake eval`; the reviewed row."""
+from dataclasses import replace
+
 from core.records import (CareSheetFacts, Decision, DocType, DocumentResult, DossierResult, Finding, InvoiceFacts,
                           InvoiceKind, ReasonCode)
 from core.settings import Settings
@@ -96,3 +98,29 @@ def test_review_curve_trades_the_share_sent_against_the_accuracy_of_the_rest():
     assert rv["run"]["sent"] == 2 and rv["run"]["rest_accuracy"] == 1.0
     assert not rv["run_meets_aims"]  # 20 % sent to review: over the 15 % aim
     assert review_curve(truth, {k: {"decision": "accept"} for k in pred}) is None
+
+
+def _absent_invoice_beside(other: DocumentResult) -> DossierResult:
+    """A dossier decided INVOICE_MISSING: a sure care sheet and one more page, typed other."""
+    missing = Finding(ReasonCode.INVOICE_MISSING, "La facture du vétérinaire est absente de votre envoi.")
+    sheet = DocumentResult("D-2", "fs.pdf", (1,), DocType.CARE_SHEET, readability=0.9, care_sheet=SURE_SHEET,
+                           legible=True, identified_by="layout")
+    from validators.rules import decide
+    return DossierResult("D-2", decide([missing]), (missing,), (sheet, other), "2017-01-26T14:03:00+01:00", "D-2")
+
+
+def test_a_document_found_absent_beside_an_unreadable_page_is_unsure():
+    # the invoice photographed too badly to be read was typed "other": "absent" rests on that page
+    blurred = DocumentResult("D-2", "photo.jpg", (1,), DocType.OTHER, readability=0.2, legible=False,
+                             illegible_why=("photo floue",), identified_by="text")
+    r = assess(_absent_invoice_beside(blurred), S)
+    assert r.decision == Decision.REQUEST_DOCUMENTS and r.confidence < 0.6 and r.needs_review
+    assert r.review_why == ("low_confidence:absent_document",)
+    # a page barely read (OCR words near the limit) may be it too, less so as it is read better
+    barely = replace(blurred, readability=0.8, legible=True, illegible_why=(), ocr_confidence=47.0)
+    assert assess(_absent_invoice_beside(barely), S).needs_review
+    clear = replace(barely, ocr_confidence=88.0)
+    r = assess(_absent_invoice_beside(clear), S)
+    assert r.confidence == 1.0 and not r.needs_review  # a well-read "other" page is not the invoice
+    # the same unreadable page beside a dossier whose documents are all there decides nothing
+    assert not assess(replace(_dossier(), documents=_dossier().documents + (blurred,)), S).needs_review

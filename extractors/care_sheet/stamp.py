@@ -33,6 +33,7 @@ BAND_SLACK = 0.5  # ink reaching this many glyph heights above or below a text l
 STAMP_MIN_LINES = 2  # printed text lines that make a stamp on their own ...
 STAMP_TEXT_MAX_MM = 2.6  # ... when their letters are this small (median height; handwriting is larger)
 FRAME_MIN_GLYPHS = 4  # glyphs (letters or inked-together words) a frame must hold to make a stamp
+TILT_MAX_DEG = 35.0  # words turned further than this from the page's direction vote apart (up to upright)
 SIDE_SCORE_MM2 = 2.0  # choosing the stamp's direction: this much frame side weighs like one glyph in a line
 
 
@@ -99,7 +100,7 @@ def _text_angle(centres: np.ndarray, weights: np.ndarray) -> float:
     """The direction (degrees) along which glyph centres line up best: sharpest projection profile."""
     best, best_score = 0.0, -1.0
     bin_px = 0.5 * PX_PER_MM
-    for ang in np.arange(-30, 30.1, 1.5):
+    for ang in np.arange(-90, 90, 1.5):  # any direction: a stamp may be set upright
         t = np.radians(ang)
         yp = -centres[:, 0] * np.sin(t) + centres[:, 1] * np.cos(t)
         hist = np.bincount(((yp - yp.min()) / bin_px).astype(int), weights=weights)
@@ -123,14 +124,16 @@ def _angle_candidates(mask: np.ndarray) -> list[float]:
         long_, short = max(a, b), min(a, b)
         if short <= GLYPH_H_MM[1] * PX_PER_MM and long_ >= 2.5 * short:
             ang = ang if a >= b else ang - 90  # direction of the long side
-            ang = (ang + 90) % 180 - 90
-            if abs(ang) <= 35:
-                words.append((ang, long_))
-    if len(words) >= 3:
-        angs, wts = np.array(words).T
-        order = np.argsort(angs)
-        cum = np.cumsum(wts[order])
-        cands.append(float(angs[order][np.searchsorted(cum, cum[-1] / 2)]))
+            words.append(((ang + 90) % 180 - 90, long_))
+    # words near the page's direction, and words standing steeply (a stamp turned past TILT_MAX_DEG, up to
+    # upright), each group by its weighted median: the two groups' angles do not wrap into each other
+    for group in ([w for w in words if abs(w[0]) <= TILT_MAX_DEG],
+                  [(a % 180, n) for a, n in words if abs(a) > TILT_MAX_DEG]):
+        if len(group) >= 3:
+            angs, wts = np.array(group).T
+            order = np.argsort(angs)
+            cum = np.cumsum(wts[order])
+            cands.append((float(angs[order][np.searchsorted(cum, cum[-1] / 2)]) + 90) % 180 - 90)
     small = [p for p in parts if max(p.w, p.h) <= GLYPH_H_MM[1] * 1.4 * PX_PER_MM]
     if len(small) >= LINE_MIN_GLYPHS:
         cen = np.array([[p.x + p.w / 2, p.y + p.h / 2] for p in small], float)
@@ -138,6 +141,7 @@ def _angle_candidates(mask: np.ndarray) -> list[float]:
     side = long_line_angle(mask)
     if side is not None:
         cands.append(side)
+    cands.append(90.0)  # a stamp set upright (its text runs up the page)
     out: list[float] = []
     for c in cands:
         if all(abs(c - o) > 1.0 for o in out):

@@ -37,6 +37,11 @@ CONCENTRIC_RANGE = (0.45, 1.7)  # a concentric ring/arc: this size relative to t
 CONCENTRIC_SPREAD_MM = 0.9  # ... whose pixels stay within this radial spread (p10-p90)
 AXIS_BAND_MM = 0.9  # a rectangle piece lies within this of its own bounding box's sides (direction ±1°) ...
 AXIS_COVER = 0.92  # ... with this share of its pixels
+TEXT_RING_MIN_MM = 5.0  # an arc of a ring around the stamp's text: a piece this long at least ...
+TEXT_RING_FIT_MM = 0.35  # ... on one circle within this (RMS: a ring's line with its blur) ...
+TEXT_RING_MIN_DEG = 25.0  # ... over this much of its turn (a shorter arc hardly tells a curve from a line) ...
+TEXT_RING_CENTRE = 0.6  # ... around the text (its centre within this share of the radius: the text box holds
+# the letters set along the ring too, off-centre when the ring is half out of the box)
 
 
 def _radius(pts: np.ndarray, e) -> np.ndarray:
@@ -163,3 +168,43 @@ def axis_pieces(mask: np.ndarray) -> np.ndarray:
         if float(np.mean(edge <= t)) >= AXIS_COVER:
             out[p.y:p.y + p.h, p.x:p.x + p.w] |= comp
     return out
+
+
+def _circle_fit(pts: np.ndarray) -> tuple[float, float, float, float]:
+    """Least-squares circle through points (N x 2): centre x, y, radius, RMS radial residual (px)."""
+    x, y = pts[:, 0].astype(np.float64), pts[:, 1].astype(np.float64)
+    a = np.stack([x, y, np.ones_like(x)], 1)
+    sol, *_ = np.linalg.lstsq(a, x * x + y * y, rcond=None)
+    cx, cy = sol[0] / 2, sol[1] / 2
+    r = float(np.sqrt(max(sol[2] + cx * cx + cy * cy, 0.0)))
+    return float(cx), float(cy), r, float(np.sqrt(np.mean((np.hypot(x - cx, y - cy) - r) ** 2)))
+
+
+def text_ring_arcs(mask: np.ndarray, text_box: tuple[int, int, int, int] | None) -> tuple[np.ndarray, list]:
+    """Arcs of a ring around the stamp's text, wherever they lie (a large ring half outside the box, too broken
+    to be fitted as a frame): a piece whose own stroke keeps one curvature — a circle fitted to it within
+    TEXT_RING_FIT_MM, over TEXT_RING_MIN_DEG of turn — of a ring's size, centred on the text it encloses.
+    A signature's stroke turns one way then the other: no circle fits it, and never one centred on the print.
+    Returns (the arcs' ink with the text set around inside their ring, the rings as ellipses)."""
+    out, rings = np.zeros(mask.shape, bool), []
+    if text_box is None:
+        return out, rings
+    tx, ty = (text_box[0] + text_box[2]) / 2, (text_box[1] + text_box[3]) / 2
+    half_diag = np.hypot(text_box[2] - text_box[0], text_box[3] - text_box[1]) / 2
+    parts, labels = blobs(mask, min_mm=TEXT_RING_MIN_MM)
+    r_lo, r_hi = ELLIPSE_MIN_AXIS_MM * PX_PER_MM / 2, ELLIPSE_MAX_AXIS_MM * PX_PER_MM / 2
+    for i, p in enumerate(parts):
+        comp = labels[p.y:p.y + p.h, p.x:p.x + p.w] == i + 1
+        ys, xs = np.nonzero(comp)
+        pts = np.stack([xs + p.x, ys + p.y], 1)
+        cx, cy, r, rms = _circle_fit(pts)
+        if not (r_lo <= r <= r_hi and rms <= TEXT_RING_FIT_MM * PX_PER_MM and r >= half_diag):
+            continue
+        ang = np.arctan2(pts[:, 1] - cy, pts[:, 0] - cx)
+        mid = np.arctan2(np.sin(ang).mean(), np.cos(ang).mean())
+        turn = np.degrees(np.ptp(np.angle(np.exp(1j * (ang - mid)))))
+        if turn >= TEXT_RING_MIN_DEG and np.hypot(cx - tx, cy - ty) <= TEXT_RING_CENTRE * r:
+            rings.append(((cx, cy), (2 * r, 2 * r), 0.0))
+    for e in rings:
+        out |= ring_band(mask, e)
+    return out, rings

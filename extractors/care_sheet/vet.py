@@ -27,7 +27,7 @@ from extractors.care_sheet.ink_layers import colour_layers, darkness_layers, sta
 from extractors.care_sheet.layout import PX_PER_MM, zones
 from extractors.care_sheet.stamp import (GLYPH_H_MM, STAMP_MIN_LINES, STAMP_TEXT_MAX_MM, holds_stamp, mask_box,
                                          orient, stamp_score, union_box)
-from extractors.care_sheet.stamp_object import axis_pieces, broken_ring, concentric_arcs, ring_glyphs
+from extractors.care_sheet.stamp_object import axis_pieces, broken_ring, concentric_arcs, ring_glyphs, text_ring_arcs
 
 SEARCH_MARGIN_MM = (6.0, 6.0, 12.0, 8.0)  # left, top, right, bottom: stamps spill out of the box
 REGION_MARGIN_MM = 2.0  # around the stamp found, where frame leftovers are looked for
@@ -39,9 +39,12 @@ SIG_MIN_STROKE_MM = 30.0  # or unexplained pen strokes this long (skeleton): a t
 SIG_PIECE_MIN_MM = 1.5  # unexplained pieces smaller than this both ways are crumbs of the print taken out
 REJOIN_MM = 1.5  # pieces of unexplained ink this close are one stroke cut by the print taken out
 FAINT_STAMP_MIN = 15  # darkness above the blank's of a faint stamp's print (paper noise stays under ~15) ...
+FAINT_HALO_MM = 0.8  # ... away from dark strokes (a blurred photo's halo reaches ~0.5-1 mm around a pen's) ...
+FAINT_HALO_DARK = 90  # ... as dark as a pen's core (a faint stamp's own cores stay far under it) ...
 FAINT_GAIN = 1.15  # ... read when it adds this much ink to the box (else nothing faint is there)
 DOUBT_SCORE = 0.9  # "no stamp" beside a frame found, or DOUBT_GLYPHS letters, is this close to a stamp
 DOUBT_GLYPHS = 20.0
+ENTANGLED_MM = 0.4  # unexplained ink this close to the stamp's explained ink borders it (a blurred edge's reach)
 SURE_RATIO = 3.0  # a measure this many times over (or under) its threshold makes a flag sure (confidence 1.0)
 
 
@@ -61,6 +64,7 @@ class LayerReading:
     explained: np.ndarray = field(repr=False)  # bool, search-box frame
     unexplained: np.ndarray = field(repr=False)
     unexplained_stroke_mm: float = 0.0  # length of the unexplained strokes (skeleton)
+    entangled: float = 0.0  # share of the unexplained ink bordering the stamp's (`_entangled`)
     pad_ink: bool = False  # a stamp pad's ink (ink_layers.stamp_pad_ink): its text lines are print at any size
 
     @property
@@ -182,11 +186,30 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray, lone_line_is_p
         remnants |= axis_pieces(left & near & ~remnants)
     explained |= remnants
     left &= ~remnants
+    # the arcs of a ring around the text, wherever they lie (a large ring half out of the box), and its letters
+    arcs, _ = text_ring_arcs(left, o.text_box)
+    explained |= arcs
+    left &= ~arcs
     un_mm2, un_stroke, extent = _unexplained(left)
+    entangled = _entangled(left, explained | rot(frame_band & clean))
     explained_back = (back(explained) | frame_band) & clean
     side_mm = float(o.h_band.sum()) / (2 * SIDE_BAND_MM * PX_PER_MM**2)
     return LayerReading(name, round(ink_mm2, 1), o.angle, o.glyph_count + n_ring, o.lines, frames, round(side_mm, 1),
-                        round(un_mm2, 1), round(extent, 1), explained_back, back(left) & clean, round(un_stroke, 1))
+                        round(un_mm2, 1), round(extent, 1), explained_back, back(left) & clean, round(un_stroke, 1),
+                        entangled=round(entangled, 3))
+
+
+def _entangled(left: np.ndarray, explained: np.ndarray) -> float:
+    """Share of the unexplained ink that runs along the ink the stamp model explained (within ENTANGLED_MM of
+    it): a pen stroke crossing the print touches it at its crossings only; what is left of a stamp (a ring's
+    or a frame's edge outside its band, a letter's broken half) borders the print along its length."""
+    kept = _kept(left)
+    n = int(kept.sum())
+    if n == 0:
+        return 0.0
+    k = 2 * max(1, int(round(ENTANGLED_MM * PX_PER_MM))) + 1
+    near = cv2.dilate(explained.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+    return float((kept & near).sum()) / n
 
 
 def _stamp_region(shape: tuple[int, int], box: tuple[int, int, int, int] | None,
@@ -209,6 +232,15 @@ def _frame_sides_across(v_band: np.ndarray, text_box: tuple[int, int, int, int] 
     m_in = int(INNER_MARGIN_MM * PX_PER_MM)
     inner[:, max(0, text_box[0] + m_in):max(0, text_box[2] - m_in)] = True
     return v_band & ~inner
+
+
+def _kept(left: np.ndarray) -> np.ndarray:
+    """The unexplained pieces that count (SIG_PIECE_MIN_MM either way), bool."""
+    parts, _ = blobs(left, min_mm=SIG_PIECE_MIN_MM)
+    kept = np.zeros(left.shape, bool)
+    for p in parts:
+        kept[p.y:p.y + p.h, p.x:p.x + p.w] |= left[p.y:p.y + p.h, p.x:p.x + p.w]
+    return kept
 
 
 def _unexplained(left: np.ndarray) -> tuple[float, float, float]:
@@ -241,7 +273,11 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
     if not stamp:
         # a faint stamp prints under INK_MIN: the box read again at FAINT_STAMP_MIN, for a stamp only (its
         # unexplained ink is not a signature: a pen's stroke is never that light)
-        pale = (crop(inkmap.excess, box) >= FAINT_STAMP_MIN) & crop(inkmap.valid, box) | ink
+        # (light ink hugging a dark stroke is that stroke's blurred edge, not a faint print: left out)
+        excess = crop(inkmap.excess, box)
+        k = 2 * int(round(FAINT_HALO_MM * PX_PER_MM)) + 1
+        halo = cv2.dilate((excess >= FAINT_HALO_DARK).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+        pale = (excess >= FAINT_STAMP_MIN) & crop(inkmap.valid, box) & ~(halo & ~ink) | ink
         if pale.sum() > ink.sum() * FAINT_GAIN:
             faint = analyse_layer("pâle", pale, blind)
             if faint.stamp:
@@ -263,7 +299,8 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
             f"{best.glyphs} signes, cadre: {'; '.join(best.frames) or 'aucun'}, rotation {best.angle:+.0f}°")
     top = max(layers, key=lambda l: (l.signature, l.unexplained_mm2))
     g_ev = (f"encre {top.name}: {top.unexplained_mm2:.0f} mm² de tracé hors cachet, "
-            f"{top.unexplained_stroke_mm:.0f} mm de trait, plus long trait {top.unexplained_extent_mm:.0f} mm "
+            f"{top.unexplained_stroke_mm:.0f} mm de trait, plus long trait {top.unexplained_extent_mm:.0f} mm, "
+            f"{top.entangled:.0%} le long du cachet "
             f"(seuils {SIG_MIN_MM2:.0f} mm² ou {SIG_MIN_STROKE_MM:.0f} mm de trait, {SIG_MIN_EXTENT_MM:.0f} mm)")
     s_layer = max(layers, key=lambda l: l.stamp_score)
     g_layer = max(layers, key=lambda l: l.signature_score)
@@ -272,5 +309,10 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
                  for l in layers), default=0.0)
     s_conf = confidence(s_layer.stamp_score if stamp else doubt)
     g_conf = confidence(g_layer.signature_score)
+    if signature:
+        # a layer holding the signature but no stamp told them apart by ink; in the stamp's own ink only the
+        # stamp model did, as surely as the stroke kept clear of the print (the share bordering it may be
+        # stamp ink the model failed to explain)
+        g_conf = round(min(g_conf, max(1.0 - l.entangled if l.stamp else 1.0 for l in layers if l.signature)), 3)
     return VetBoxReading(stamp, signature, layers, layers, box, s_ev, g_ev, s_conf, g_conf,
                          s_layer if stamp else None, g_layer if signature else None)
