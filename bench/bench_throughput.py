@@ -161,7 +161,7 @@ def child(inbox: str, out: str, runner: str, workers: int) -> None:
                                  "peak_mb": memory.peak}))
 
 
-def run_flow(inbox: Path, runner: str, workers: int, tmp: Path, engine: str = "tesseract") -> dict:
+def run_flow(inbox: Path, runner: str, workers: int, tmp: Path, engine: str = "tesserocr") -> dict:
     out = Path(tempfile.mkdtemp(dir=tmp, prefix=f"out-{runner}-"))
     env = dict(os.environ, PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_LOGGING_LEVEL="WARNING",
                INTAKE_OCR_ENGINE=engine)
@@ -183,7 +183,7 @@ def generated(n: int, seed: int, tmp: Path) -> Path:
 
 
 def bench_inbox(label: str, inbox: Path, runners: list[str], workers: int, dpi: int, tmp: Path,
-                engine: str = "tesseract", raw_languages: tuple[str, ...] = ("fra+eng",), stages: bool = True) -> dict:
+                engine: str = "tesserocr", raw_languages: tuple[str, ...] = ("fra+eng",), stages: bool = True) -> dict:
     work = tmp / f"pages-{label}"
     work.mkdir()
     pages = render_pages(inbox, work, dpi)
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runners", default="thread", help="thread, process or thread,process")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--dpi", type=int, default=200, help="rendering of PDF pages for raw tesseract")
-    ap.add_argument("--engine", default="tesseract", help="Settings.ocr_engine of the flow (tesseract, tesserocr)")
+    ap.add_argument("--engine", default="tesserocr", help="Settings.ocr_engine of the flow (tesserocr, tesseract)")
     ap.add_argument("--raw-languages", default="fra+eng,fra", help="raw tesseract's -l, each timed (the first: ratio)")
     ap.add_argument("--no-stages", action="store_true", help="skip the per-stage profile (bench/profile_run.py)")
     args = ap.parse_args(argv)

@@ -71,17 +71,18 @@ def library() -> ModuleType:
 class _Pool:
     """Idle engines of one language set; a new one is made when all are lent out."""
 
-    def __init__(self, languages: str, osd: bool):
-        self.languages, self.osd = languages, osd
+    def __init__(self, languages: str, osd: bool, tessdata: str | None = None):
+        self.languages, self.osd, self.tessdata = languages, osd, tessdata
         self.idle: list = []
         self.lock = threading.Lock()
 
     def _make(self):
         lib = library()
+        where = {} if self.tessdata is None else {"path": self.tessdata}  # None: the data libtesseract was built with
         try:
             if self.osd:  # the command's `-l osd --psm 0` (its default engine mode: legacy, the only one osd has)
-                return lib.PyTessBaseAPI(lang="osd", psm=lib.PSM.OSD_ONLY)
-            return lib.PyTessBaseAPI(lang=self.languages, oem=lib.OEM.LSTM_ONLY)
+                return lib.PyTessBaseAPI(lang="osd", psm=lib.PSM.OSD_ONLY, **where)
+            return lib.PyTessBaseAPI(lang=self.languages, oem=lib.OEM.LSTM_ONLY, **where)
         except RuntimeError as exc:  # tesserocr: "Failed to init API, possibly an invalid tessdata path"
             raise InfrastructureError(f"tesseract language data missing ({'osd' if self.osd else self.languages})") from exc
 
@@ -104,13 +105,13 @@ class _Pool:
                 api.End()  # an engine that failed mid-page is not lent again
 
 
-_POOLS: dict[tuple[str, bool], _Pool] = {}
+_POOLS: dict[tuple[str, bool, str | None], _Pool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def _pool(languages: str, osd: bool = False) -> _Pool:
+def _pool(languages: str, osd: bool = False, tessdata: str | None = None) -> _Pool:
     with _POOLS_LOCK:
-        return _POOLS.setdefault((languages, osd), _Pool(languages, osd))
+        return _POOLS.setdefault((languages, osd, tessdata), _Pool(languages, osd, tessdata))
 
 
 def _set_image(api, grey: np.ndarray) -> None:
@@ -119,12 +120,12 @@ def _set_image(api, grey: np.ndarray) -> None:
     api.SetImageBytes(grey.tobytes(), w, h, 1, w)
 
 
-def tsv(grey: np.ndarray, languages: str, psm: int, timeout_s: float) -> str:
+def tsv(grey: np.ndarray, languages: str, psm: int, timeout_s: float, tessdata: str | None = None) -> str:
     """The TSV `tesseract PGM stdout -l languages --psm psm --oem 1 -c tessedit_create_tsv=1` prints.
     Raises OcrError when recognition ran past `timeout_s`: libtesseract stops at its deadline (the
     command's own `ETEXT_DESC` monitor) and the engine is used again; a page stuck in layout analysis,
     before the deadline is checked, cannot be stopped from outside a thread."""
-    with _pool(languages).engine() as api:
+    with _pool(languages, tessdata=tessdata).engine() as api:
         api.SetPageSegMode(psm)
         _set_image(api, grey)
         if not api.Recognize(timeout=max(1, int(timeout_s * 1000))):
@@ -132,10 +133,10 @@ def tsv(grey: np.ndarray, languages: str, psm: int, timeout_s: float) -> str:
         return TSV_HEADER + (api.GetTSVText(0) or "")
 
 
-def osd(grey: np.ndarray) -> tuple[int, float] | None:
+def osd(grey: np.ndarray, tessdata: str | None = None) -> tuple[int, float] | None:
     """What `tesseract PGM stdout -l osd --psm 0` prints as (Rotate, Orientation confidence), or None
     when it finds too little text to tell."""
-    with _pool("osd", osd=True).engine() as api:
+    with _pool("osd", osd=True, tessdata=tessdata).engine() as api:
         _set_image(api, grey)
         found = api.DetectOrientationScript()
     if not found:
