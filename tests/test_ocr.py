@@ -257,3 +257,27 @@ def test_the_in_process_engine_is_the_default(settings):
 
     assert Settings().ocr_engine == "tesserocr"
     assert isinstance(engine_for(settings), TesserOcr)
+
+
+def _read_in_child(page, settings):
+    from extractors.pages import tess_api
+    from extractors.pages.ocr import TesserOcr
+
+    words = TesserOcr.from_settings(settings).read(page).words
+    return words, tess_api._pool(settings.ocr_languages).made
+
+
+def test_engines_warmed_before_a_fork_read_in_the_child_without_loading_again(settings):
+    """Each dossier is read in a forked child (inbox.deadline): it finds the parent's engines loaded."""
+    from inbox.deadline import call_with_limit
+    from extractors.pages import tess_api
+    from extractors.pages.ocr import TesserOcr
+
+    plain = settings.model_copy(update={"ocr_cache_dir": None, "workers": 2})
+    TesserOcr.from_settings(plain).warm()
+    made = tess_api._pool(plain.ocr_languages).made
+    assert made >= 2 and tess_api._pool("osd", osd=True).made >= 1
+    page = text_page(INVOICE_LINES)
+    words, made_in_child = call_with_limit(_read_in_child, 60, page, plain)
+    assert made_in_child == made  # no engine loaded in the child
+    assert words == TesserOcr.from_settings(plain).read(page).words

@@ -62,6 +62,9 @@ class OcrEngine(Protocol):
     def orientation(self, image: np.ndarray) -> tuple[int, float] | None:
         """(degrees to turn clockwise to make the page upright, confidence), or None."""
 
+    def warm(self) -> None:
+        """Load now what reading needs, in this process: before forking children that will read."""
+
 
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
@@ -257,6 +260,9 @@ class Tesseract:
             osd = osd_to_dict(self._run(path, ["-l", "osd", "--psm", "0"]))
         return int(osd.get("rotate", 0)), float(osd.get("orientation_conf", 0.0))
 
+    def warm(self) -> None:
+        """Nothing to load ahead: each call starts its own process (TesserOcr loads its engines here)."""
+
     def orientation(self, image: np.ndarray) -> tuple[int, float] | None:
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         try:
@@ -307,6 +313,10 @@ class TesserOcr(Tesseract):
                 log.warning("tesserocr could not read (%s): the tesseract command reads %s", cause,
                             "from now on" if lasting else "this image")
         return _COMMAND
+
+    def warm(self) -> None:
+        """One engine per slot loaded now, before forks (tess_api.warm); the command's fallback if it cannot."""
+        self._in_process(self.languages, lambda: tess_api.warm(self.languages, self.processes, self.tessdata))
 
     def _tsv(self, grey: np.ndarray, psm: int) -> str:
         got = self._in_process(self.languages, lambda: tess_api.tsv(grey, self.languages, psm, self.timeout_s,

@@ -7,6 +7,11 @@ with each file (one pool per file), so an engine per thread would be loaded agai
 An engine is used by one thread at a time; the caller bounds how many run at once
 (`ocr.tesseract_slots`), so no more engines exist than slots.
 
+A dossier is read in a child forked for it (inbox.deadline): engines made there die with it, and
+loading fra+eng again for every dossier costs ~0.4 s of CPU each (osd ~0.1 s). `warm` makes them in
+the parent before the first fork; each child starts with them loaded (copy-on-write). The locks here
+are taken around every fork (`os.register_at_fork`), so no child starts with one held.
+
 The TSV is the one the command prints (`GetTSVText`, the renderer's own header), from the same grey
 buffer the command reads from its PGM file, so both engines parse the same text.
 
@@ -74,6 +79,7 @@ class _Pool:
     def __init__(self, languages: str, osd: bool, tessdata: str | None = None):
         self.languages, self.osd, self.tessdata = languages, osd, tessdata
         self.idle: list = []
+        self.made = 0  # engines made by this process (idle or lent), for `warm`
         self.lock = threading.Lock()
 
     def _make(self):
@@ -92,6 +98,8 @@ class _Pool:
             api = self.idle.pop() if self.idle else None
         if api is None:
             api = self._make()
+            with self.lock:
+                self.made += 1
         ok = False
         try:
             yield api
@@ -103,6 +111,19 @@ class _Pool:
                     self.idle.append(api)
             else:
                 api.End()  # an engine that failed mid-page is not lent again
+                with self.lock:
+                    self.made -= 1
+
+    def warm(self, n: int) -> None:
+        """At least `n` engines made (idle, unless some thread holds one)."""
+        while True:
+            with self.lock:
+                if self.made >= n:
+                    return
+            api = self._make()
+            with self.lock:
+                self.made += 1
+                self.idle.append(api)
 
 
 _POOLS: dict[tuple[str, bool, str | None], _Pool] = {}
@@ -112,6 +133,37 @@ _POOLS_LOCK = threading.Lock()
 def _pool(languages: str, osd: bool = False, tessdata: str | None = None) -> _Pool:
     with _POOLS_LOCK:
         return _POOLS.setdefault((languages, osd, tessdata), _Pool(languages, osd, tessdata))
+
+
+_WARM_LOCK = threading.Lock()  # held through a warm-up: no fork while libtesseract loads (its own locks)
+
+
+def warm(languages: str, n: int, tessdata: str | None = None) -> None:
+    """`n` engines of `languages` and one OSD engine loaded in this process now (see the module docstring).
+    Raises InfrastructureError as reading would."""
+    with _WARM_LOCK:
+        _pool(languages, tessdata=tessdata).warm(n)
+        _pool("osd", osd=True, tessdata=tessdata).warm(1)
+
+
+_HELD: list[threading.Lock] = []
+
+
+def _before_fork() -> None:
+    for lock in (_WARM_LOCK, _LOAD_LOCK, _POOLS_LOCK):
+        lock.acquire()
+    _HELD[:] = [_WARM_LOCK, _LOAD_LOCK, _POOLS_LOCK, *(p.lock for p in _POOLS.values())]
+    for pool in _POOLS.values():
+        pool.lock.acquire()
+
+
+def _after_fork() -> None:
+    for lock in reversed(_HELD):
+        lock.release()
+    _HELD.clear()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
 
 
 def _set_image(api, grey: np.ndarray) -> None:
