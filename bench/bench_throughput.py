@@ -60,6 +60,26 @@ def children_cpu() -> float:
     return kids.ru_utime + kids.ru_stime
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine so far (/proc/stat): what every process used, ours
+    or not, to tell a run's own CPU use from a shared host's."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            values = [float(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0.0)  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def cores_busy(cpu_s: float, wall_s: float, since: tuple[float, float]) -> str:
+    """The share of the cores a run kept busy (its CPU over wall x cores), and the whole machine's meanwhile."""
+    cores = os.cpu_count() or 1
+    busy, total = machine_busy()
+    host = (busy - since[0]) / (total - since[1]) if total > since[1] else float("nan")
+    return f"cores busy {100 * cpu_s / max(wall_s * cores, 1e-9):3.0f} % (machine, every process: {100 * host:3.0f} %)"
+
+
 def raw_tesseract(pages: list[Path], workers: int, languages: str = "fra+eng") -> tuple[float, float]:
     """Wall and CPU seconds for plain tesseract over all pages, `workers` processes at a time."""
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
@@ -161,7 +181,7 @@ def child(inbox: str, out: str, runner: str, workers: int) -> None:
                                  "peak_mb": memory.peak}))
 
 
-def run_flow(inbox: Path, runner: str, workers: int, tmp: Path, engine: str = "tesseract") -> dict:
+def run_flow(inbox: Path, runner: str, workers: int, tmp: Path, engine: str = "tesserocr") -> dict:
     out = Path(tempfile.mkdtemp(dir=tmp, prefix=f"out-{runner}-"))
     env = dict(os.environ, PREFECT_HOME=str(tmp / "prefect-home"), PREFECT_LOGGING_LEVEL="WARNING",
                INTAKE_OCR_ENGINE=engine)
@@ -183,29 +203,33 @@ def generated(n: int, seed: int, tmp: Path) -> Path:
 
 
 def bench_inbox(label: str, inbox: Path, runners: list[str], workers: int, dpi: int, tmp: Path,
-                engine: str = "tesseract", raw_languages: tuple[str, ...] = ("fra+eng",), stages: bool = True) -> dict:
+                engine: str = "tesserocr", raw_languages: tuple[str, ...] = ("fra+eng",), stages: bool = True) -> dict:
     work = tmp / f"pages-{label}"
     work.mkdir()
     pages = render_pages(inbox, work, dpi)
     n = len(ready(inbox))
     print(f"\n== {label}: {n} dossiers, {len(pages)} pages ==")
     row = {"label": label, "dossiers": n, "pages": len(pages)}
+    raw: dict[str, float] = {}
     for languages in raw_languages:
+        since = machine_busy()
         raw_s, raw_cpu = raw_tesseract(pages, workers, languages)
         row.setdefault("raw_s", raw_s)
+        raw[languages] = raw_s
         print(f"raw tesseract -l {languages:<8} ({workers} processes): {raw_s:7.1f} s  CPU {raw_cpu:7.1f} s  "
-              f"{60 * len(pages) / raw_s:7.1f} pages/min")
-    raw_ppm = 60 * len(pages) / row["raw_s"]
+              f"{60 * len(pages) / raw_s:7.1f} pages/min  {cores_busy(raw_cpu, raw_s, since)}")
     for runner in runners:
         copy = tmp / f"inbox-{label}-{runner}"
         shutil.copytree(inbox, copy)  # the flow moves claimed folders about: never the source
+        since = machine_busy()
         r = run_flow(copy, runner, workers, tmp, engine)
         ppm = 60 * len(pages) / r["seconds"]
         peak = r["peak_mb"]
         per_worker = peak.get("python child") if runner == "process" else peak["self"] / workers
+        ratios = ", ".join(f"{raw_s / r['seconds']:4.2f} to -l {langs}" for langs, raw_s in raw.items())
         print(f"flow, {runner:7s} runner, {engine}: {r['seconds']:7.1f} s  CPU {r['cpu']:7.1f} s  {ppm:7.1f} pages/min  "
-              f"ratio {ppm / raw_ppm:4.2f} (to -l {raw_languages[0]})  Prefect start {r['start_s']:.1f} s (not in the ratio)"
-              f"  peak RSS per worker ~{per_worker or 0:.0f} MB  "
+              f"ratio (raw wall / flow wall) {ratios}  {cores_busy(r['cpu'], r['seconds'], since)}  "
+              f"Prefect start {r['start_s']:.1f} s (not in the ratio)  peak RSS per worker ~{per_worker or 0:.0f} MB  "
               f"(" + ", ".join(f"{k} {v:.0f}" for k, v in sorted(peak.items())) + " MB)")
         row[runner] = r
     if stages:  # where the flow's time goes: bench/profile_run.py's first pass on the same inbox
@@ -228,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runners", default="thread", help="thread, process or thread,process")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--dpi", type=int, default=200, help="rendering of PDF pages for raw tesseract")
-    ap.add_argument("--engine", default="tesseract", help="Settings.ocr_engine of the flow (tesseract, tesserocr)")
+    ap.add_argument("--engine", default="tesserocr", help="Settings.ocr_engine of the flow (tesserocr, tesseract)")
     ap.add_argument("--raw-languages", default="fra+eng,fra", help="raw tesseract's -l, each timed (the first: ratio)")
     ap.add_argument("--no-stages", action="store_true", help="skip the per-stage profile (bench/profile_run.py)")
     args = ap.parse_args(argv)

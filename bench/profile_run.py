@@ -273,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inbox", type=Path, default=SAMPLE)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--engine", default="tesseract", help="Settings.ocr_engine")
+    from core.settings import Settings
+
+    ap.add_argument("--engine", default=Settings().ocr_engine, help="Settings.ocr_engine (tesseract: the command)")
     ap.add_argument("--no-prefect", action="store_true", help="skip the pass through the flow")
     ap.add_argument("--inner", choices=["plain", "prefect"], help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)

@@ -24,7 +24,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     # --- OCR -------------------------------------------------------------
-    ocr_engine: str = "tesseract"  # extractors.pages.ocr.ENGINES: which engine reads pages
+    # extractors.pages.ocr.ENGINES: which engine reads pages. libtesseract in our process by default (no
+    # process start and model load per image: bench/README.md), the `tesseract` command its fallback.
+    ocr_engine: str = "tesserocr"
     ocr_languages: str = "fra+eng"
     ocr_timeout_s: float = Field(60.0, gt=0)
     # Tesseract page segmentation: 11, sparse text. Tesseract's own layout analysis (3) drops whole

@@ -189,7 +189,7 @@ def test_tesseract_killed_mid_run_exit_7(tmp_path: Path) -> None:
     path = f"{fake_tesseract(tmp_path / 'bin', on_read='kill -9 $$')}:{os.environ['PATH']}"
     out = tmp_path / "out"
     result = cli("run", str(box), "--out", str(out), "--archive", str(tmp_path / "archive"), "--workers", "1",
-                 env={"PATH": path, "INTAKE_INFRA_RETRIES": "0"})
+                 env={"PATH": path, "INTAKE_INFRA_RETRIES": "0", "INTAKE_OCR_ENGINE": "tesseract"})  # the command is killed
     assert tree(box) == before  # given back, as it came
     assert not (out / "results" / "D-2024-000002.json").exists()  # never decided
     if result.returncode == 15 and "failed and were left in the inbox" in result.stderr:

@@ -211,7 +211,7 @@ def test_tesseract_vanishing_mid_run_gives_the_undecided_dossiers_back(tmp_path,
     wrapper.write_text(f"#!/bin/sh\nif [ -e '{out}/results/D-1.json' ]; then kill -9 $$; fi\nexec '{real}' \"$@\"\n")
     wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    settings = Settings(workers=1, ocr_cache_dir=tmp_path / "ocr")
+    settings = Settings(workers=1, ocr_cache_dir=tmp_path / "ocr", ocr_engine="tesseract")  # the command is killed
     with pytest.raises(InfrastructureError, match="tesseract killed by signal 9"):
         run_inbox(inbox, out, settings, archive=archive)
     rows = _rows(out / "dossiers.csv")

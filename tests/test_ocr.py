@@ -44,7 +44,7 @@ def test_never_more_tesseract_processes_than_workers_however_many_threads_ask(se
                 running[0] -= 1
 
     monkeypatch.setattr(Tesseract, "_run", counting)
-    one = settings.model_copy(update={"workers": 1, "ocr_cache_dir": None})
+    one = settings.model_copy(update={"workers": 1, "ocr_cache_dir": None, "ocr_engine": "tesseract"})
     pages = [text_page([f"Page {i}", *INVOICE_LINES]) for i in range(4)]
     with ThreadPoolExecutor(4) as pool:
         texts = list(pool.map(lambda im: ocr_image(im, one), pages))
@@ -226,3 +226,58 @@ def test_tesserocr_failures_are_the_commands_failures(settings):
         replace(api, languages="zzz").read(text_page(INVOICE_LINES))
     with pytest.raises(OcrError, match="timed out"):
         replace(api, timeout_s=0.001, retries=0).read(text_page(INVOICE_LINES * 6))
+
+
+def test_the_command_reads_when_libtesseract_cannot_load_its_data(settings, tmp_path, caplog):
+    """A real broken in-process engine (its tessdata folder holds no model): the command reads instead, the
+    same words, and the log says so once per cause, not once per image."""
+    import logging
+    from dataclasses import replace
+
+    import cv2
+
+    command, api = _engines(settings)
+    empty = tmp_path / "no-tessdata"
+    empty.mkdir()
+    broken = replace(api, tessdata=str(empty))
+    page = text_page(INVOICE_LINES)
+    turned = cv2.rotate(page, cv2.ROTATE_90_CLOCKWISE)
+    with caplog.at_level(logging.WARNING, logger="extractors.pages.ocr"):
+        first, second, upright = broken.read(page), broken.read(page, psm=3), broken.orientation(turned)
+    assert [_key(w) for w in first.words] == [_key(w) for w in command.read(page).words]
+    assert len(second.words) > 10 and upright == command.orientation(turned)
+    said = [r.getMessage() for r in caplog.records if "tesserocr could not read" in r.getMessage()]
+    assert len(said) == 2, said  # once for fra+eng, once for osd
+    assert all("from now on" in m for m in said)
+
+
+def test_the_in_process_engine_is_the_default(settings):
+    from core.settings import Settings
+    from extractors.pages.ocr import TesserOcr, engine_for
+
+    assert Settings().ocr_engine == "tesserocr"
+    assert isinstance(engine_for(settings), TesserOcr)
+
+
+def _read_in_child(page, settings):
+    from extractors.pages import tess_api
+    from extractors.pages.ocr import TesserOcr
+
+    words = TesserOcr.from_settings(settings).read(page).words
+    return words, tess_api._pool(settings.ocr_languages).made
+
+
+def test_engines_warmed_before_a_fork_read_in_the_child_without_loading_again(settings):
+    """Each dossier is read in a forked child (inbox.deadline): it finds the parent's engines loaded."""
+    from inbox.deadline import call_with_limit
+    from extractors.pages import tess_api
+    from extractors.pages.ocr import TesserOcr
+
+    plain = settings.model_copy(update={"ocr_cache_dir": None, "workers": 2})
+    TesserOcr.from_settings(plain).warm()
+    made = tess_api._pool(plain.ocr_languages).made
+    assert made >= 2 and tess_api._pool("osd", osd=True).made >= 1
+    page = text_page(INVOICE_LINES)
+    words, made_in_child = call_with_limit(_read_in_child, 60, page, plain)
+    assert made_in_child == made  # no engine loaded in the child
+    assert words == TesserOcr.from_settings(plain).read(page).words

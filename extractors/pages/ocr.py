@@ -62,6 +62,9 @@ class OcrEngine(Protocol):
     def orientation(self, image: np.ndarray) -> tuple[int, float] | None:
         """(degrees to turn clockwise to make the page upright, confidence), or None."""
 
+    def warm(self) -> None:
+        """Load now what reading needs, in this process: before forking children that will read."""
+
 
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
@@ -257,6 +260,9 @@ class Tesseract:
             osd = osd_to_dict(self._run(path, ["-l", "osd", "--psm", "0"]))
         return int(osd.get("rotate", 0)), float(osd.get("orientation_conf", 0.0))
 
+    def warm(self) -> None:
+        """Nothing to load ahead: each call starts its own process (TesserOcr loads its engines here)."""
+
     def orientation(self, image: np.ndarray) -> tuple[int, float] | None:
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         try:
@@ -265,21 +271,61 @@ class Tesseract:
             return None
 
 
+_UNUSABLE: set[tuple[str | None, str]] = set()  # (tessdata, languages) tesserocr could not load
+_SAID: set[str] = set()  # causes of a fallback already in the log
+_FALLBACK_LOCK = threading.Lock()
+_COMMAND = object()  # TesserOcr._in_process: the command reads this image
+
+
 @dataclass(frozen=True)
 class TesserOcr(Tesseract):
     """libtesseract in our process (tesserocr, extractors.pages.tess_api): the command's words, boxes and
     confidences without a process start and two model loads per image. Same scaling, cache, slots and
-    retries; the timeout stops recognition at its deadline instead of killing a process."""
+    retries; the timeout stops recognition at its deadline instead of killing a process.
+
+    The command is the fallback: when tesserocr cannot be imported or an engine cannot be made (no
+    library, no language data where it looks), the command reads every later image of those languages;
+    when one call raises otherwise, the command reads that image. Said once in the log per cause. A page
+    past its deadline is that page's OcrError either way (the command would take as long)."""
 
     name: str = "tesserocr"
+    tessdata: str | None = None  # libtesseract's data folder; None: the one it was built with
+
+    def _in_process(self, languages: str, call):
+        """`call()` through libtesseract, or _COMMAND when the command must read instead (see the class)."""
+        key = (self.tessdata, languages)
+        if key in _UNUSABLE:
+            return _COMMAND
+        try:
+            with tesseract_slots(self.processes):
+                return call()
+        except OcrError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - InfrastructureError (not installed, no data) or the library's own
+            lasting = isinstance(exc, InfrastructureError)
+            cause = f"{type(exc).__name__}: {exc}"
+            with _FALLBACK_LOCK:
+                if lasting:
+                    _UNUSABLE.add(key)
+                said = cause in _SAID
+                _SAID.add(cause)
+            if not said:
+                log.warning("tesserocr could not read (%s): the tesseract command reads %s", cause,
+                            "from now on" if lasting else "this image")
+        return _COMMAND
+
+    def warm(self) -> None:
+        """One engine per slot loaded now, before forks (tess_api.warm); the command's fallback if it cannot."""
+        self._in_process(self.languages, lambda: tess_api.warm(self.languages, self.processes, self.tessdata))
 
     def _tsv(self, grey: np.ndarray, psm: int) -> str:
-        with tesseract_slots(self.processes):
-            return tess_api.tsv(grey, self.languages, psm, self.timeout_s)
+        got = self._in_process(self.languages, lambda: tess_api.tsv(grey, self.languages, psm, self.timeout_s,
+                                                                    self.tessdata))
+        return super()._tsv(grey, psm) if got is _COMMAND else got
 
     def _osd(self, grey: np.ndarray) -> tuple[int, float] | None:
-        with tesseract_slots(self.processes):
-            return tess_api.osd(grey)
+        got = self._in_process("osd", lambda: tess_api.osd(grey, self.tessdata))
+        return super()._osd(grey) if got is _COMMAND else got
 
 
 ENGINES: dict[str, type[Tesseract]] = {"tesseract": Tesseract, "tesserocr": TesserOcr}  # Settings.ocr_engine
