@@ -357,7 +357,7 @@ def test_client_text_is_inert_in_the_dossier_markdown():
     for tag in ("<img", "<script", "<svg", "<b>", "<i>", "href=", "<code>code"):
         assert tag not in html, tag
     assert "javascript:1" in html and "&lt;img src=x onerror=alert(1)&gt;" in html  # shown, as text
-    # every table keeps its columns: 3 in the reasons, 2 in the fields
+    # every table keeps its columns: 3 in the reasons, 4 in the fields (value, confidence, evidence)
     rows = [line for line in md.splitlines() if line.startswith("|")]
-    assert all(len(r.replace("\\|", "").split("|")) - 2 in (2, 3) for r in rows)
+    assert all(len(r.replace("\\|", "").split("|")) - 2 in (3, 4) for r in rows)
     assert html.count("<tr>") == len([r for r in rows if not r.startswith("|---")])
