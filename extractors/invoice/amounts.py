@@ -240,7 +240,7 @@ def _sums(placed: Sequence[Placed]) -> list[Decimal]:
 VAT_TABLE_GAP_LINES = 3  # rows of one VAT breakdown are at most this many lines apart
 VAT_ROUNDING = Decimal("0.02")  # TVA = HT x rate, each rounded to the cent on its own
 _RATE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?) ?%")
-BREAKDOWN_CONFIDENCE = 0.6  # a total taken from the VAT breakdown against the label it contradicts: a person looks
+BREAKDOWN_CONFIDENCE = 0.6  # a total taken from the VAT breakdown against the label it contradicts: never a sure value (< 0.9)
 
 
 def _is_rate(ht: Decimal, tva: Decimal, rates: Sequence[float]) -> bool:
@@ -255,7 +255,8 @@ def _vat_row(amounts: Sequence[Amount]) -> Decimal | None:
         return None
     vals = [a.value for a in sorted(amounts, key=lambda a: a.start)]
     line = amounts[0].line
-    printed = [float(m.group(1).replace(",", ".")) for m in _RATE.finditer(line.num)]
+    printed = [r for m in _RATE.finditer(line.num)  # a VAT rate printed with %, not a discount's
+               if (r := float(m.group(1).replace(",", "."))) in vocab.VAT_RATES_PERCENT]
     for i in range(len(vals) - 2):
         ht, tva, ttc = vals[i : i + 3]
         if _eq(ht + tva, ttc) and _is_rate(ht, tva, vocab.VAT_RATES_PERCENT):
@@ -413,7 +414,7 @@ def _parts(ht: Placed | None, tva: Placed | None, due: Placed | None, total: Dec
             continue
         said = [f"étiquette « {p.label} »" if p.label else "sans étiquette"]
         if rows and name != "amount_due" and ok:
-            out[name] = (PART_ROWS * min(1.0, p.weight), " ; ".join(said + ["somme des taux de TVA = TTC",
+            out[name] = (round(PART_ROWS * min(1.0, p.weight), 3), " ; ".join(said + ["somme des taux de TVA = TTC",
                                                                               p.amount.line.place()]))
             continue
         check = {"total_ht": "HT + TVA = TTC", "total_tva": "HT + TVA = TTC",
