@@ -4,7 +4,7 @@ from __future__ import annotations
 from core.messages import IMPLIES
 from core.records import (CareSheetFacts, Decision, DocType, DocumentResult, InvoiceFacts, InvoiceKind,
                           ReasonCode)
-from validators.consistency import edits, norm
+from core.text import edits, norm
 from validators.rules import DossierFacts, decide, evaluate
 
 SURE = 0.95

@@ -9,7 +9,6 @@ punctuation, and an edit distance that forgives what OCR gets wrong).
 """
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from core.messages import message_fr
 from core.records import CareSheetFacts, DocType, DocumentResult, Finding, InvoiceKind, ReasonCode
+from core.text import edits, norm
 from validators.exclusions import CHAPTER, EXCLUSIONS
 
 FIELD_MIN_CONFIDENCE = 0.6  # a field's reading below this is not evidence (dev set seed 23: dates at >= 0.6 were right)
@@ -56,23 +56,6 @@ class Context:
 
 
 Check = Callable[[Context], list[Finding]]
-
-
-def norm(s: str | None) -> str:
-    """Upper case, no accents, letters and digits only."""
-    s = unicodedata.normalize("NFKD", s or "")
-    return "".join(c for c in s if c.isalnum() and not unicodedata.combining(c)).upper()
-
-
-def edits(a: str, b: str) -> int:
-    """Levenshtein distance."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def _day(s: str | None) -> date | None:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
+from core.text import edits
 from extractors import vocab
-from extractors.invoice.labels import LabelHit, match_labels
+from extractors.invoice.labels import LabelHit, match_labels, said
 from extractors.invoice.lines import BLOCK_GAP, Line, compact, is_value_only, lines_above, x_overlap
 
 _SYM = "|".join(re.escape(c) for c in vocab.CURRENCY_SYMBOLS)
@@ -291,13 +292,7 @@ def breakdown_totals(placed: Sequence[Placed]) -> list[Decimal]:
 
 def _one_digit_off(a: Decimal, b: Decimal) -> bool:
     """The two amounts' digits differ by one edit (one digit lost, added or misread): an OCR slip."""
-    x, y = re.sub(r"\D", "", f"{abs(a):.2f}"), re.sub(r"\D", "", f"{abs(b):.2f}")
-    if x == y:
-        return False
-    if len(x) == len(y):
-        return sum(c != d for c, d in zip(x, y)) == 1
-    short, long_ = sorted((x, y), key=len)
-    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return edits(re.sub(r"\D", "", f"{abs(a):.2f}"), re.sub(r"\D", "", f"{abs(b):.2f}")) == 1
 
 
 def _with_payments(placed: Sequence[Placed]) -> list[Placed]:
@@ -387,7 +382,7 @@ def choose_totals(placed: Sequence[Placed]) -> Totals:
             if _eq(ht_sum + tva_sum, value):
                 ht_v, tva_v = ht_sum, tva_sum
     _, label, checks, place = why[value]
-    evidence = " ; ".join([f"étiquette « {label} »" if label else "sans étiquette"] + sorted(checks)
+    evidence = " ; ".join([said(label)] + sorted(checks)
                           + ([f"imprimé {len(groups[value])} fois"] if len(groups[value]) > 1 else []) + [place])
     rows = ht_v is not None and (ht is None or ht_v != ht.amount.value)  # HT and TVA summed over the VAT rows
     holds = ht_v is not None and tva_v is not None and _eq(ht_v + tva_v, value)
@@ -412,15 +407,15 @@ def _parts(ht: Placed | None, tva: Placed | None, due: Placed | None, total: Dec
     for name, p, ok in (("total_ht", ht, checked), ("total_tva", tva, checked), ("amount_due", due, balance)):
         if p is None:
             continue
-        said = [f"étiquette « {p.label} »" if p.label else "sans étiquette"]
+        stood = [said(p.label)]
         if rows and name != "amount_due" and ok:
-            out[name] = (round(PART_ROWS * min(1.0, p.weight), 3), " ; ".join(said + ["somme des taux de TVA = TTC",
+            out[name] = (round(PART_ROWS * min(1.0, p.weight), 3), " ; ".join(stood + ["somme des taux de TVA = TTC",
                                                                               p.amount.line.place()]))
             continue
         check = {"total_ht": "HT + TVA = TTC", "total_tva": "HT + TVA = TTC",
                  "amount_due": "total - réglé = solde"}[name] if ok and total is not None else ""
         conf = (PART_CHECKED if check else PART_LABEL_ONLY) * min(1.0, p.weight)
-        out[name] = (round(conf, 3), " ; ".join(said + ([check] if check else []) + [p.amount.line.place()]))
+        out[name] = (round(conf, 3), " ; ".join(stood + ([check] if check else []) + [p.amount.line.place()]))
     return out
 
 

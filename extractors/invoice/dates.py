@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from extractors import vocab
-from extractors.invoice.labels import LabelHit, match_labels
+from extractors.invoice.labels import LabelHit, match_labels, said
 from extractors.invoice.lines import BLOCK_GAP, Line, lines_above, x_overlap
 
 _MONTH_ALT = "|".join(sorted(vocab.MONTHS, key=len, reverse=True))
@@ -190,12 +190,12 @@ def _score(
             above = _weight(lab) * vocab.DATE_ABOVE_FACTOR
             if above > 0 and amounts_on_line.get(line.index):
                 above = max(above - vocab.DATE_TABLE_ROW_PENALTY, 0.01)
-            return above, f"étiquette « {lab.label.phrase} » au-dessus"
+            return above, said(lab.label.phrase, " au-dessus")
     if isinstance(lab, LabelHit):
         if lab.role == vocab.NEUTRAL:
             lab = None
         else:
-            return _weight(lab), f"étiquette « {lab.label.phrase} »"
+            return _weight(lab), said(lab.label.phrase)
     score, stood_by = vocab.DATE_UNLABELLED_WEIGHT, POSITION_ONLY
     if lab == "connectors":
         score = max(h.label.weight for h in hits if h.role == vocab.DATE_CONNECTOR and h.last < d.first)

@@ -18,7 +18,7 @@ from extractors.invoice.amounts import AMOUNT_LABEL_ROLES, choose_totals, find_a
 from extractors.invoice.cues import page_language
 from extractors.invoice.dates import choose_invoice_date, find_dates
 from extractors.invoice.kind import kind_from, kind_scores
-from extractors.invoice.labels import match_labels
+from extractors.invoice.labels import match_labels, said
 from extractors.invoice.lines import Line, build_lines, fold
 from extractors.invoice.siret import IDENTITY_ROLES, choose_siret, lines_to_reread
 from core.records import InvoiceFacts, InvoiceKind, PageText, TextSource
@@ -131,7 +131,7 @@ def invoice_number(lines: Sequence[Line], date_hits: dict[int, list]) -> tuple[s
                 if line.ocr:
                     conf *= min(1.0, max(0.0, w.conf) / OCR_CONF_FULL)
                 key = (h.label.weight, -line.index, t, min(1.0, conf),
-                       f"étiquette « {h.label.phrase} » ; {line.place()}")
+                       f"{said(h.label.phrase)} ; {line.place()}")
                 if best is None or key[:2] > best[:2]:
                     best = key
                 break

@@ -33,6 +33,11 @@ class LabelHit:
 
 
 @lru_cache(maxsize=1)
+def said(phrase: str | None, where: str = "") -> str:
+    """The evidence's words for what a value stood by: « étiquette « Total TTC » », or that no label did."""
+    return f"étiquette « {phrase} »{where}" if phrase else "sans étiquette"
+
+
 def _tables() -> tuple[dict[str, list[tuple[Label, int]]], dict[int, list[tuple[Label, str, int]]], int]:
     """Labels indexed for matching: by compact phrase (exact), by phrase length (fuzzy), max words."""
     exact: dict[str, list[tuple[Label, int]]] = {}
