@@ -410,7 +410,7 @@ def _parts(ht: Placed | None, tva: Placed | None, due: Placed | None, total: Dec
         stood = [said(p.label)]
         if rows and name != "amount_due" and ok:
             out[name] = (round(PART_ROWS * min(1.0, p.weight), 3), " ; ".join(stood + ["somme des taux de TVA = TTC",
-                                                                              p.amount.line.place()]))
+                                                                               p.amount.line.place()]))
             continue
         check = {"total_ht": "HT + TVA = TTC", "total_tva": "HT + TVA = TTC",
                  "amount_due": "total - réglé = solde"}[name] if ok and total is not None else ""
