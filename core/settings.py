@@ -36,6 +36,10 @@ class Settings(BaseModel):
     # only tells what the page is, and sparse-text mode reads noise as thousands of words for minutes
     # where the layout analysis (3) drops it in a second.
     ocr_psm_unreadable: int = 3
+    # ...and at most this long a side: a blurred, dark, noisy capture costs Tesseract's layout analysis
+    # seconds per megapixel of specks (a 2945 x 2208 dark photo: 9 s, no word; at half size 0.4 s, the
+    # same type), while the words that tell a page's type are its largest (~A4 at 150 dpi here).
+    ocr_unreadable_max_side_px: int = Field(1750, ge=200)
     ocr_retries: int = Field(1, ge=0)  # a crashed/timed-out Tesseract call is tried again this often
     ocr_cache_dir: Path | None = None  # None: <out>/.cache/ocr
     # OCR cache entries (words of client pages: personal data) older than this are purged (`intake purge`)

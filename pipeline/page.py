@@ -82,13 +82,23 @@ def score(r: PageReading, reader: Reader) -> None:
     r.legible = r.readability.score >= reader.settings.readability_threshold
 
 
+def _scale(r: PageReading, settings: Settings) -> float:
+    """How much the page is resized for OCR. Small print on a page legible by its pixels is read
+    enlarged. A page illegible by its pixels is OCRed only to know what it is (nothing read on it makes
+    it legible again, see judge_text), at most `ocr_unreadable_max_side_px` long: its "small print" is
+    mostly blur and specks, whose cores measure small, and enlarging it up to 3x cost up to 9x the OCR
+    (a dark, blurred photo of a care sheet: 30 s of Tesseract, read twice for the half turn)."""
+    if r.legible:
+        return ocr_scale(r.readability.metrics, enlargement(r.page))
+    return min(1.0, settings.ocr_unreadable_max_side_px / max(r.page.image.shape[:2]))
+
+
 def ocr(r: PageReading, reader: Reader) -> None:
     if r.on_form or r.text is not None:
         return
     s = reader.settings
     psm = s.ocr_psm if r.legible else s.ocr_psm_unreadable  # r.legible: by its pixels, so far
-    scale = ocr_scale(r.readability.metrics, enlargement(r.page))  # small print is read enlarged
-    r.text = read_page_text(reader.ocr, r.page.image, r.page.dpi, scale, psm)
+    r.text = read_page_text(reader.ocr, r.page.image, r.page.dpi, _scale(r, s), psm)
     r.ocred = True
 
 
@@ -113,8 +123,7 @@ def settle_orientation(r: PageReading, reader: Reader) -> None:
     if r.ocred and ((UNSURE_ORIENTATION in r.page.steps and conf < s.orientation_recheck_conf)
                     or (r.legible and r.text.words and conf < s.min_ocr_confidence)):
         psm = s.ocr_psm if r.legible else s.ocr_psm_unreadable
-        r.page, r.text = half_turn_if_better(r.page, r.text, reader, psm,
-                                             ocr_scale(r.readability.metrics, enlargement(r.page)))
+        r.page, r.text = half_turn_if_better(r.page, r.text, reader, psm, _scale(r, s))
 
 
 def classify(r: PageReading, reader: Reader) -> None:

@@ -228,3 +228,53 @@ def test_a_checked_total_stands_against_a_partial_breakdown_and_a_totals_row_is_
     lines = build_lines([page(["TVA 10% 41.36 4.14 45.50", "TOTAL 41.36 4.14 45.50"], TextSource.OCR)])
     placed = place_amounts(lines, {ln.index: find_amounts(ln) for ln in lines}, {})
     assert breakdown_totals(placed) == [Decimal("45.50")]
+
+
+@needs_receipts
+def test_a_page_illegible_by_its_pixels_is_ocred_at_its_own_size(settings) -> None:
+    """A blurred, dark capture measures tiny character cores (the blur), which the small-print rule
+    enlarged up to 3x before OCR: a dark photo of a care sheet took 30 s of Tesseract, twice (the half
+    turn), and its dossier hit the per-dossier time limit on a busy machine. A page illegible by its
+    pixels is OCRed only to know what it is, at its own size or less (`ocr_unreadable_max_side_px`);
+    legible small print is still enlarged."""
+    import cv2
+    import numpy as np
+    from dataclasses import replace as with_
+
+    from pipeline.context import Reader
+    from pipeline.page import read_page
+
+    name = "rcpt_0496.jpg"  # the 70 dpi Chorus-Pro scan of the test above: small print, enlarged when legible
+    assert file_set(name) == "dev"
+    page = load_file(RECEIPTS / name, name, settings).pages[0]
+    # blurred, far too dark, sensor noise: the specks measure as 5-7 px "characters"
+    dark = (cv2.GaussianBlur(page.image.astype(np.float32), (0, 0), 3) / 255.0) ** 2.2 * 16
+    dark += np.random.default_rng(0).normal(0, 3, dark.shape)
+    blurred = with_(page, image=np.clip(dark, 0, 255).astype(np.uint8))
+    seen: list[tuple[int, int]] = []
+    engine = engine_for(settings)
+
+    class Recording:  # the real engine, with the sizes it was given noted
+        def read(self, image, **kw):
+            seen.append(image.shape[:2])
+            return engine.read(image, **kw)
+
+        def orientation(self, image):
+            return engine.orientation(image)
+
+        def warm(self):
+            engine.warm()
+
+    reader = with_(Reader.create(settings), ocr=Recording())
+    r = read_page(blurred, "invoice", reader)
+    assert not r.legible and seen
+    assert all(h <= r.page.image.shape[0] and w <= r.page.image.shape[1] for h, w in seen)
+    assert ocr_scale(r.readability.metrics, enlargement(r.page)) > 1.25  # what the old code enlarged by
+    seen.clear()
+    big = with_(blurred, image=cv2.resize(blurred.image, None, fx=3, fy=3))  # a 12 MP photo of it
+    r = read_page(big, "invoice", reader)
+    assert not r.legible and seen
+    assert all(max(h, w) <= settings.ocr_unreadable_max_side_px for h, w in seen)
+    seen.clear()
+    r = read_page(page, "invoice", reader)  # the sharp scan: enlarged as before
+    assert r.legible and any(h > r.page.image.shape[0] for h, _ in seen)

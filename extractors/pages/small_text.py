@@ -41,12 +41,13 @@ def ocr_scale(metrics: dict[str, float], enlargement: float = 1.0) -> float:
 
 def read_page_text(ocr: OcrEngine, image: np.ndarray, dpi: float | None, scale: float,
                    psm: int | None = None) -> PageText:
-    """OCR of `image` (the page as normalised), enlarged by `scale` first when above 1; word boxes in
-    the pixels of `image` either way."""
-    if scale <= 1.0:
+    """OCR of `image` (the page as normalised), resized by `scale` first (enlarged above 1, reduced
+    below); word boxes in the pixels of `image` either way."""
+    if scale == 1.0:
         return ocr.read(ocr_ready(image, dpi), psm=psm)
-    big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    text = ocr.read(ocr_ready(big, dpi * scale if dpi else None), psm=psm)
+    resized = cv2.resize(image, None, fx=scale, fy=scale,
+                         interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+    text = ocr.read(ocr_ready(resized, dpi * scale if dpi else None), psm=psm)
     h, w = image.shape[:2]
     words = tuple(Word(wd.text, round(wd.left / scale), round(wd.top / scale), max(1, round(wd.width / scale)),
                        max(1, round(wd.height / scale)), wd.conf, wd.line) for wd in text.words)
