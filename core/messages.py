@@ -4,7 +4,7 @@ Data, in one place. The contract fixes the codes and statuses; wording may evolv
 """
 from __future__ import annotations
 
-from core.records import Decision, ReasonCode
+from core.records import Decision, InvoiceKind, ReasonCode
 
 STATUS_FR: dict[Decision, str] = {
     Decision.ACCEPT: "A traiter",
@@ -93,6 +93,10 @@ def message_fr(code: ReasonCode, detail: str = "") -> str:
     if not detail:
         return base
     return f"{base[:-1]} : {detail}."
+
+# The kinds of issuer of an invoice (contract §5's invoice_kind values), as the operator reads them.
+KIND_FR: dict[InvoiceKind, str] = {InvoiceKind.VETERINARY: "vétérinaire", InvoiceKind.PHARMACY: "pharmacie",
+                                   InvoiceKind.LABORATORY: "laboratoire", InvoiceKind.OTHER: "autre"}
 
 # Readability defects (extractors.pages.readability names them) in the words a client understands.
 READABILITY_DEFECTS_FR: dict[str, str] = {

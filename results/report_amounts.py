@@ -7,11 +7,11 @@ import statistics
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
+from core.messages import KIND_FR
 from results import report_charts as charts
 from results.report_data import Rows
 from results.report_html import image, kpis, money, note, num, table
 
-KIND_FR = {"veterinary": "vétérinaire", "pharmacy": "pharmacie", "laboratory": "laboratoire", "other": "autre"}
 # Score columns with their range; any other *_confidence column is drawn on 0-100 too.
 SCORES = {"readability": ("Lisibilité (0 = illisible, 1 = nette)", (0.0, 1.0)),
           "ocr_confidence": ("Confiance OCR moyenne des mots (0-100)", (0.0, 100.0))}

@@ -468,3 +468,21 @@ def test_rendered_invoice_through_tesseract(kind: str, settings) -> None:
         want = ("2017-11-14", "18.40", CLIENT_SIRET, InvoiceKind.PHARMACY)
     facts = read_invoice([ocr_image(render(rows), settings)])
     assert (facts.invoice_date, facts.total_ttc, facts.siret, facts.kind) == want
+
+
+def test_other_kind_is_sure_only_when_no_issuer_vocabulary_came_near_and_the_text_was_read_well() -> None:
+    """'Other' was given 0.5 whatever the page: every shop receipt beside a vet invoice sent its dossier
+    to review, and a vet invoice whose letterhead the OCR half lost (vocabulary 2.3 of 2.5) was as
+    'sure' as a pet shop's till receipt."""
+    shop = ["ANIMALERIE DU CENTRE", "Croquettes 12 kg 45,90", "TOTAL TTC 45,90", "CB 45,90"]
+    facts = read_invoice([page(shop, TextSource.OCR, conf=92.0)])
+    assert facts.kind == InvoiceKind.OTHER and facts.confidence["kind"] >= 0.9
+    poorly = read_invoice([page(shop, TextSource.OCR, conf=50.0)])  # the same words, read unsurely
+    assert poorly.kind == InvoiceKind.OTHER and poorly.confidence["kind"] < 0.6
+    # the body of a vet's invoice below its letterhead, the letterhead lost: 2.3 of 2.5
+    head = ["Facture 2017-0042", "12 rue des Lilas", "69003 Lyon", "Client : M. X"] + ["-"] * 8
+    vet_body = head + ["Consultation 39,00", "Vaccination 28,00", "Visite de contrôle", "TOTAL TTC 67,00"]
+    near = read_invoice([page(vet_body, TextSource.OCR, conf=92.0)])
+    assert near.kind == InvoiceKind.OTHER and near.confidence["kind"] < 0.6
+    named = read_invoice([page(["CLINIQUE VETERINAIRE DES LILAS"] + vet_body, TextSource.OCR, conf=92.0)])
+    assert named.kind == InvoiceKind.VETERINARY and named.confidence["kind"] >= 0.9

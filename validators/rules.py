@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.messages import IMPLIES, message_fr
+from core.messages import IMPLIES, KIND_FR, message_fr
 from core.records import DocType, DocumentResult, Decision, Finding, InvoiceKind, ReasonCode
 from validators.care_sheet import CARE_SHEET_RULES
 from validators.consistency import CONSISTENCY_CHECKS, context
@@ -94,8 +94,8 @@ def invoice_missing(facts: DossierFacts) -> list[Finding]:
     invoices = facts.of_type(DocType.INVOICE)
     if any(_may_be_vet_invoice(d) for d in invoices):
         return []
-    kinds = sorted({str(d.invoice.kind) for d in invoices if d.invoice is not None and d.invoice.kind})
-    evidence = "aucune facture" if not invoices else "seulement des factures " + "/".join(kinds)
+    kinds = sorted({KIND_FR[d.invoice.kind] for d in invoices if d.invoice is not None and d.invoice.kind})
+    evidence = "aucune facture" if not invoices else "seulement des factures " + "/".join(kinds)  # "…autre/pharmacie"
     return [Finding(ReasonCode.INVOICE_MISSING, message_fr(ReasonCode.INVOICE_MISSING), evidence)]
 
 
