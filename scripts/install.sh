@@ -32,6 +32,10 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip uv
 # uv resolves and installs ~10x faster than pip here. tesserocr from source: the PyPI wheel bundles its
 # own libtesseract (5.5), not the one of Debian's `tesseract` command (5.3) the engines are compared on.
-.venv/bin/uv pip install -q --python .venv/bin/python --no-binary tesserocr -e '.[dev]'
+# --compile-bytecode: uv writes no .pyc by default, and where PYTHONDONTWRITEBYTECODE is set (or the
+# venv is not the runner's to write) every process then compiles its ~2 800 imported modules again:
+# ~10 s of CPU per `intake run`, and again in the Prefect server's process and every test worker.
+.venv/bin/uv pip install -q --python .venv/bin/python --compile-bytecode --no-binary tesserocr -e '.[dev]'
+.venv/bin/python -m compileall -q core extractors validators pipeline inbox results flows intake evaluation > /dev/null
 .venv/bin/intake --help > /dev/null
 echo "installed: $(.venv/bin/python --version), tesseract $(tesseract --version 2>&1 | head -1 | cut -d' ' -f2), .venv/bin/intake"
