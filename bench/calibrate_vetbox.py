@@ -14,6 +14,7 @@ counted apart.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
@@ -58,7 +59,8 @@ def run_one(job):
     conf = {f: getattr(facts, f"{f}_confidence", None) for f in FLAGS}
     return {"i": i, "kind": kind, "case": case, "truth": truth, "flags": {f: getattr(facts, f) for f in FLAGS},
             "confidence": conf, "vet_ms": m.timings_ms.get("vet_box", 0.0), "total_ms": m.timings_ms.get("total", 0.0),
-            "notes": [n for n in facts.notes if n.startswith("vet_")]}
+            "notes": [n for n in facts.notes if n.startswith("vet_")],
+            "leaving_mm": max((l.leaving_mm for l in m.vet.layers if l.stamp), default=0.0) if m.vet else None}
 
 
 def report(recs: list[dict], label: str) -> dict:
@@ -94,6 +96,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=140)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--show-errors", action="store_true")
+    ap.add_argument("--dump", help="write the per-sheet records (JSON) here")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     t = time.time()
@@ -101,6 +104,8 @@ def main() -> None:
         recs = list(pool.imap(run_one, [(args.family, args.split, i) for i in range(args.n)], chunksize=2))
     print(f"{len(recs)} sheets in {time.time() - t:.0f} s")
     report(recs, f"{args.family}/{args.split}")
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(recs, default=str))
     if args.family == "indep":  # the handwriting case (a vet's address written by hand, no stamp) apart
         report([r for r in recs if not r["case"].startswith("handwriting")], f"{args.family}/{args.split} without handwriting")
         report([r for r in recs if r["case"].startswith("handwriting")], f"{args.family}/{args.split} handwriting only")
@@ -109,6 +114,14 @@ def main() -> None:
     caught = sum(r["confidence"][f] is not None and r["confidence"][f] < REVIEW_BELOW for r, f in wrong)
     print(f"\nconfidence < {REVIEW_BELOW}: {len(low)} flags of {len(recs) * len(FLAGS)} sent to a person; "
           f"{caught} of the {len(wrong)} wrong flags among them")
+    for f in FLAGS:  # per flag and value: how many were sent to a person, right and wrong apart
+        for value in (False, True):
+            got = [r for r in recs if r["flags"][f] is value]
+            sent = [r for r in got if r["confidence"][f] is not None and r["confidence"][f] < REVIEW_BELOW]
+            bad = [r for r in got if r["truth"][f] != value]
+            print(f"  {f:14s} read {'present' if value else 'missing'}: {len(got)}, sent {len(sent)}; "
+                  f"wrong {len(bad)}, of them sent {sum(r in sent for r in bad)}; "
+                  f"right sent {sum(r not in bad for r in sent)}")
     if args.show_errors:
         for r in recs:
             bad = [f for f in FLAGS if r["flags"][f] is not None and r["flags"][f] != r["truth"][f]]

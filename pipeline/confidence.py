@@ -5,7 +5,10 @@
         `Settings.readability_threshold`, 1.0 at `review_readability_margin` from it or further;
       - page classification of each legible one: how its type was found (`DocumentResult.identified_by`);
       - care-sheet flags of a legible care sheet: 1.0 when determined, UNKNOWN_FLAG when None; the vet
-        box's stamp and signature flags: their own `CareSheetFacts.vet_*_confidence` when the reader gave one;
+        box's stamp and signature flags: their own `CareSheetFacts.vet_*_confidence` when the reader gave one
+        (extractors.care_sheet.vet: the deciding measure's margin from its threshold; "no signature" while a
+        stroke joined to the stamp's frame runs out of it is 0.4 at most, a signature found with such a
+        stroke at least as sure as that stroke's length says — docs/care_sheet.md §4);
       - invoice fields (`Settings.review_invoice_fields`) of a legible invoice: `InvoiceFacts.confidence`
         (an "other" invoice beside a veterinary one decides nothing and is left out);
       - a required document found absent (INVOICE_MISSING, CARE_SHEET_MISSING) rests on every other page

@@ -195,3 +195,46 @@ def test_a_box_all_ink_or_empty_does_not_crash():
         r = read_vet_box(InkMap(bal, (ink * 200).astype(np.uint8), ink, np.ones((h, w), bool), np.zeros((h, w), bool)))
         assert isinstance(r.stamp, bool) and isinstance(r.signature, bool)
         assert 0 <= r.stamp_confidence <= 1 and 0 <= r.signature_confidence <= 1
+
+
+# --- a stroke in the stamp's own ink drawn across its frame (issue 22) -------------------------------------
+
+
+def _stamp_with_tick(shape: str, out_mm: float | None, seed: int = 0):
+    """A blue stamp (bench/vetbox_indep.py's drawing) in the vet box, and, unless out_mm is None, a short
+    cursive tick in the same ink from inside the stamp across its right side, out_mm beyond it; scanned."""
+    rng = np.random.default_rng(seed)
+    page = vetbox_indep.blank_page().copy()
+    x0, y0, x1, y1 = vetbox_indep.vet_area()
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    cover = vetbox_indep.stamp_cover(rng, shape)
+    vetbox_indep.apply_ink(page, cover, vetbox_indep.INKS["blue"], cx, cy)
+    if out_mm is not None:
+        t = np.linspace(0, 1, 300)
+        x = -4 + (cover.shape[1] / vetbox_indep.MM / 2 + 4 + out_mm) * t
+        y = 2.5 * np.sin(2 * np.pi * 1.2 * t) * (1 - t) - t
+        tick = vetbox_indep.pen_cover([np.stack([x, y, np.full_like(t, 0.8)], 1)], 0.45, 0)
+        vetbox_indep.apply_ink(page, tick, vetbox_indep.INKS["blue"], cx + (x.min() + x.max()) / 2, cy + 2)
+    img, dpi = vetbox_indep.capture(page, "scan_colour", rng)
+    return read_care_sheet(Page(file="fs.jpg", number=1, image=img, dpi=dpi, capture=Capture.IMAGE), Settings())
+
+
+def test_no_signature_while_a_stroke_in_the_stamps_ink_leaves_its_ring_is_unsure():
+    # eval200 dev (D-…802, D-…987): a short signature in the stamp's ink drawn across the stamp's ring was
+    # taken wholly into the stamp object, and "no signature" came out at confidence 1.0 (wrongly refused)
+    facts = _stamp_with_tick("round", 6.0)
+    assert facts.vet_stamp is True
+    assert facts.vet_signature is False  # the stamp object takes the tick in (the reader's limit) ...
+    assert facts.vet_signature_confidence < Settings().review_below_confidence  # ... so the operator looks
+    # the same stamp alone: "no signature" stays sure (the doubt comes from the stroke, not from the stamp)
+    alone = _stamp_with_tick("round", None)
+    assert alone.vet_stamp is True and alone.vet_signature is False
+    assert alone.vet_signature_confidence >= Settings().review_below_confidence
+
+
+def test_a_signature_whose_stroke_leaves_the_stamps_frame_is_sure():
+    # a signature crossing a rectangular stamp in its own ink: the leftover ink is near its threshold, the
+    # stroke leaving the frame is a second, independent measure of it
+    facts = _stamp_with_tick("rect", 9.0)
+    assert facts.vet_stamp is True and facts.vet_signature is True
+    assert facts.vet_signature_confidence >= Settings().review_below_confidence

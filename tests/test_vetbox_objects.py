@@ -57,3 +57,21 @@ def test_ink_running_along_the_stamps_borders_it_a_stroke_across_it_does_not():
     explained = print_ > 0
     assert _entangled(along > 0, explained) > 0.9
     assert _entangled((across > 0) & ~explained, explained) < 0.2
+
+
+def test_ink_joined_to_the_frame_leaving_it_is_measured_the_stamps_print_is_not():
+    from extractors.care_sheet.stamp_object import leaving_mm as _leaving_mm
+    from extractors.care_sheet.vet import LEAVE_MIN_MM
+    stamp = np.zeros((_mm(40), _mm(70)), np.uint8)
+    cv2.rectangle(stamp, (_mm(10), _mm(10)), (_mm(50), _mm(28)), 1, 3)  # the frame
+    _text(stamp, ["CLINIQUE VETERINAIRE", "DR MARTIN 12 RUE"], _mm(13), _mm(17))
+    frame = np.zeros_like(stamp)
+    cv2.rectangle(frame, (_mm(10), _mm(10)), (_mm(50), _mm(28)), 1, 3)
+    assert _leaving_mm(stamp > 0, frame > 0) < 1.0  # the print stays inside its frame
+    caption = stamp.copy()
+    _text(caption, ["DR MARTIN"], _mm(14), _mm(34))  # a caption under the frame, not joined to it
+    assert _leaving_mm(caption > 0, frame > 0) < 1.0
+    signed = stamp.copy()
+    cv2.line(signed, (_mm(40), _mm(20)), (_mm(58), _mm(16)), 1, 3)  # a pen stroke across the right side
+    assert _leaving_mm(signed > 0, frame > 0) >= LEAVE_MIN_MM
+    assert _leaving_mm(signed > 0, np.zeros_like(frame, bool)) == 0.0  # no frame: nothing measured

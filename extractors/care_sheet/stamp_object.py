@@ -13,7 +13,8 @@ visible turn, straight sides). A rubber stamp is more than its best-printed fram
   stamp, a piece that lies along its own bounding box's sides (in the stamp's direction) is frame.
 
 A signature crossing the stamp is a continuous cursive stroke: it leaves a concentric band or a few
-straight lines at once, so none of these explains it.
+straight lines at once, so none of these explains it. When it is short and the stamp object takes it in all the
+same, it shows as ink joined to the frame that runs out of it (`leaving_mm`): a stamp's print stays inside.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ TEXT_RING_FIT_MM = 0.35  # ... on one circle within this (RMS: a ring's line wit
 TEXT_RING_MIN_DEG = 25.0  # ... over this much of its turn (a shorter arc hardly tells a curve from a line) ...
 TEXT_RING_CENTRE = 0.6  # ... around the text (its centre within this share of the radius: the text box holds
 # the letters set along the ring too, off-centre when the ring is half out of the box)
+LEAVE_MARGIN_MM = 1.0  # a stamp's frame (the hull of its ring / sides) grown by this: a blurred line's reach
 
 
 def _radius(pts: np.ndarray, e) -> np.ndarray:
@@ -208,3 +210,22 @@ def text_ring_arcs(mask: np.ndarray, text_box: tuple[int, int, int, int] | None)
     for e in rings:
         out |= ring_band(mask, e)
     return out, rings
+
+
+def leaving_mm(ink: np.ndarray, frame_ink: np.ndarray) -> float:
+    """How far (mm, the longest piece) ink joined to the stamp's frame runs out of the frame's hull grown by
+    LEAVE_MARGIN_MM. A stamp's print stays inside its frame; a pen stroke drawn across the frame, in the
+    stamp's own ink, is one component with it and runs out (0.0 when no frame was found)."""
+    pts = cv2.findNonZero(frame_ink.astype(np.uint8))
+    if pts is None or len(pts) < 3:
+        return 0.0
+    hull = np.zeros(ink.shape, np.uint8)
+    cv2.fillPoly(hull, [cv2.convexHull(pts)], 1)
+    k = 2 * max(1, int(round(LEAVE_MARGIN_MM * PX_PER_MM))) + 1
+    inside = cv2.dilate(hull, np.ones((k, k), np.uint8)) > 0
+    _, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    on_frame = np.unique(labels[frame_ink & ink])
+    joined = np.isin(labels, on_frame[on_frame > 0])
+    out, _ = blobs(joined & ~inside, min_mm=0.0)
+    return max((max(p.w, p.h) for p in out), default=0) / PX_PER_MM
+

@@ -12,7 +12,9 @@ by colour, by stroke darkness), each layer in the same two steps:
   after removing the frame band, the glyphs, the text-line bands and, near the
   stamp only, frame leftovers — if it is big and long enough.
 
-The box has a stamp (a signature) when any layer has one.
+The box has a stamp (a signature) when any layer has one. Each flag carries a confidence (`confidence`: its
+deciding measure's margin from the threshold); a stroke joined to the stamp's frame that runs out of it
+(stamp_object.leaving_mm) makes "no signature" unsure and a signature found surer.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from extractors.care_sheet.ink_layers import colour_layers, darkness_layers, sta
 from extractors.care_sheet.layout import PX_PER_MM, zones
 from extractors.care_sheet.stamp import (GLYPH_H_MM, STAMP_MIN_LINES, STAMP_TEXT_MAX_MM, holds_stamp, mask_box,
                                          orient, stamp_score, union_box)
-from extractors.care_sheet.stamp_object import axis_pieces, broken_ring, concentric_arcs, ring_glyphs, text_ring_arcs
+from extractors.care_sheet.stamp_object import (axis_pieces, broken_ring, concentric_arcs, leaving_mm, ring_glyphs,
+                                                text_ring_arcs)
 
 SEARCH_MARGIN_MM = (6.0, 6.0, 12.0, 8.0)  # left, top, right, bottom: stamps spill out of the box
 REGION_MARGIN_MM = 2.0  # around the stamp found, where frame leftovers are looked for
@@ -46,6 +49,10 @@ DOUBT_SCORE = 0.9  # "no stamp" beside a frame found, or DOUBT_GLYPHS letters, i
 DOUBT_GLYPHS = 20.0
 ENTANGLED_MM = 0.4  # unexplained ink this close to the stamp's explained ink borders it (a blurred edge's reach)
 SURE_RATIO = 3.0  # a measure this many times over (or under) its threshold makes a flag sure (confidence 1.0)
+LEAVE_MIN_MM = 3.0  # ink joined to the stamp's frame running this far out of it (stamp_object.leaving_mm): a
+# stroke crossing the frame (a cursive continuation the stamp object took in), not print (it stays inside)
+LEAVING_CONFIDENCE = 0.4  # "no signature" while such a stroke leaves the frame: under UNKNOWN_FLAG (0.5),
+# a measure points to a signature the flag denies (eval200 dev: both vet signatures read missing at 1.0)
 
 
 @dataclass
@@ -66,6 +73,7 @@ class LayerReading:
     unexplained_stroke_mm: float = 0.0  # length of the unexplained strokes (skeleton)
     entangled: float = 0.0  # share of the unexplained ink bordering the stamp's (`_entangled`)
     pad_ink: bool = False  # a stamp pad's ink (ink_layers.stamp_pad_ink): its text lines are print at any size
+    leaving_mm: float = 0.0  # how far ink joined to the stamp's frame runs out of it (stamp_object.leaving_mm)
 
     @property
     def text_max_mm(self) -> float:
@@ -191,12 +199,14 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray, lone_line_is_p
     explained |= arcs
     left &= ~arcs
     un_mm2, un_stroke, extent = _unexplained(left)
+    frame_ink = rot(frame_band & clean) | o.h_band | _frame_sides_across(o.v_band, o.text_box) | arcs
+    leaving = leaving_mm(rot(clean), frame_ink)
     entangled = _entangled(left, explained | rot(frame_band & clean))
     explained_back = (back(explained) | frame_band) & clean
     side_mm = float(o.h_band.sum()) / (2 * SIDE_BAND_MM * PX_PER_MM**2)
     return LayerReading(name, round(ink_mm2, 1), o.angle, o.glyph_count + n_ring, o.lines, frames, round(side_mm, 1),
                         round(un_mm2, 1), round(extent, 1), explained_back, back(left) & clean, round(un_stroke, 1),
-                        entangled=round(entangled, 3))
+                        entangled=round(entangled, 3), leaving_mm=round(leaving, 1))
 
 
 def _entangled(left: np.ndarray, explained: np.ndarray) -> float:
@@ -309,10 +319,17 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
                  for l in layers), default=0.0)
     s_conf = confidence(s_layer.stamp_score if stamp else doubt)
     g_conf = confidence(g_layer.signature_score)
+    leave = max((l.leaving_mm for l in layers if l.stamp), default=0.0)
+    if not signature and leave >= LEAVE_MIN_MM:  # the stamp object may hold a signature drawn across its frame
+        g_conf = min(g_conf, LEAVING_CONFIDENCE)
+        g_ev += f"; un trait joint au cadre du cachet en sort de {leave:.0f} mm (seuil {LEAVE_MIN_MM:.0f} mm): à vérifier"
     if signature:
         # a layer holding the signature but no stamp told them apart by ink; in the stamp's own ink only the
         # stamp model did, as surely as the stroke kept clear of the print (the share bordering it may be
         # stamp ink the model failed to explain)
         g_conf = round(min(g_conf, max(1.0 - l.entangled if l.stamp else 1.0 for l in layers if l.signature)), 3)
+        # ... unless ink joined to the stamp's frame runs out of it: a pen crossed the stamp, a second measure
+        # of the signature independent of the leftover ink's (the stamp's print stays inside its frame)
+        g_conf = max(g_conf, confidence(leave / LEAVE_MIN_MM) if leave >= LEAVE_MIN_MM else 0.0)
     return VetBoxReading(stamp, signature, layers, layers, box, s_ev, g_ev, s_conf, g_conf,
                          s_layer if stamp else None, g_layer if signature else None)
