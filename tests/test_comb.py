@@ -126,3 +126,28 @@ def test_a_comb_without_ink_reads_as_surely_empty():
     assert not mask.any()
     r = _read(ink)
     assert r.value is None and r.confidence == 1.0
+
+
+def _total_sheet(text: str, font: str, size: float, seed: int):
+    """The form frame with `text` written in the total TTC box by the generator's pen at `size` (a share of
+    the box's height; at 1.0, a large hand that rises over the box's top edge as some dev sheets do)."""
+    from gen.ink import write_in_box
+
+    form = blank()[..., ::-1].astype(np.float32)
+    hand = Hand(font=font_path(font), caps=False, accents=True, size=size, slant=0.05, ink=(30, 40, 150),
+                pressure=0.9, spacing=1.0, jitter=0.03, stroke=0.0)
+    write_in_box(form, text, mm_box(zones()["total_ttc"]["bbox"]), hand, np.random.default_rng(seed), align="right")
+    bgr = np.ascontiguousarray(np.clip(form[..., ::-1], 0, 255).astype(np.uint8))
+    return ink_map(bgr, np.ones(bgr.shape[:2], bool))
+
+
+@pytest.mark.parametrize("font", HANDS[:2])
+def test_a_total_rising_over_its_box_is_read_whole(font):
+    """Dev set seed 31: one handwritten total in four rose over the box's top edge, its digits' tops cut off
+    by the window and split from them by the printed edge (read None or a wrong digit)."""
+    from extractors.care_sheet.amounts import read_amount
+
+    ink = _total_sheet("129,71", font, size=1.0, seed=2)
+    top = mm_box(zones()["total_ttc"]["bbox"])[1]
+    assert crop(ink.ink, (0, top - 12, ink.ink.shape[1], top - 3)).any()  # the handwriting does rise over the edge
+    assert read_amount(ink, zone_box_mm("total_ttc"))[0] == "129.71"
