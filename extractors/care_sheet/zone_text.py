@@ -9,7 +9,6 @@ holds it, in reading order.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -27,9 +26,6 @@ ABOVE_MM, BELOW_MM = 1.6, 1.0  # handwriting rises above a field's box and its d
 SIDE_MM = 1.0
 INK_GAIN = 1.6  # excess darkness -> black: pale ballpoint strokes read as well as dark ones
 ZONE_MIN_VISIBLE = 0.95  # as read.py: a zone the capture does not show is not read
-# the zones are French handwriting, numbers and dates: read with the French model only. fra+eng runs both
-# LSTMs over every word: dev set seed 31, 58 sheets, the mosaic's OCR 0.42 -> 0.26 s CPU per sheet (tesserocr)
-ZONE_LANGUAGES = "fra"
 LINE_PSM = 11  # sparse text: each word on its own (psm 6, one uniform block, misread whole rows when the rows differ in size)
 
 
@@ -96,7 +92,7 @@ def read_zones(ink: InkMap, engine: OcrEngine, wanted: dict[str, list[float]],
         mosaic[y:y + r.shape[0], gap:gap + r.shape[1]] = r
         spans.append((y, y + r.shape[0]))
         y += r.shape[0] + gap
-    words = zone_engine(engine).read(mosaic, psm=LINE_PSM).words
+    words = engine.read(mosaic, psm=LINE_PSM).words
     found: dict[str, list[Word]] = {n: [] for n in names}
     for w in words:
         cy = w.top + w.height / 2
@@ -108,12 +104,3 @@ def read_zones(ink: InkMap, engine: OcrEngine, wanted: dict[str, list[float]],
         ws = sorted(found[n], key=lambda w: w.left)
         out[n] = ZoneText(n, tuple(ws), True)
     return out
-
-
-def zone_engine(engine: OcrEngine) -> OcrEngine:
-    """The engine reading in ZONE_LANGUAGES: the same engine (its cache, timeout, fallback) with its
-    languages set, when it has languages to set (a Tesseract of extractors.pages.ocr); else as given."""
-    if dataclasses.is_dataclass(engine) and "languages" in {f.name for f in dataclasses.fields(engine)}:
-        if engine.languages != ZONE_LANGUAGES:
-            return dataclasses.replace(engine, languages=ZONE_LANGUAGES)
-    return engine
