@@ -322,7 +322,7 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
     leave = max((l.leaving_mm for l in layers if l.stamp), default=0.0)
     if not signature and leave >= LEAVE_MIN_MM:  # the stamp object may hold a signature drawn across its frame
         g_conf = min(g_conf, LEAVING_CONFIDENCE)
-        g_ev += f"; un trait joint au cadre du cachet en sort de {leave:.0f} mm (seuil {LEAVE_MIN_MM:.0f} mm): à vérifier"
+        g_ev += f"; un trait joint au cadre du cachet en sort de {leave:.0f} mm (seuil {LEAVE_MIN_MM:.0f} mm) : à vérifier"
     if signature:
         # a layer holding the signature but no stamp told them apart by ink; in the stamp's own ink only the
         # stamp model did, as surely as the stroke kept clear of the print (the share bordering it may be
