@@ -38,4 +38,6 @@ PY=${PYTHON:-python3}
 .venv/bin/uv pip install -q --python .venv/bin/python --compile-bytecode --no-binary tesserocr -e '.[dev]'
 .venv/bin/python -m compileall -q core extractors validators pipeline inbox results flows intake evaluation > /dev/null
 .venv/bin/intake --help > /dev/null
+# the care sheet's digit classifier, trained once and kept in ~/.cache/claims-intake (extractors/care_sheet/digits.py)
+.venv/bin/python -c "from extractors.care_sheet.digits import model; model()"
 echo "installed: $(.venv/bin/python --version), tesseract $(tesseract --version 2>&1 | head -1 | cut -d' ' -f2), .venv/bin/intake"

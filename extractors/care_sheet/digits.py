@@ -7,13 +7,18 @@ subtracted), its ink normalised into a 20 x 20 square and classified by its near
 in many sizes, slants, rotations, pen widths and blurs. None of the generator's own fonts
 (sample_docs/gen/ink.py) is in TRAIN_FONTS: the sample inbox's hands are unseen ones (some are other
 cuts of the same families: dkg bold vs dkg, Comic Neue italic vs regular). The model is trained on
-first use in each process (~2.7 s CPU; the inbox flow builds it before forking its dossier children,
-pipeline.dossier.warm_up), never stored. Without the fonts (scripts/install.sh installs them) the model
-is empty and every cell reads as unknown, confidence 0: a field is then left unread, never guessed.
+first use (~3 s CPU; the inbox flow builds it before forking its dossier children,
+pipeline.dossier.warm_up) and stored in `$XDG_CACHE_HOME/claims-intake/` (default `~/.cache`; rendered
+digits, no client data), keyed by this module's source, the fonts' bytes and the libraries' versions:
+later processes load it in milliseconds (scripts/install.sh builds it). Without the fonts
+(scripts/install.sh installs them) the model is empty and every cell reads as unknown, confidence 0: a field is then left unread, never guessed.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -170,12 +175,48 @@ def _render(digit: str, font: Path, rng: np.random.Generator) -> np.ndarray:
     return a > rng.uniform(0.25, 0.6)
 
 
+def _cache_file(fonts: dict[str, Path]) -> Path:
+    """Where the model trained from `fonts` is kept: its name changes with anything that changes the model."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(f"{np.__version__} {cv2.__version__} {Image.__version__}".encode())
+    for name, path in sorted(fonts.items()):
+        h.update(name.encode() + path.read_bytes())
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "claims-intake"
+    return root / f"digits-{h.hexdigest()[:20]}.npz"
+
+
 @functools.lru_cache(maxsize=1)
 def model() -> tuple[np.ndarray, np.ndarray]:
-    """The rendered digits' features (N x F) and labels (N): a k-nearest-neighbour model, made once per process."""
+    """The rendered digits' features (N x F) and labels (N): a k-nearest-neighbour model, trained once and
+    kept on disk (see the module's docstring); a cache that cannot be read or written is trained around."""
+    fonts = _font_files()
+    try:
+        cache: Path | None = _cache_file(fonts)
+    except OSError:  # a font that cannot be read now: no key, no cache
+        cache = None
+    try:
+        with np.load(cache) as kept:
+            feats, labels = kept["feats"], kept["labels"]
+        if feats.ndim == 2 and len(feats) == len(labels) > 0:
+            return feats.astype(np.float32), labels.astype(np.int32)
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile):  # absent, unreadable, cut: train
+        pass
+    feats, labels = _train(fonts)
+    if cache is not None and len(labels):
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez(tmp, feats=feats, labels=labels)
+            os.replace(tmp, cache)  # atomic: a process reading it never sees half a file
+        except OSError:  # a read-only home: the model lives in this process only
+            pass
+    return feats, labels
+
+
+def _train(fonts: dict[str, Path]) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(SEED)
     feats, labels = [], []
-    for name, font in sorted(_font_files().items()):
+    for name, font in sorted(fonts.items()):
         for d in DIGITS:
             for _ in range(VARIANTS["hand" if name in HAND_TRAIN_FONTS else "print"]):
                 sq = normalise(_render(d, font, rng))
