@@ -201,9 +201,27 @@ def test_a_page_unreadable_by_its_pixels_is_ocred_in_layout_mode_not_sparse_text
     rng = np.random.default_rng(0)
     image = cv2.GaussianBlur(text_page(INVOICE_LINES * 3, dpi=300).astype(np.float32), (0, 0), 5) * 0.25
     image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
-    reading = read_page(Page("facture.jpg", 1, image, 300.0, Capture.IMAGE), "invoice", Reader.create(settings))
+    reader = Reader.create(settings)
+    modes: list[int | None] = []
+
+    class Recording:  # the real engine, with the segmentation mode it was asked for noted
+        def read(self, image, **kw):
+            modes.append(kw.get("psm"))
+            return reader.ocr.read(image, **kw)
+
+        def orientation(self, image):
+            return reader.ocr.orientation(image)
+
+        def warm(self):
+            reader.ocr.warm()
+
+    from dataclasses import replace
+    page = Page("facture.jpg", 1, image, 300.0, Capture.IMAGE)
+    reading = read_page(page, "invoice", replace(reader, ocr=Recording()))
     assert not reading.legible and reading.readability.score < settings.readability_threshold
-    assert len(reading.text.words) < 30  # sparse text found ~90 "words" of noise on this page
+    assert modes and set(modes) == {settings.ocr_psm_unreadable} != {settings.ocr_psm}
+    # read at most ocr_unreadable_max_side_px long, the blur halves: words may come out, never ~1550 of noise
+    assert len(reading.text.words) < 300
 
 
 def test_a_run_leaves_the_analysts_files_beside_the_csvs(tmp_path, prefect_harness):
