@@ -21,6 +21,31 @@ FORM_PNG = REPO_ROOT / "extractors" / "care_sheet" / "feuille_de_soins" / "feuil
 REAL_DIR = REPO_ROOT.parent / "shared" / "real" / "invoices"
 
 
+class RecordingEngine:
+    """A real OCR engine with what each read was given noted: `reads` holds (image height and width, the
+    read's keyword arguments). For tests that check what was asked of Tesseract, not only what came back."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.reads: list[tuple[tuple[int, int], dict]] = []
+
+    def read(self, image, **kw):
+        self.reads.append((image.shape[:2], kw))
+        return self.engine.read(image, **kw)
+
+    def orientation(self, image):
+        return self.engine.orientation(image)
+
+    def warm(self):
+        self.engine.warm()
+
+
+@pytest.fixture
+def recording_engine():
+    """RecordingEngine, to wrap the engine a test reads with."""
+    return RecordingEngine
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(ocr_cache_dir=tmp_path / "ocr-cache", workers=2)

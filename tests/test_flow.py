@@ -188,7 +188,7 @@ def test_pages_of_one_file_are_read_side_by_side_in_page_order(settings):
     assert all(f"Page {n}" in r.text.text for n, r in zip((1, 2, 3), side_by_side))
 
 
-def test_a_page_unreadable_by_its_pixels_is_ocred_in_layout_mode_not_sparse_text(settings):
+def test_a_page_unreadable_by_its_pixels_is_ocred_in_layout_mode_not_sparse_text(settings, recording_engine):
     """Sparse-text OCR reads noise as words (on a blurred dark photo: 1550 of them, 147 s); a page whose
     pixels already say unreadable is OCRed only to know what it is, where layout analysis drops noise."""
     import cv2
@@ -202,22 +202,11 @@ def test_a_page_unreadable_by_its_pixels_is_ocred_in_layout_mode_not_sparse_text
     image = cv2.GaussianBlur(text_page(INVOICE_LINES * 3, dpi=300).astype(np.float32), (0, 0), 5) * 0.25
     image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
     reader = Reader.create(settings)
-    modes: list[int | None] = []
-
-    class Recording:  # the real engine, with the segmentation mode it was asked for noted
-        def read(self, image, **kw):
-            modes.append(kw.get("psm"))
-            return reader.ocr.read(image, **kw)
-
-        def orientation(self, image):
-            return reader.ocr.orientation(image)
-
-        def warm(self):
-            reader.ocr.warm()
-
     from dataclasses import replace
     page = Page("facture.jpg", 1, image, 300.0, Capture.IMAGE)
-    reading = read_page(page, "invoice", replace(reader, ocr=Recording()))
+    ocr = recording_engine(reader.ocr)
+    reading = read_page(page, "invoice", replace(reader, ocr=ocr))
+    modes = [kw.get("psm") for _size, kw in ocr.reads]
     assert not reading.legible and reading.readability.score < settings.readability_threshold
     assert modes and set(modes) == {settings.ocr_psm_unreadable} != {settings.ocr_psm}
     # read at most ocr_unreadable_max_side_px long, the blur halves: words may come out, never ~1550 of noise

@@ -231,7 +231,7 @@ def test_a_checked_total_stands_against_a_partial_breakdown_and_a_totals_row_is_
 
 
 @needs_receipts
-def test_a_page_illegible_by_its_pixels_is_ocred_at_its_own_size(settings) -> None:
+def test_a_page_illegible_by_its_pixels_is_ocred_at_its_own_size(settings, recording_engine) -> None:
     """A blurred, dark capture measures tiny character cores (the blur), which the small-print rule
     enlarged up to 3x before OCR: a dark photo of a care sheet took 30 s of Tesseract, twice (the half
     turn), and its dossier hit the per-dossier time limit on a busy machine. A page illegible by its
@@ -251,30 +251,18 @@ def test_a_page_illegible_by_its_pixels_is_ocred_at_its_own_size(settings) -> No
     dark = (cv2.GaussianBlur(page.image.astype(np.float32), (0, 0), 3) / 255.0) ** 2.2 * 16
     dark += np.random.default_rng(0).normal(0, 3, dark.shape)
     blurred = with_(page, image=np.clip(dark, 0, 255).astype(np.uint8))
-    seen: list[tuple[int, int]] = []
-    engine = engine_for(settings)
-
-    class Recording:  # the real engine, with the sizes it was given noted
-        def read(self, image, **kw):
-            seen.append(image.shape[:2])
-            return engine.read(image, **kw)
-
-        def orientation(self, image):
-            return engine.orientation(image)
-
-        def warm(self):
-            engine.warm()
-
-    reader = with_(Reader.create(settings), ocr=Recording())
+    ocr = recording_engine(engine_for(settings))
+    seen = ocr.reads
+    reader = with_(Reader.create(settings), ocr=ocr)
     r = read_page(blurred, "invoice", reader)
     assert not r.legible and seen
-    assert all(h <= r.page.image.shape[0] and w <= r.page.image.shape[1] for h, w in seen)
+    assert all(h <= r.page.image.shape[0] and w <= r.page.image.shape[1] for (h, w), _kw in seen)
     assert ocr_scale(r.readability.metrics, enlargement(r.page)) > 1.25  # what the old code enlarged by
     seen.clear()
     big = with_(blurred, image=cv2.resize(blurred.image, None, fx=3, fy=3))  # a 12 MP photo of it
     r = read_page(big, "invoice", reader)
     assert not r.legible and seen
-    assert all(max(h, w) <= settings.ocr_unreadable_max_side_px for h, w in seen)
+    assert all(max(h, w) <= settings.ocr_unreadable_max_side_px for (h, w), _kw in seen)
     seen.clear()
     r = read_page(page, "invoice", reader)  # the sharp scan: enlarged as before
-    assert r.legible and any(h > r.page.image.shape[0] for h, _ in seen)
+    assert r.legible and any(h > r.page.image.shape[0] for (h, _w), _kw in seen)
