@@ -41,6 +41,9 @@ MISSING = "missing"  # the run wrote no row for this dossier
 AIM_ACCURACY = 0.995
 AIM_REVIEW_SHARE = 0.15
 LOW_CONFIDENCE = "low_confidence"  # review_why tokens that depend on the threshold (pipeline.confidence.LOW)
+# contract §5's codes whose decision effect is "none (operator)": a dossier whose truth holds one is owed to an
+# operator whatever the pipeline's confidence; sent for it, it is not doubt but the contract's routing
+OPERATOR_CODES = {"AMOUNT_MISMATCH", "DATE_MISMATCH", "ANIMAL_MISMATCH", "CONTRACT_MISMATCH", "DUPLICATE_INVOICE"}
 Row = dict[str, str]
 
 
@@ -220,12 +223,15 @@ def _block(rows_t: list[Row], docs_t: list[Row], pred: dict[str, Row], docs_p: l
             "care_sheet_fields": field_rates(pairs), "checks": check_scores(rows_t, pred)}
 
 
-def _review_point(items: list[tuple[bool, float, bool]], threshold: float | None) -> dict:
-    """Share sent to review and accuracy of the rest, for one threshold (None: the run's own needs_review)."""
+def _review_point(items: list[tuple[bool, float, bool, bool, bool]], threshold: float | None) -> dict:
+    """Share sent to review and accuracy of the rest, for one threshold (None: the run's own needs_review);
+    `doubt` counts those sent other than for a code the truth also holds (a true mismatch: the contract's)."""
     sent = [forced or (conf < threshold if threshold is not None else run_flag)
-            for forced, conf, _ok, run_flag in items]
-    rest = [ok for (_f, _c, ok, _r), s in zip(items, sent) if not s]
+            for forced, conf, _ok, run_flag, _owed in items]
+    rest = [ok for (_f, _c, ok, _r, _o), s in zip(items, sent) if not s]
+    doubt = sum(s and not owed for (_f, _c, _ok, _r, owed), s in zip(items, sent))
     return {"threshold": threshold, "sent": sum(sent), "share": _ratio(sum(sent), len(items)),
+            "doubt": doubt, "doubt_share": _ratio(doubt, len(items)),
             "rest": len(rest), "rest_errors": len(rest) - sum(rest), "rest_accuracy": _ratio(sum(rest), len(rest))}
 
 
@@ -235,21 +241,27 @@ def review_curve(truth_dossiers: list[Row], pred: dict[str, Row]) -> dict | None
     run's own point and the aims. None when the run has no `confidence` column."""
     if not any("confidence" in p for p in pred.values()):
         return None
-    items = []  # (sent whatever the threshold, confidence, decision right, the run's needs_review)
+    # (sent whatever the threshold, confidence, decision right, the run's needs_review, sent for a true mismatch)
+    items = []
+    owed = 0  # dossiers whose truth holds an operator code
     for r in truth_dossiers:
+        true_codes = {c for c in (r.get("checks") or "").split("|") if c} & OPERATOR_CODES
+        owed += bool(true_codes)
         p = pred.get(r["dossier_id"])
         if p is None:  # a dossier missing from the run: a person must look, and it is wrong
-            items.append((True, 0.0, False, True))
+            items.append((True, 0.0, False, True, False))
             continue
         why = [w for w in (p.get("review_why") or "").split("|") if w]
         forced = any(not w.startswith(LOW_CONFIDENCE) for w in why)
         conf = float(p["confidence"]) if p.get("confidence") else 0.0
-        items.append((forced, conf, (p.get("decision") or "").lower() == r["decision"], _bool(p.get("needs_review")) or False))
-    thresholds = sorted({c for _f, c, _o, _r in items} | {0.0}) + [1.001]
+        items.append((forced, conf, (p.get("decision") or "").lower() == r["decision"],
+                      _bool(p.get("needs_review")) or False, bool(true_codes & set(why))))
+    thresholds = sorted({c for _f, c, _o, _r, _w in items} | {0.0}) + [1.001]
     curve = [_review_point(items, t) for t in thresholds]
     run = _review_point(items, None)
     meets = [c for c in curve if (c["rest_accuracy"] or 0) >= AIM_ACCURACY and (c["share"] or 0) <= AIM_REVIEW_SHARE]
     return {"curve": curve, "run": run, "aims": {"accuracy": AIM_ACCURACY, "review_share": AIM_REVIEW_SHARE},
+            "owed_to_operator": owed, "owed_share": _ratio(owed, len(items)),
             "run_meets_aims": (run["rest_accuracy"] or 0) >= AIM_ACCURACY and (run["share"] or 0) <= AIM_REVIEW_SHARE,
             "thresholds_meeting_aims": [c["threshold"] for c in meets]}
 
@@ -350,16 +362,20 @@ def format_text(rep: dict) -> str:
 def _review_text(rv: dict | None) -> list[str]:
     if rv is None:
         return ["\nReview: the run has no confidence column"]
-    out = ["\nReview curve: confidence below the threshold (or a review code) -> sent to review",
-           f"{'threshold':>10}{'sent':>6}{'share':>8}{'rest':>6}{'errors':>8}{'rest accuracy':>15}"]
+    out = ["\nReview curve: confidence below the threshold (or a review code) -> sent to review; "
+           "'doubt': sent other than for an operator code the truth holds",
+           f"{'threshold':>10}{'sent':>6}{'share':>8}{'doubt':>7}{'share':>8}{'rest':>6}{'errors':>8}{'rest accuracy':>15}"]
     for c in rv["curve"]:
-        out.append(f"{c['threshold']:>10.3f}{c['sent']:>6}{_pct(c['share']):>8}{c['rest']:>6}{c['rest_errors']:>8}"
-                   f"{_pct(c['rest_accuracy']):>15}")
+        out.append(f"{c['threshold']:>10.3f}{c['sent']:>6}{_pct(c['share']):>8}{c['doubt']:>7}{_pct(c['doubt_share']):>8}"
+                   f"{c['rest']:>6}{c['rest_errors']:>8}{_pct(c['rest_accuracy']):>15}")
     r, a = rv["run"], rv["aims"]
     ok = lambda b: "met" if b else "NOT met"  # noqa: E731
     out.append(f"Aims: accuracy of the rest >= {_pct(a['accuracy'])} with <= {_pct(a['review_share'])} sent to review")
-    out.append(f"This run (its needs_review): {r['sent']} sent ({_pct(r['share'])}), rest accuracy "
-               f"{_pct(r['rest_accuracy'])} ({r['rest_errors']} error(s) in {r['rest']}): aims {ok(rv['run_meets_aims'])}")
+    out.append(f"Owed to an operator by the contract (a mismatch or duplicate in the truth): {rv['owed_to_operator']} "
+               f"({_pct(rv['owed_share'])}); the share aim counts them too")
+    out.append(f"This run (its needs_review): {r['sent']} sent ({_pct(r['share'])}; {r['doubt']} ({_pct(r['doubt_share'])}) "
+               f"for doubt or a false mismatch), rest accuracy {_pct(r['rest_accuracy'])} ({r['rest_errors']} error(s) "
+               f"in {r['rest']}): aims {ok(rv['run_meets_aims'])}")
     t = rv["thresholds_meeting_aims"]
     out.append(f"Thresholds meeting both aims: {', '.join(f'{x:.3f}' for x in t) if t else 'none'}")
     return out

@@ -100,6 +100,24 @@ def test_review_curve_trades_the_share_sent_against_the_accuracy_of_the_rest():
     assert review_curve(truth, {k: {"decision": "accept"} for k in pred}) is None
 
 
+def test_review_curve_tells_a_true_mismatch_sent_to_an_operator_from_doubt():
+    """Contract §5 gives a true mismatch to an operator: sent for it, a dossier is routing, not doubt; sent for a
+    mismatch the truth does not hold (a misread date), it is a false alarm and counts as doubt."""
+    truth = [{"dossier_id": f"D-{i}", "decision": "accept", "checks": ""} for i in range(10)]
+    truth[1]["checks"] = "DATE_MISMATCH|EXCLUSION_HINT"
+    truth[3]["checks"] = "ANIMAL_MISMATCH"  # owed to an operator, missed by the run
+    pred = {f"D-{i}": {"dossier_id": f"D-{i}", "decision": "accept", "confidence": "0.900", "needs_review": "false",
+                       "review_why": ""} for i in range(10)}
+    pred["D-1"].update(needs_review="true", review_why="DATE_MISMATCH")
+    pred["D-2"].update(needs_review="true", review_why="CONTRACT_MISMATCH")  # not in the truth: a false alarm
+    pred["D-4"].update(confidence="0.400", needs_review="true", review_why="low_confidence:care_sheet_flags")
+    rv = review_curve(truth, pred)
+    assert rv["owed_to_operator"] == 2 and rv["owed_share"] == 0.2
+    assert rv["run"]["sent"] == 3 and rv["run"]["doubt"] == 2 and rv["run"]["doubt_share"] == 0.2
+    by_t = {c["threshold"]: c for c in rv["curve"]}
+    assert by_t[0.0]["sent"] == 2 and by_t[0.0]["doubt"] == 1
+
+
 def _absent_invoice_beside(other: DocumentResult) -> DossierResult:
     """A dossier decided INVOICE_MISSING: a sure care sheet and one more page, typed other."""
     missing = Finding(ReasonCode.INVOICE_MISSING, "La facture du vétérinaire est absente de votre envoi.")
