@@ -45,6 +45,7 @@ FLAGS = ["vet_stamp", "vet_signature", "owner_signature", "motif_ticked", "diagn
 SCALARS = {  # measure -> the truth it should separate
     "tick_fill_max": "motif_ticked",
     "tick_stroke_max": "motif_ticked",
+    "motif_score": "motif_ticked",
     "diagnosis_mm2": "diagnosis_written",
     "owner_date_mm2": "owner_date",
     "vet_date_mm2": "vet_date",
@@ -96,6 +97,7 @@ def run_one(job: tuple[str, int, bool, Path | None]) -> dict:
     rec = {
         "i": i, "kind": cap.kind, "truth": sc.truth(), "wall_ms": wall, "cpu_ms": cpu, "timings": m.timings_ms,
         "flags": {f: getattr(facts, f) for f in FLAGS},
+        "medical_confidence": facts.medical_section_complete_confidence,
         "registered": facts.registered, "reg_error_mm": facts.registration_error_mm,
         "reg_true_mm": (true_registration_error(cap.form_to_image, reg.homography)
                         if reg.ok and not normalise else None),
@@ -112,7 +114,7 @@ def run_one(job: tuple[str, int, bool, Path | None]) -> dict:
             "tick_fill_max": max(m.tick_fill.values()) if m.tick_fill else None,
             "tick_stroke_max": max((m.tick_stroke[z] for z in m.tick_stroke if m.tick_fill[z] > 0.0), default=0.0)
             if m.tick_fill else None,
-            "diagnosis_mm2": m.diagnosis_mm2, "owner_date_mm2": m.owner_date_mm2, "vet_date_mm2": m.vet_date_mm2,
+            "motif_score": m.motif_score, "diagnosis_mm2": m.diagnosis_mm2, "owner_date_mm2": m.owner_date_mm2, "vet_date_mm2": m.vet_date_mm2,
             "owner_sig_mm2": m.owner_sig_mm2,
         },
         "vet_layers": [

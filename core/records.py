@@ -176,6 +176,8 @@ class CareSheetFacts:
     # ("vet_stamp_decision", "vet_signature_decision")
     vet_stamp_confidence: float | None = None
     vet_signature_confidence: float | None = None
+    # how sure medical_section_complete is (None when it is None): its parts' measures against their thresholds
+    medical_section_complete_confidence: float | None = None
 
     @property
     def dated(self) -> bool | None:

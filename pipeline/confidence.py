@@ -4,8 +4,9 @@
       - readability margin of every care sheet / invoice / prescription read: 0.5 at
         `Settings.readability_threshold`, 1.0 at `review_readability_margin` from it or further;
       - page classification of each legible one: how its type was found (`DocumentResult.identified_by`);
-      - care-sheet flags of a legible care sheet: 1.0 when determined, UNKNOWN_FLAG when None; the vet
-        box's stamp and signature flags: their own `CareSheetFacts.vet_*_confidence` when the reader gave one
+      - care-sheet flags of a legible care sheet: 1.0 when determined, UNKNOWN_FLAG when None; the medical
+        section's (its motif boxes' and diagnosis lines' ink against their thresholds) and the vet box's stamp
+        and signature flags: their own `CareSheetFacts.<flag>_confidence` when the reader gave one
         (extractors.care_sheet.vet: the deciding measure's margin from its threshold; "no signature" while a
         stroke joined to the stamp's frame runs out of it is 0.4 at most, a signature found with such a
         stroke at least as sure as that stroke's length says — docs/care_sheet.md §4);
@@ -35,7 +36,7 @@ UNKNOWN_FLAG = 0.5  # a care-sheet flag the reader could not determine: the rule
 LOW = "low_confidence"  # review_why prefix of a weak fact, e.g. "low_confidence:readability"
 CHECKED_TYPES = (DocType.CARE_SHEET, DocType.INVOICE, DocType.PRESCRIPTION)
 FLAGS = ("vet_stamp", "vet_signature", "owner_signature", "medical_section_complete", "dated")
-VET_BOX_FLAGS = ("vet_stamp", "vet_signature")  # CareSheetFacts.<flag>_confidence
+SCORED_FLAGS = ("vet_stamp", "vet_signature", "medical_section_complete")  # CareSheetFacts.<flag>_confidence
 # an illegible page beside a required document found absent: it may be that document, nothing says it is
 # not (as unsure as an undetermined flag, below it: the client would be asked for a document he sent)
 ABSENT_BESIDE_ILLEGIBLE = 0.3
@@ -61,8 +62,9 @@ def facts_confidence(result: DossierResult, settings: Settings) -> list[tuple[st
         if doc.doc_type == DocType.CARE_SHEET and cs is not None:
             for flag in FLAGS:
                 known = getattr(cs, flag) is not None
-                # the vet box's flags carry their own confidence (the reader's margin from its thresholds)
-                c = getattr(cs, f"{flag}_confidence", None) if known and flag in VET_BOX_FLAGS else None
+                # the vet box's and the medical section's flags carry their own confidence (the reader's
+                # margin from its thresholds)
+                c = getattr(cs, f"{flag}_confidence", None) if known and flag in SCORED_FLAGS else None
                 facts.append(("care_sheet_flags", (1.0 if c is None else float(c)) if known else UNKNOWN_FLAG,
                               f"{where} {flag}"))
         # an "other" invoice (a shop's) decides nothing beside a veterinary one; alone, INVOICE_MISSING rests on its kind

@@ -8,6 +8,7 @@ from dataclasses import replace
 import cv2
 import pytest
 
+from extractors.care_sheet.layout import zones
 from extractors.care_sheet.read import Measures, read_care_sheet
 from pipeline.context import Reader
 from pipeline.page import read_page
@@ -152,6 +153,43 @@ def test_motif_ticked_or_not(settings):
     assert facts.motif_ticked is False and facts.medical_section_complete is False
     found = [f for f in dossier_findings(facts) if f.code == ReasonCode.MEDICAL_SECTION_INCOMPLETE]
     assert len(found) == 1 and "motif de la consultation non coché" in found[0].message_fr
+
+
+def _speck_in_motif_box(radius_px: int, kind: str, seed: int):
+    """A sheet with no motif ticked but a round speck of ink, `radius_px` at the rendering's resolution, in the
+    middle of the "maladie" box (a pen touched down; a scanner's dust), captured as `kind`."""
+    rng = rng_for("test", seed)
+    sheet = render_sheet(replace(FULL, motif=None), rng)
+    x0, y0, x1, y1 = zones()["motif_maladie"]["bbox"]
+    k = sheet.shape[1] / 210.0  # rendering px per mm (A4 wide)
+    cv2.circle(sheet, (int((x0 + x1) / 2 * k), int((y0 + y1) / 2 * k)), radius_px, (0.1, 0.15, 0.5), -1, cv2.LINE_AA)
+    return capture(sheet, kind, rng)
+
+
+@pytest.mark.parametrize("kind", ["scan_grey", "scan_colour"])
+def test_medical_section_confidence_is_the_margin_of_its_ink(settings, kind):
+    """Clearly blank or clearly filled, the medical section is sure; a speck in a motif box, inking about what
+    a tick does, makes either answer a guess, and the dossier goes to an operator (it did not before: every
+    determined flag but the vet box's was sure)."""
+    from pipeline.confidence import assess
+
+    blank = read(replace(FULL, motif=None), kind, 8, settings)
+    assert blank.medical_section_complete is False and blank.medical_section_complete_confidence >= 0.9
+    filled = read(replace(FULL, motif="fill"), kind, 8, settings)
+    assert filled.medical_section_complete is True and filled.medical_section_complete_confidence >= 0.9
+    cap = _speck_in_motif_box(3, kind, 3)
+    m = Measures()
+    speck = read_care_sheet(Page("fs.jpg", 1, cap.image, cap.dpi, Capture.IMAGE), settings, measures=m)
+    assert 0.8 < m.motif_score < 1.25, m.motif_score  # within a quarter of the tick criterion, on its either side
+    assert speck.medical_section_complete_confidence < settings.review_below_confidence
+    sheet = DocumentResult("D", "fs.jpg", (1,), DocType.CARE_SHEET, readability=0.9, legible=True,
+                           identified_by="layout", care_sheet=speck)
+    invoice = DocumentResult("D", "facture.pdf", (1,), DocType.INVOICE, readability=0.9, legible=True,
+                             identified_by="text", invoice=InvoiceFacts(kind=InvoiceKind.VETERINARY,
+                                                                        confidence={"kind": 1.0}))
+    from core.records import Decision, DossierResult
+    r = assess(DossierResult("D", Decision.ACCEPT, (), (sheet, invoice), "2017-01-26T14:03:00+01:00", "D"), settings)
+    assert r.needs_review and r.review_why == ("low_confidence:care_sheet_flags",)
 
 
 def test_diagnosis_missing(settings):

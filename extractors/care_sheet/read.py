@@ -24,7 +24,7 @@ from extractors.care_sheet.form import Registration, _orb_blank, landmarks, regi
 from extractors.care_sheet.ink import InkMap, _blank_darkness, blobs, crop, ink_map, stroke_mm, visible_share
 from extractors.care_sheet.layout import PX_PER_MM, diagnosis_box, mm_box, zone_px, zones
 from extractors.care_sheet.qr import qr_on_sheet
-from extractors.care_sheet.vet import VetBoxReading, read_vet_box, write_decision_crops
+from extractors.care_sheet.vet import VetBoxReading, confidence, read_vet_box, write_decision_crops
 from extractors.pages.normalise import footprint
 from extractors.pages.ocr import OcrEngine, engine_for
 from core.records import CareSheetFacts, Page
@@ -62,6 +62,7 @@ class Measures:
 
     tick_fill: dict[str, float] = field(default_factory=dict)
     tick_stroke: dict[str, float] = field(default_factory=dict)  # stroke length around the box / box side
+    motif_score: float | None = None  # the most ticked-looking motif box's measure over its threshold (>= 1: ticked)
     diagnosis_mm2: float | None = None
     owner_date_mm2: float | None = None
     vet_date_mm2: float | None = None
@@ -128,6 +129,7 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         notes.append(note)
     if flags.get("motif_ticked") is not None and flags.get("diagnosis_written") is not None:
         flags["medical_section_complete"] = flags["motif_ticked"] and flags["diagnosis_written"]
+    medical_confidence = _medical_confidence(flags, m)
     t2 = time.perf_counter()
     for name, value, note in _read_vet(ink, m):
         flags[name] = value
@@ -158,7 +160,8 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         field_confidence={k: r.confidence for k, r in m.fields.items()},
         vet_stamp_confidence=m.vet.stamp_confidence if m.vet and flags.get("vet_stamp") is not None else None,
         vet_signature_confidence=(m.vet.signature_confidence if m.vet and flags.get("vet_signature") is not None
-                                  else None))
+                                  else None),
+        medical_section_complete_confidence=medical_confidence)
 
 
 # --- the zones: each reader returns (flag, value, note) for the flags whose zone the picture shows ----------
@@ -177,9 +180,8 @@ def _read_medical(ink: InkMap, m: Measures) -> list[tuple[str, bool, str]]:
             seen = ~crop(ink.blind, b)
             m.tick_fill[z] = float((crop(ink.ink, b) & seen).sum() / max(1, seen.sum()))
             m.tick_stroke[z] = _tick_stroke(ink, z)
-        ticked = [z for z in MOTIF_ZONES if m.tick_fill[z] >= TICK_MIN_FILL
-                  or (m.tick_stroke[z] >= TICK_MIN_STROKE and m.tick_fill[z] >= TICK_MIN_INSIDE)]
-        out.append(("motif_ticked", bool(ticked), "motif_ticked: encre dans les cases " + ", ".join(
+        m.motif_score = max(_tick_score(m.tick_fill[z], m.tick_stroke[z]) for z in MOTIF_ZONES)
+        out.append(("motif_ticked", m.motif_score >= 1.0, "motif_ticked: encre dans les cases " + ", ".join(
             f"{z.split('_')[1]} {m.tick_fill[z]:.0%} (trait {m.tick_stroke[z]:.1f} côtés)" for z in MOTIF_ZONES)
             + f" (cochée dès {TICK_MIN_FILL:.0%}, ou un trait de {TICK_MIN_STROKE} côté avec "
               f"{TICK_MIN_INSIDE:.0%} dans la case)"))
@@ -190,6 +192,25 @@ def _read_medical(ink: InkMap, m: Measures) -> list[tuple[str, bool, str]]:
                     f"diagnosis_written: {m.diagnosis_mm2:.1f} mm² d'écriture sur {span:.0f} mm des lignes "
                     f"du diagnostic (seuil {DIAGNOSIS_MIN_MM2} mm²)"))
     return out
+
+
+def _tick_score(fill: float, stroke: float) -> float:
+    """A checkbox's marks over the tick criterion: >= 1 exactly when it is ticked (fill >= TICK_MIN_FILL, or a
+    stroke >= TICK_MIN_STROKE with fill >= TICK_MIN_INSIDE); how far from 1 says how clear-cut it is."""
+    return max(fill / TICK_MIN_FILL, min(stroke / TICK_MIN_STROKE, fill / TICK_MIN_INSIDE))
+
+
+def _medical_confidence(flags: dict[str, bool | None], m: Measures) -> float | None:
+    """How sure medical_section_complete is (None when it is): each part's measure against its threshold
+    (vet.confidence: 0.5 at it, 1.0 at SURE_RATIO over or under). Complete rests on both parts; incomplete on
+    any part found missing (the surest of them: one is enough for the finding)."""
+    complete = flags.get("medical_section_complete")
+    if complete is None or m.motif_score is None or m.diagnosis_mm2 is None:
+        return None
+    parts = {"motif_ticked": confidence(m.motif_score), "diagnosis_written": confidence(m.diagnosis_mm2 / DIAGNOSIS_MIN_MM2)}
+    if complete:
+        return min(parts.values())
+    return max(c for name, c in parts.items() if flags.get(name) is False)
 
 
 def _read_dates(ink: InkMap, m: Measures) -> list[tuple[str, bool, str]]:
@@ -233,7 +254,7 @@ def _tick(ink: InkMap, zone_id: str) -> tuple[bool, float]:
     seen = ~crop(ink.blind, b)
     fill = float((crop(ink.ink, b) & seen).sum() / max(1, seen.sum()))
     stroke = _tick_stroke(ink, zone_id)
-    return (fill >= TICK_MIN_FILL or (stroke >= TICK_MIN_STROKE and fill >= TICK_MIN_INSIDE)), fill * 5 + stroke
+    return _tick_score(fill, stroke) >= 1.0, fill * 5 + stroke
 
 
 def _tick_stroke(ink: InkMap, zone_id: str) -> float:
