@@ -38,7 +38,8 @@ class Settings(BaseModel):
     ocr_psm_unreadable: int = 3
     # ...and at most this long a side: a blurred, dark, noisy capture costs Tesseract's layout analysis
     # seconds per megapixel of specks (a 2945 x 2208 dark photo: 9 s, no word; at half size 0.4 s, the
-    # same type), while the words that tell a page's type are its largest (~A4 at 150 dpi here).
+    # same type), while the words that tell a page's type are its largest (~A4 at 150 dpi here). Chosen on
+    # the seed-7 dev set (every eval table identical with it); not swept.
     ocr_unreadable_max_side_px: int = Field(1750, ge=200)
     ocr_retries: int = Field(1, ge=0)  # a crashed/timed-out Tesseract call is tried again this often
     ocr_cache_dir: Path | None = None  # None: <out>/.cache/ocr
