@@ -238,3 +238,27 @@ def test_a_signature_whose_stroke_leaves_the_stamps_frame_is_sure():
     facts = _stamp_with_tick("rect", 9.0)
     assert facts.vet_stamp is True and facts.vet_signature is True
     assert facts.vet_signature_confidence >= Settings().review_below_confidence
+
+
+def _box_on_blank(name: str):
+    """The vet box's search area of a registered page (tests/data), pasted on the blank form: its ink map."""
+    from extractors.care_sheet.ink import ink_map
+    from extractors.care_sheet.layout import blank
+    from extractors.care_sheet.vet import search_box
+
+    form = blank().copy()
+    x0, y0, x1, y1 = search_box()
+    form[y0:y1, x0:x1] = cv2.imread(str(REPO_ROOT / "tests" / "data" / name), cv2.IMREAD_COLOR)
+    return ink_map(form, np.ones(form.shape[:2], bool))
+
+
+def test_a_pen_coloured_signature_over_a_red_stamp_is_a_signature():
+    # a scan of the 200-dossier development set (seed 7, D-2017-038996): a blue paraphe across a red
+    # rectangular stamp. Its colour layer was turned upright inside the box itself, which cut 3/4 of its ink
+    # off, and its two letters were then explained as a line of print: "no signature" at confidence 1.0
+    from extractors.care_sheet.vet import read_vet_box
+
+    r = read_vet_box(_box_on_blank("vetbox_blue_signature_red_stamp_scan.png"))
+    assert r.stamp is True
+    assert r.signature is True
+    assert any(l.signature and not l.stamp for l in r.layers)  # found in the pen's own colour, apart from the stamp

@@ -150,11 +150,14 @@ def search_box() -> tuple[int, int, int, int]:
             int((x1 + mr) * PX_PER_MM), int((y1 + mb) * PX_PER_MM))
 
 
-def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray, lone_line_is_print: bool = True) -> LayerReading:
+def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray, lone_line_is_print: bool = True,
+                  pen: bool = False) -> LayerReading:
     """Stamp model (frame, text lines) and unexplained ink of one layer (bool mask of the search box).
 
     `lone_line_is_print=False`: a single line of glyphs explains nothing (read_vet_box, when no layer holds a
-    stamp: one row of a signature's letters is not print)."""
+    stamp: one row of a signature's letters is not print). `pen=True`: a colour of its own beside the stamp
+    (read_vet_box): a straight stroke along the text explains nothing unless a frame was found (a paraphe's
+    flourish is straight), and the layer is turned upright on a canvas holding all of it (see below)."""
     _, labels = blobs(mask)
     clean = labels > 0
     ink_mm2 = float(clean.sum()) / PX_PER_MM**2
@@ -170,27 +173,41 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray, lone_line_is_p
         ring = True
     frame_band |= concentric_arcs(clean & ~frame_band, rings)
     n_ring = ring_glyphs(clean, rings)
-    o = orient(clean & ~frame_band, ring)
+    # the text is turned upright within the box itself, which loses the ink turned beyond it: little at the
+    # small angles of a stamp, most of a pen's layer read upright (eval200 dev D-2017-038996: 3/4 of a blue
+    # paraphe turned out of the box, "no signature" at 1.0). A pen's layer is turned on a canvas as wide as
+    # the box's diagonal (the same margin on both sides: the turn's centre stays the box's). The stamp's
+    # layers were measured that way too and keep the box (docs/care_sheet.md § 4: their text lines then
+    # claimed more of a signature in the stamp's ink, two more read missing on eval200 dev).
+    h, w = mask.shape
+    diag = float(np.hypot(h, w)) if pen else 0.0
+    py, px = max(0, int(np.ceil((diag - h) / 2))), max(0, int(np.ceil((diag - w) / 2)))
+    canvas = (h + 2 * py, w + 2 * px)
+    pad = lambda m: np.pad(m, ((py, py), (px, px)))  # noqa: E731
+    o = orient(pad(clean & ~frame_band), ring)
     if not lone_line_is_print and 0 < len(o.lines) < STAMP_MIN_LINES:
         o = replace(o, lines=[], explained=np.zeros_like(o.explained), text_box=None,
                     glyphs=np.zeros_like(o.glyphs))
     frames += o.sides
-    h, w = mask.shape
     inv = cv2.invertAffineTransform(o.matrix)
-    rot = lambda m: cv2.warpAffine(m.astype(np.uint8), o.matrix, (w, h), flags=cv2.INTER_NEAREST) > 0  # noqa: E731
-    back = lambda m: cv2.warpAffine(m.astype(np.uint8), inv, (w, h), flags=cv2.INTER_NEAREST) > 0  # noqa: E731
+    rot = lambda m: cv2.warpAffine(pad(m).astype(np.uint8), o.matrix, canvas[::-1],  # noqa: E731
+                                   flags=cv2.INTER_NEAREST) > 0
+    back = lambda m: cv2.warpAffine(m.astype(np.uint8), inv, canvas[::-1],  # noqa: E731
+                                    flags=cv2.INTER_NEAREST)[py:py + h, px:px + w] > 0
+    if pen and not frames:
+        o = replace(o, h_band=np.zeros_like(o.h_band))
     explained = o.explained | o.h_band
 
     # where the stamp is (frames, long sides, text lines): short straight sides and frame leftovers are
     # explained there only, so that a zigzag signature beside the stamp is not taken for a frame
-    region = _stamp_region(mask.shape, union_box(union_box(o.text_box, mask_box(rot(frame_band))), mask_box(o.h_band)))
+    region = _stamp_region(canvas, union_box(union_box(o.text_box, mask_box(rot(frame_band))), mask_box(o.h_band)))
     # a lone glyph-sized piece is stamp print near the stamp only: elsewhere it is a piece of a signature
     # broken by the box's lines or a thin paraphe's stroke
     explained |= (_frame_sides_across(o.v_band, o.text_box) | o.glyphs) & region
     left = o.rotated & ~explained
     remnants, _ = smooth_remnants(left & region)
     if frames:  # the corners and side pieces of a frame broken by uneven ink (its hidden sides lie further out)
-        near = _stamp_region(mask.shape, mask_box(region), FRAME_PIECE_MARGIN_MM - REGION_MARGIN_MM)
+        near = _stamp_region(canvas, mask_box(region), FRAME_PIECE_MARGIN_MM - REGION_MARGIN_MM)
         remnants |= axis_pieces(left & near & ~remnants)
     explained |= remnants
     left &= ~remnants
@@ -300,6 +317,14 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
         layers = [analyse_layer(n, m, blind, lone_line_is_print=False) if 0 < len(l.lines) < STAMP_MIN_LINES else l
                   for l, (n, m) in zip(layers, masks)]
         stamp = any(l.stamp for l in layers)
+    else:
+        # the stamp found, a colour of its own holding no stamp and one row of glyphs: a stamp is printed in
+        # one ink, so that row is the pen's (a blue signature over a red stamp, eval200 dev D-2017-038996:
+        # read missing at 1.0), not print
+        pen = {n for n, _ in by_colour} if len(by_colour) > 1 else set()
+        layers = [analyse_layer(n, m, blind, lone_line_is_print=False, pen=True)
+                  if n in pen and not l.stamp and 0 < len(l.lines) < STAMP_MIN_LINES else l
+                  for l, (n, m) in zip(layers, masks)]
     # a signature may hide in any layer: alone in its colour (a black stroke over a blue stamp), or as the
     # darker strokes of one colour (a ballpoint over a stamp of the same blue)
     signature = any(l.signature for l in layers)
