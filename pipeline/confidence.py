@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.records import DocType, DossierResult, InvoiceKind, ReasonCode
+from core.records import Decision, DocType, DossierResult, InvoiceKind, ReasonCode
 from core.settings import Settings
 
 # How sure a document's type is, by how it was found: words and our form's pixels are evidence; the
@@ -85,7 +85,14 @@ def absence_facts(result: DossierResult, settings: Settings) -> list[tuple[str, 
     """What a "required document absent" decision rests on: each page that is not a legible copy of the
     missing type could be it. A page read as illegible may be it (ABSENT_BESIDE_ILLEGIBLE); a legible one is
     "not it" as surely as it was read (readability and OCR word confidence above their limits, by the review
-    margins) and typed (CLASSIFICATION_CONFIDENCE). Generic: whatever the page's type or file."""
+    margins) and typed (CLASSIFICATION_CONFIDENCE). Generic: whatever the page's type or file.
+
+    A dossier decided illegible rests on none of it: were any page the missing document, that document
+    would be found (legible) or illegible, and "illegible" outranks the rest (validators.rules.decide), so
+    the decision stands either way (its reasons would name the document otherwise: that is the message's
+    wording, not the decision, and the client sends both again)."""
+    if result.decision == Decision.ILLEGIBLE:
+        return []
     missing = [t for code, t in ABSENCE_CODES.items() if code in result.reasons]
     facts: list[tuple[str, float, str]] = []
     for doc in result.documents if missing else ():

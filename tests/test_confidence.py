@@ -142,3 +142,21 @@ def test_a_document_found_absent_beside_an_unreadable_page_is_unsure():
     assert r.confidence == 1.0 and not r.needs_review  # a well-read "other" page is not the invoice
     # the same unreadable page beside a dossier whose documents are all there decides nothing
     assert not assess(replace(_dossier(), documents=_dossier().documents + (blurred,)), S).needs_review
+
+
+def test_an_absence_beside_an_unreadable_page_does_not_weigh_on_an_illegible_decision():
+    # eval200 dev: five dossiers decided illegible (a care sheet illegible, a file unreadable) and missing
+    # their invoice beside an unreadable page were sent to review for that page: were it the invoice, the
+    # decision would be illegible all the same
+    blurred = DocumentResult("D-2", "photo.jpg", (1,), DocType.OTHER, readability=0.2, legible=False,
+                             illegible_why=("photo floue",), identified_by="text")
+    dossier = _absent_invoice_beside(blurred)
+    unreadable = Finding(ReasonCode.FILE_UNREADABLE, "Le fichier scan.pdf n'a pas pu être ouvert.")
+    from validators.rules import decide
+    findings = dossier.findings + (unreadable,)
+    illegible = replace(dossier, findings=findings, decision=decide(list(findings)))
+    assert illegible.decision == Decision.ILLEGIBLE
+    r = assess(illegible, S)
+    assert "low_confidence:absent_document" not in r.review_why and r.confidence > 0.6
+    # the same page beside a request for documents still makes it unsure (the test above)
+    assert assess(dossier, S).review_why == ("low_confidence:absent_document",)
