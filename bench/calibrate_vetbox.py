@@ -32,7 +32,7 @@ from core.settings import Settings  # noqa: E402
 from extractors.care_sheet.read import Measures, read_care_sheet  # noqa: E402
 
 FLAGS = {"vet_signature": "VET_SIGNATURE_MISSING", "vet_stamp": "VET_STAMP_MISSING"}
-REVIEW_BELOW = 0.6  # Settings.review_below_confidence's default: a flag under it sends the dossier to a person
+REVIEW_BELOW = Settings().review_below_confidence  # a flag under it sends the dossier to a person
 
 
 def sheet(family: str, split: str, i: int):
