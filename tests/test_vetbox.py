@@ -262,3 +262,25 @@ def test_a_pen_coloured_signature_over_a_red_stamp_is_a_signature():
     assert r.stamp is True
     assert r.signature is True
     assert any(l.signature and not l.stamp for l in r.layers)  # found in the pen's own colour, apart from the stamp
+
+
+def test_a_daters_date_in_a_second_ink_is_print_not_a_signature():
+    # a dater prints its date in a second ink: that row, beside a red stamp, is small print and no pen's
+    # (the narrowing of the rule above: two unsigned real dater stamps of a held-out split were read signed)
+    from extractors.care_sheet.ink import ink_map
+    from extractors.care_sheet.layout import blank
+    from extractors.care_sheet.vet import read_vet_box, search_box
+
+    form = blank().copy()
+    x0, y0, x1, y1 = search_box()
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    red, blue = (40, 40, 200), (170, 60, 30)  # BGR: a stamp pad's red, a dater's blue
+    cv2.rectangle(form, (cx - _mm(30), cy - _mm(12)), (cx + _mm(30), cy + _mm(12)), red, 3)
+    for k, text in enumerate(("CLINIQUE VETERINAIRE", "12 RUE DES LILAS", "75011 PARIS")):
+        cv2.putText(form, text, (cx - _mm(27), cy - _mm(7) + k * _mm(4)), cv2.FONT_HERSHEY_SIMPLEX, 0.42, red, 1,
+                    cv2.LINE_AA)
+    cv2.putText(form, "12 MAR 2026", (cx - _mm(12), cy + _mm(9)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, blue, 2,
+                cv2.LINE_AA)
+    r = read_vet_box(ink_map(form, np.ones(form.shape[:2], bool)))
+    assert r.stamp is True
+    assert r.signature is False, [(l.name, l.lines, l.unexplained_mm2) for l in r.layers]
