@@ -240,16 +240,23 @@ def test_a_signature_whose_stroke_leaves_the_stamps_frame_is_sure():
     assert facts.vet_signature_confidence >= Settings().review_below_confidence
 
 
-def _box_on_blank(name: str):
-    """The vet box's search area of a registered page (tests/data), pasted on the blank form: its ink map."""
+def _box_on_blank(draw):
+    """The blank form with `draw(form, search_box)` done on it, in the form frame: its ink map."""
     from extractors.care_sheet.ink import ink_map
     from extractors.care_sheet.layout import blank
     from extractors.care_sheet.vet import search_box
 
     form = blank().copy()
-    x0, y0, x1, y1 = search_box()
-    form[y0:y1, x0:x1] = cv2.imread(str(REPO_ROOT / "tests" / "data" / name), cv2.IMREAD_COLOR)
+    draw(form, search_box())
     return ink_map(form, np.ones(form.shape[:2], bool))
+
+
+def _pasted(name: str):
+    """The vet box's search area of a registered page (tests/data), pasted on the blank form."""
+    def paste(form, box):
+        x0, y0, x1, y1 = box
+        form[y0:y1, x0:x1] = cv2.imread(str(REPO_ROOT / "tests" / "data" / name), cv2.IMREAD_COLOR)
+    return paste
 
 
 def test_a_pen_coloured_signature_over_a_red_stamp_is_a_signature():
@@ -258,7 +265,7 @@ def test_a_pen_coloured_signature_over_a_red_stamp_is_a_signature():
     # off, and its two letters were then explained as a line of print: "no signature" at confidence 1.0
     from extractors.care_sheet.vet import read_vet_box
 
-    r = read_vet_box(_box_on_blank("vetbox_blue_signature_red_stamp_scan.png"))
+    r = read_vet_box(_box_on_blank(_pasted("vetbox_blue_signature_red_stamp_scan.png")))
     assert r.stamp is True
     assert r.signature is True
     assert any(l.signature and not l.stamp for l in r.layers)  # found in the pen's own colour, apart from the stamp
@@ -267,20 +274,18 @@ def test_a_pen_coloured_signature_over_a_red_stamp_is_a_signature():
 def test_a_daters_date_in_a_second_ink_is_print_not_a_signature():
     # a dater prints its date in a second ink: that row, beside a red stamp, is small print and no pen's
     # (the narrowing of the rule above: two unsigned real dater stamps of a held-out split were read signed)
-    from extractors.care_sheet.ink import ink_map
-    from extractors.care_sheet.layout import blank
-    from extractors.care_sheet.vet import read_vet_box, search_box
+    from extractors.care_sheet.vet import read_vet_box
 
-    form = blank().copy()
-    x0, y0, x1, y1 = search_box()
-    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
-    red, blue = (40, 40, 200), (170, 60, 30)  # BGR: a stamp pad's red, a dater's blue
-    cv2.rectangle(form, (cx - _mm(30), cy - _mm(12)), (cx + _mm(30), cy + _mm(12)), red, 3)
-    for k, text in enumerate(("CLINIQUE VETERINAIRE", "12 RUE DES LILAS", "75011 PARIS")):
-        cv2.putText(form, text, (cx - _mm(27), cy - _mm(7) + k * _mm(4)), cv2.FONT_HERSHEY_SIMPLEX, 0.42, red, 1,
+    def dater(form, box):
+        cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+        red, blue = (40, 40, 200), (170, 60, 30)  # BGR: a stamp pad's red, a dater's blue
+        cv2.rectangle(form, (cx - _mm(30), cy - _mm(12)), (cx + _mm(30), cy + _mm(12)), red, 3)
+        for k, text in enumerate(("CLINIQUE VETERINAIRE", "12 RUE DES LILAS", "75011 PARIS")):
+            cv2.putText(form, text, (cx - _mm(27), cy - _mm(7) + k * _mm(4)), cv2.FONT_HERSHEY_SIMPLEX, 0.42, red, 1,
+                        cv2.LINE_AA)
+        cv2.putText(form, "12 MAR 2026", (cx - _mm(12), cy + _mm(9)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, blue, 2,
                     cv2.LINE_AA)
-    cv2.putText(form, "12 MAR 2026", (cx - _mm(12), cy + _mm(9)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, blue, 2,
-                cv2.LINE_AA)
-    r = read_vet_box(ink_map(form, np.ones(form.shape[:2], bool)))
+
+    r = read_vet_box(_box_on_blank(dater))
     assert r.stamp is True
     assert r.signature is False, [(l.name, l.lines, l.unexplained_mm2) for l in r.layers]

@@ -180,10 +180,10 @@ def analyse_layer(name: str, mask: np.ndarray, blind: np.ndarray, lone_line_is_p
     # layers were measured that way too and keep the box (docs/care_sheet.md § 4: their text lines then
     # claimed more of a signature in the stamp's ink, two more read missing on eval200 dev).
     h, w = mask.shape
-    diag = float(np.hypot(h, w)) if pen else 0.0
-    py, px = max(0, int(np.ceil((diag - h) / 2))), max(0, int(np.ceil((diag - w) / 2)))
+    diag = float(np.hypot(h, w))
+    py, px = (int(np.ceil((diag - h) / 2)), int(np.ceil((diag - w) / 2))) if pen else (0, 0)
     canvas = (h + 2 * py, w + 2 * px)
-    pad = lambda m: np.pad(m, ((py, py), (px, px)))  # noqa: E731
+    pad = (lambda m: np.pad(m, ((py, py), (px, px)))) if pen else (lambda m: m)  # noqa: E731
     o = orient(pad(clean & ~frame_band), ring)
     if not lone_line_is_print and 0 < len(o.lines) < STAMP_MIN_LINES:
         o = replace(o, lines=[], explained=np.zeros_like(o.explained), text_box=None,
