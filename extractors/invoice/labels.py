@@ -38,6 +38,7 @@ def said(phrase: str | None, where: str = "") -> str:
     return f"étiquette « {phrase} »{where}" if phrase else "sans étiquette"
 
 
+@lru_cache(maxsize=1)  # vocab.LABELS is constant: built once (it was rebuilt per line, ~5 % of a run's CPU)
 def _tables() -> tuple[dict[str, list[tuple[Label, int]]], dict[int, list[tuple[Label, str, int]]], int]:
     """Labels indexed for matching: by compact phrase (exact), by phrase length (fuzzy), max words."""
     exact: dict[str, list[tuple[Label, int]]] = {}
