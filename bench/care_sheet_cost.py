@@ -86,7 +86,7 @@ def main() -> None:
     files = care_sheets(args.inbox, truth)[: args.limit or None]
     with tempfile.TemporaryDirectory() as cache:
         settings = Settings.from_env(ocr_cache_dir=Path(cache))
-        engine = engine_for(settings)
+        engine = engine_for(settings, languages=settings.care_sheet_ocr_languages)  # as pipeline.context.Reader
         prepare()
         pages, truths, read, days, hows = [], [], [], [], []
         known = truth_rows(args.inbox, truth)

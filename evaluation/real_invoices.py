@@ -86,11 +86,14 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
     from extractors.invoice.fields import read_invoice
     from extractors.pages.load import load_file
     from extractors.pages.normalise import normalise_page, ocr_ready
-    from extractors.pages.ocr import engine_for
+    from extractors.invoice.fields import stronger, unsure
+    from pipeline.document import mean_conf
+    from extractors.pages.ocr import engine_for, second_engine_for
     from extractors.invoice.small_print import reread_siret
+    from pipeline.page import unsure_words
 
     settings = Settings(**settings_kw)
-    ocr = engine_for(settings)
+    ocr, second = engine_for(settings), second_engine_for(settings)
     path = Path(folder) / row.file
     t0 = time.perf_counter()
     loaded = load_file(path, path.name, settings)
@@ -98,12 +101,13 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
     if loaded.error:
         row.error = loaded.error
         return row
-    texts, images = [], []
+    texts, images, read_wide = [], [], []  # read_wide[i]: page i read in the second languages, or None
     t0 = time.perf_counter()
     for page in loaded.pages:
         if row.mode == "pdf_text" and page.text_layer is not None:
             texts.append(page.text_layer)
             images.append(None)
+            read_wide.append(None)
             continue
         image = page.image
         if not no_norm:  # what the pipeline does: captures normalised, every OCRed page made ocr_ready
@@ -111,13 +115,24 @@ def run_one(args: tuple[Row, str, dict]) -> Row:
                 page = normalise_page(page, settings)
                 row.normalised = True
             image = ocr_ready(page.image, page.dpi)
-        texts.append(ocr.read(image))
+        text, again = ocr.read(image), None
+        if second is not None and unsure_words(text, settings):  # as the pipeline's read_wider
+            again = second.read(image)
+            text = again if (again.mean_conf or 0.0) > (text.mean_conf or 0.0) else text
+        texts.append(text)
         images.append(image)
+        read_wide.append(again)
         row.ocr_pages += 1
     row.text_s = time.perf_counter() - t0
     row.pages = len(texts)
     t0 = time.perf_counter()
     facts = reread_siret(read_invoice(texts), texts, images.__getitem__, ocr)  # as the pipeline does
+    if second is not None and unsure(facts, settings.review_below_confidence) and any(i is not None for i in images):
+        wide = [t if i is None else w or second.read(i)  # as pipeline.document.invoice_fields
+                for t, i, w in zip(texts, images, read_wide)]
+        again = reread_siret(read_invoice(wide), wide, images.__getitem__, second)
+        facts = stronger(facts, again, f"relu en {settings.ocr_languages_second}", first_conf=mean_conf(texts),
+                         second_conf=mean_conf(wide))
     row.read_s = time.perf_counter() - t0
     row.got = {
         "date": facts.invoice_date or "",

@@ -114,7 +114,7 @@ def run_one(args: tuple[ReceiptRow, str, dict]) -> ReceiptRow:
         row.doc_type, row.identified_by = DocType.INVOICE.value, first.identified_by
         read = [readings[i] for i in idx if readings[i].text is not None]
         if read and all(readings[i].legible for i in idx):
-            facts = invoice_fields([r.text for r in read], [r.page for r in read], reader)
+            facts = invoice_fields(read, reader)
             # the issuer's SIRET as printed: the valid one, or the 14 digits flagged as failing Luhn
             row.got = {"date": facts.invoice_date or "", "total": facts.total_ttc or "",
                        "siret": facts.siret or facts.siret_failing_luhn or ""}

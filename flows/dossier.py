@@ -19,7 +19,7 @@ from core.inbox import results_key
 from core.messages import message_fr
 from core.records import DossierResult, Finding, ReasonCode
 from core.settings import Settings
-from extractors.pages.ocr import engine_for
+from extractors.pages.ocr import warm_engines
 from pipeline.confidence import assess
 from pipeline.dossier import now_iso, process_dossier
 from inbox.claim import Owner
@@ -74,7 +74,7 @@ def decide_dossier(claimed: Path, out: Path, settings: Settings, attempt: int) -
     crashed = crashes(out, claimed.name)
     if crashed >= settings.max_crashes:
         return _poisoned(claimed, crashed)
-    engine_for(settings).warm()  # the OCR engines loaded once in this process, not once per forked child
+    warm_engines(settings)  # the OCR engines loaded once in this process, not once per forked child
     try:  # in a child process killed at the limit: the worker is really free again (inbox.deadline)
         result = call_with_limit(process_dossier, settings.dossier_timeout_s, claimed, settings,
                                  artifacts_root=out / "artifacts",

@@ -85,8 +85,9 @@ def _check_tesseract(command: str, languages: str) -> list[Problem]:
     need = [lang for lang in languages.split("+") if lang] + [OSD_LANGUAGE]
     missing = [lang for lang in dict.fromkeys(need) if lang not in have]
     return [Problem(ProblemKind.DEPENDENCY,
-                    f"Données de langue Tesseract manquantes : {lang} (réglage INTAKE_OCR_LANGUAGES="
-                    f"{languages}) : installez-les (apt-get install tesseract-ocr-{lang}).")
+                    f"Données de langue Tesseract manquantes : {lang} (réglages INTAKE_OCR_LANGUAGES, "
+                    f"INTAKE_OCR_LANGUAGES_SECOND, INTAKE_CARE_SHEET_OCR_LANGUAGES) : installez-les "
+                    f"(apt-get install tesseract-ocr-{lang}).")
             for lang in missing]
 
 
@@ -139,7 +140,9 @@ def check(inbox: Path, out: Path, archive: Path | None, settings: Settings) -> l
         return [Problem(ProblemKind.DEPENDENCY, f"Moteur OCR inconnu : INTAKE_OCR_ENGINE={settings.ocr_engine}")]
     command = getattr(engine, "command", None)
     if command is not None:  # an engine that starts a program: that program and its language data
-        problems += _check_tesseract(command, getattr(engine, "languages", settings.ocr_languages))
+        languages = "+".join(filter(None, (settings.ocr_languages, settings.ocr_languages_second,
+                                           settings.care_sheet_ocr_languages)))  # every reading's
+        problems += _check_tesseract(command, languages)
     problems += _check_poppler()
     problems += _check_inbox(inbox)
     problems += _check_writable(out, "de sortie")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from extractors.pages.ocr import OcrEngine, engine_for
+from extractors.pages.ocr import OcrEngine, engine_for, second_engine_for
 from core.inbox import Manifest
 from core.records import Decision, DocumentResult, Finding
 from core.settings import Settings
@@ -25,12 +25,16 @@ class Reader:
     ocr: OcrEngine
     artifacts: Path | None = None  # None: no crops or thumbnails are written
     cache_dir: Path | None = None  # the OCR cache (the engine reads through it too)
+    second: OcrEngine | None = None  # the second reading's engine (Settings.ocr_languages_second), or None
+    zones: OcrEngine | None = None  # the care sheet's zones' engine (Settings.care_sheet_ocr_languages)
 
     @classmethod
     def create(cls, settings: Settings, *, cache_dir: Path | None = None,
                artifacts: Path | None = None) -> "Reader":
         cache_dir = cache_dir or settings.ocr_cache_dir
-        return cls(settings, engine_for(settings, cache_dir), artifacts, cache_dir)
+        return cls(settings, engine_for(settings, cache_dir), artifacts, cache_dir,
+                   second_engine_for(settings, cache_dir),
+                   engine_for(settings, cache_dir, settings.care_sheet_ocr_languages))
 
 
 @dataclass

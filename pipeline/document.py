@@ -17,14 +17,15 @@ import numpy as np
 
 from extractors.care_sheet.read import read_care_sheet
 from extractors.documents.classify import group_pages, join_continuations, split_invoices
-from extractors.invoice.fields import read_invoice
+from extractors.invoice.fields import read_invoice, stronger, unsure
 from extractors.invoice.small_print import reread_siret
 from extractors.pages.normalise import ocr_ready
+from extractors.pages.ocr import OcrEngine
 from core.imagehash import dhash
 from core.inbox import Manifest, safe_id
 from core.records import DocType, DocumentResult, InvoiceFacts, Page, PageText
 from pipeline.context import Reader
-from pipeline.page import PageReading
+from pipeline.page import PageReading, read_again_wider
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,37 @@ def page_hash(page: Page) -> str | None:
     return dhash(small)
 
 
-def invoice_fields(texts: list[PageText], pages: list[Page], reader: Reader) -> InvoiceFacts:
-    """The invoice's fields; a SIRET not read at once gets a second, closer look at its lines.
+def mean_conf(texts: list[PageText]) -> float:
+    """The mean word confidence of these pages' words together (0 with none)."""
+    confs = [w.conf for t in texts for w in t.words if w.conf >= 0]
+    return sum(confs) / len(confs) if confs else 0.0
+
+
+def _fields(texts: list[PageText], pages: list[Page], ocr: OcrEngine) -> InvoiceFacts:
+    """The invoice's fields; a SIRET not read at once gets a second, closer look at its lines with `ocr`.
     `pages[i]`: the page `texts[i]` was read from."""
     def ocr_image_of(i: int) -> np.ndarray | None:  # what the OCR step gave the engine, made again for this page only
         return None if pages[i].image is None else ocr_ready(pages[i].image, pages[i].dpi)
 
-    return reread_siret(read_invoice(texts), texts, ocr_image_of, reader.ocr)
+    return reread_siret(read_invoice(texts), texts, ocr_image_of, ocr)
+
+
+def invoice_fields(read: list[PageReading], reader: Reader) -> InvoiceFacts:
+    """The fields of the invoice on these pages (each with its text). When its date or total is missing or
+    under Settings.review_below_confidence (what an operator would have to look at), its OCRed pages are read
+    once more in the second reading's languages (pages read so already keep that text) and the reading that
+    found more, more surely, is kept (extractors.invoice.fields.stronger)."""
+    texts, pages = [r.text for r in read], [r.page for r in read]
+    facts = _fields(texts, pages, reader.ocr)
+    if reader.second is None or not unsure(facts, reader.settings.review_below_confidence):
+        return facts
+    again = [read_again_wider(r, reader) for r in read]
+    if all(t is None for t in again):
+        return facts
+    wider = [t if t is not None else r.text for r, t in zip(read, again)]
+    how = f"relu en {reader.settings.ocr_languages_second}"
+    return stronger(facts, _fields(wider, pages, reader.second), how, first_conf=mean_conf(texts),
+                    second_conf=mean_conf(wider))
 
 
 def typed_pages(readings: list[PageReading]) -> list[tuple[DocType, list[int]]]:
@@ -124,11 +149,11 @@ def build_document(manifest: Manifest, readings: list[PageReading], reader: Read
             doc = replace(doc, thumbnail=str(thumb) if thumb else None)
     if doc.doc_type == DocType.CARE_SHEET and legible:
         facts = read_care_sheet(first.page, reader.settings, expected_contract=manifest.contract_number,
-                                expected_animal=manifest.animal_name, crops_dir=crops, engine=reader.ocr,
+                                expected_animal=manifest.animal_name, crops_dir=crops, engine=reader.zones,
                                 submitted=submitted_day(manifest.submitted_at))
         doc = replace(doc, care_sheet=facts)
     elif doc.doc_type == DocType.INVOICE and texts and legible:  # no fields guessed from unreadable text
-        doc = replace(doc, invoice=invoice_fields(texts, [r.page for r in read], reader))
+        doc = replace(doc, invoice=invoice_fields(read, reader))
     if doc.doc_type == DocType.INVOICE:
         doc = replace(doc, page_hash=page_hash(first.page))
     return doc

@@ -1,8 +1,10 @@
 """One page, read: an ordered list of small steps over a `PageReading`.
 
 normalise -> spot our form -> score readability -> OCR (unless a text layer or our
-form) -> half-turn check -> classify -> judge the text -> the slot's hint.
-OCR runs at most once per page (twice only for the half-turn check, see below).
+form) -> half-turn check -> unsure words read in more languages -> classify -> judge the text
+-> the slot's hint. OCR runs once per page, in Settings.ocr_languages; again only for the
+half-turn check and, in Settings.ocr_languages_second, for words (or an invoice's fields,
+pipeline.document) read unsurely.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from extractors.documents.classify import classify_text, slot_confirms_invoice
 from extractors.pages.geometry import rotate_quarter
 from extractors.pages.normalise import UNSURE_ORIENTATION, enlargement, footprint, native_pixels, normalise_page, ocr_ready
 from extractors.pages.readability import score_readability
+from extractors.pages.ocr import OcrEngine
 from extractors.pages.small_text import ocr_scale, read_page_text
 from core.messages import READABILITY_DEFECTS_FR
 from core.errors import OcrError
@@ -48,6 +51,7 @@ class PageReading:
     identified_by: str = "text"
     on_form: bool = False  # our care-sheet form, known by its pixels: checked by zones, never OCRed
     ocred: bool = False  # the text was read by OCR in this reading (not a PDF's text layer)
+    wider: bool = False  # it was read again in the second reading's languages (read_wider)
 
 
 PageStep = Callable[[PageReading, Reader], None]
@@ -93,13 +97,44 @@ def _scale(r: PageReading, settings: Settings) -> float:
     return min(1.0, settings.ocr_unreadable_max_side_px / max(r.page.image.shape[:2]))
 
 
+def _read_with(r: PageReading, engine: OcrEngine, settings: Settings) -> PageText:
+    """The page's words as the OCR step reads them (same scale and mode), with `engine`."""
+    psm = settings.ocr_psm if r.legible else settings.ocr_psm_unreadable  # r.legible: by its pixels, so far
+    return read_page_text(engine, r.page.image, r.page.dpi, _scale(r, settings), psm)
+
+
 def ocr(r: PageReading, reader: Reader) -> None:
     if r.on_form or r.text is not None:
         return
-    s = reader.settings
-    psm = s.ocr_psm if r.legible else s.ocr_psm_unreadable  # r.legible: by its pixels, so far
-    r.text = read_page_text(reader.ocr, r.page.image, r.page.dpi, _scale(r, s), psm)
+    r.text = _read_with(r, reader.ocr, reader.settings)
     r.ocred = True
+
+
+def read_again_wider(r: PageReading, reader: Reader) -> PageText | None:
+    """The page OCRed once more in the second reading's languages (None: no second reading, not an OCRed
+    page, or read so already). Marks the reading: a page is read in each language set at most once."""
+    if reader.second is None or not r.ocred or r.wider:
+        return None
+    r.wider = True
+    return _read_with(r, reader.second, reader.settings)
+
+
+def unsure_words(text: PageText | None, settings: Settings) -> bool:
+    """Words read so unsurely that the page would be judged illegible by them (mean confidence under
+    min_ocr_confidence, judge_text). A page with no words (a picture) is not unsure of them."""
+    return text is not None and bool(text.words) and (text.mean_conf or 0.0) < settings.min_ocr_confidence
+
+
+def read_wider(r: PageReading, reader: Reader) -> None:
+    """Words read so unsurely in the first languages that the page would be called illegible are read again in
+    the second's; the surer reading is kept. A till receipt's English words and symbols read in French alone
+    come out garbled, not missing (a dev receipt: illegible in `fra`, read in `fra+eng`). Only then: a page
+    read unsurely but legibly is re-read for its invoice's fields only (pipeline.document.invoice_fields)."""
+    if not unsure_words(r.text, reader.settings):
+        return
+    again = read_again_wider(r, reader)
+    if again is not None and (again.mean_conf or 0.0) > (r.text.mean_conf or 0.0):
+        r.text = again
 
 
 def half_turn_if_better(page: Page, text: PageText, reader: Reader, psm: int | None = None,
@@ -149,8 +184,8 @@ def slot_hint(r: PageReading, reader: Reader) -> None:
         r.doc_type, r.identified_by = DocType.INVOICE, "slot"  # a receipt OCR garbled, with some invoice cues
 
 
-PAGE_STEPS: tuple[PageStep, ...] = (normalise, spot_form, score, ocr, settle_orientation, classify, judge_text,
-                                    slot_hint)
+PAGE_STEPS: tuple[PageStep, ...] = (normalise, spot_form, score, ocr, settle_orientation, read_wider, classify,
+                                    judge_text, slot_hint)
 
 
 def read_page(page: Page, slot: str, reader: Reader) -> PageReading:

@@ -255,7 +255,7 @@ def test_a_siret_in_small_print_misread_on_the_page_is_read_on_a_second_look(set
     page = load_file(REPO_ROOT / "tests" / "data" / "small_print_siret_scan.jpg", "scan.jpg", settings).pages[0]
     reading = read_page(page, "invoice", Reader.create(settings))
     assert read_invoice([reading.text]).siret is None  # the first reading: no valid SIRET on the page
-    facts = invoice_fields([reading.text], [reading.page], Reader.create(settings))
+    facts = invoice_fields([reading], Reader.create(settings))
     assert facts.siret == "18999934500094"
     assert 0 < facts.confidence["siret"] < 1
 

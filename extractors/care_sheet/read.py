@@ -109,8 +109,8 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
                     submitted: date | None = None) -> CareSheetFacts:
     """A page of our form -> its CareSheetFacts (the QR code compared with the manifest's contract and
     animal, when given); see the module docstring. `measures`, when given, receives every measurement;
-    `engine` reads the fields' zones (default: the one `settings` names); `submitted`, the day the dossier
-    was sent, is the fields' prior for the visit's dates."""
+    `engine` reads the fields' zones (default: `settings`' engine in care_sheet_ocr_languages); `submitted`,
+    the day the dossier was sent, is the fields' prior for the visit's dates."""
     m = measures if measures is not None else Measures()
     t0 = time.perf_counter()
     reg = register_cached(page.image)
@@ -137,7 +137,8 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
     t3 = time.perf_counter()
 
     t_fields = time.perf_counter()
-    m.fields = read_fields(ink, engine or engine_for(settings), lambda z: _tick(ink, z), submitted)
+    engine = engine or engine_for(settings, languages=settings.care_sheet_ocr_languages)
+    m.fields = read_fields(ink, engine, lambda z: _tick(ink, z), submitted)
     m.timings_ms["fields"] = (time.perf_counter() - t_fields) * 1000
     notes += [f"{name}: {r.how}" for name, r in m.fields.items() if r.how and name not in ("vet_name",)]
     qr_payload, qr_match, qr_note = qr_on_sheet(page.image, reg, ink, expected_contract, expected_animal)

@@ -11,6 +11,7 @@ vocabularies) lives in extractors/vocab.py; docs/invoices.md explains how each f
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Sequence
 
 from extractors import vocab
@@ -145,3 +146,31 @@ def invoice_number(lines: Sequence[Line], date_hits: dict[int, list]) -> tuple[s
                     best = key
                 break
     return (best[2], round(best[3], 3), best[4]) if best else (None, 0.0, "")
+
+
+# --- a second reading ------------------------------------------------------------------------------------
+# The fields a second OCR reading (pipeline.document.invoice_fields) is tried for when the first left one
+# missing or unsure: what the decision and the checks rest on. Which reading wins is judged on how many of
+# FOUND_FIELDS each found, then on how well its words were read.
+SECOND_READING_FIELDS = ("invoice_date", "total_ttc")
+FOUND_FIELDS = ("invoice_date", "total_ttc", "siret")
+
+
+def unsure(facts: InvoiceFacts, below: float) -> bool:
+    """Whether a field of SECOND_READING_FIELDS is missing or read with confidence under `below`."""
+    return any(facts.confidence.get(name, 0.0) < below for name in SECOND_READING_FIELDS)
+
+
+def stronger(first: InvoiceFacts, second: InvoiceFacts, how: str, *, first_conf: float,
+             second_conf: float) -> InvoiceFacts:
+    """Of two readings of one invoice's pages, `second` (its evidence saying `how` it was read) when it
+    found more of FOUND_FIELDS, or as many from words read with a higher mean confidence (`*_conf`, the
+    texts' mean word confidence: the rule that picks between two readings of a page, pipeline.page); else
+    `first`. The fields' own confidences do not decide: they weigh labels and position, and two readings of
+    one page differ in their words, not in where the fields are."""
+    def found(f: InvoiceFacts) -> int:
+        return sum(getattr(f, name) is not None for name in FOUND_FIELDS)
+
+    if (found(second), second_conf) <= (found(first), first_conf):
+        return first
+    return replace(second, evidence={k: f"{v} ; {how}" for k, v in second.evidence.items()})

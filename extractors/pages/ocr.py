@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -331,9 +331,25 @@ class TesserOcr(Tesseract):
 ENGINES: dict[str, type[Tesseract]] = {"tesseract": Tesseract, "tesserocr": TesserOcr}  # Settings.ocr_engine
 
 
-def engine_for(settings: Settings, cache_dir: Path | None = None) -> OcrEngine:
-    """The OCR engine `settings` names, reading through `cache_dir` (or Settings.ocr_cache_dir)."""
-    return ENGINES[settings.ocr_engine].from_settings(settings, cache_dir)
+def engine_for(settings: Settings, cache_dir: Path | None = None, languages: str | None = None) -> OcrEngine:
+    """The OCR engine `settings` names, reading through `cache_dir` (or Settings.ocr_cache_dir), in
+    `languages` (None: Settings.ocr_languages)."""
+    engine = ENGINES[settings.ocr_engine].from_settings(settings, cache_dir)
+    return engine if languages is None else replace(engine, languages=languages)
+
+
+def second_engine_for(settings: Settings, cache_dir: Path | None = None) -> OcrEngine | None:
+    """The engine of the second reading (Settings.ocr_languages_second), or None when there is none."""
+    wide = settings.ocr_languages_second
+    return engine_for(settings, cache_dir, wide) if wide and wide != settings.ocr_languages else None
+
+
+def warm_engines(settings: Settings) -> None:
+    """Every engine a dossier may read with (each language set) loaded in this process, before forks."""
+    for engine in (engine_for(settings), second_engine_for(settings),
+                   engine_for(settings, languages=settings.care_sheet_ocr_languages)):
+        if engine is not None:
+            engine.warm()
 
 
 def ocr_image(image: np.ndarray, settings: Settings, *, region: tuple[int, int, int, int] | None = None,
