@@ -129,7 +129,7 @@ def _clear(inbox: Path, out: Path, archive: str | None, settings: Settings, owne
     logger = get_run_logger()
     for name, n in recover_crashed(inbox, out, owner, Path(archive) if archive else None):
         logger.warning("dossier %s: interrupted %d time(s) so far", name, n)
-    feed = stop.feed = Feed(inbox, out, owner, settings.workers)
+    feed = stop.feed = Feed(inbox, out, owner, settings.workers + settings.dossiers_ahead, cores=settings.workers)
     logger.info("inbox: %d dossier(s) ready, %d worker(s)", len(feed.names), settings.workers)
     progress = create_progress_artifact(0.0, key="inbox-progress",
                                         description=f"{len(feed.names)} dossier(s) in the inbox at start")
@@ -230,9 +230,9 @@ def process_inbox(inbox: str, out: str, archive: str | None = None,
 
 
 def task_runner(settings: Settings) -> ThreadPoolTaskRunner:
-    """One dossier per core in threads: Tesseract runs in its own single-threaded process
-    (measured against ProcessPoolTaskRunner in bench/README.md)."""
-    return ThreadPoolTaskRunner(max_workers=settings.workers)
+    """One dossier per core in threads (each read in a child process of its own), and
+    Settings.dossiers_ahead more (measured against ProcessPoolTaskRunner in bench/README.md)."""
+    return ThreadPoolTaskRunner(max_workers=settings.workers + settings.dossiers_ahead)
 
 
 def run_inbox(inbox: Path, out: Path, settings: Settings, archive: Path | None = None) -> list[dict[str, str]]:

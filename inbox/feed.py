@@ -45,8 +45,9 @@ class Feed:
     `seen` counts the dossiers finished or taken by another run, for the progress bar.
     """
 
-    def __init__(self, inbox: Path, out: Path, owner: Owner, slots: int):
+    def __init__(self, inbox: Path, out: Path, owner: Owner, slots: int, cores: int | None = None):
         self.inbox, self.out, self.owner, self.slots = inbox, out, owner, slots
+        self.cores = cores or slots  # what the dossiers in flight share (cores_per_dossier)
         self.names = claimable(inbox)
         self._pending = iter(self.names)
         self.in_flight: dict[Hashable, tuple[str, Path]] = {}
@@ -90,11 +91,11 @@ class Feed:
         """The cores the next dossier may use for its pages and its Tesseract processes.
 
         Each dossier is read in its own child process, and a child's cap on Tesseract processes
-        (extractors.pages.ocr.tesseract_slots) is its own: so the slots are shared out here, one
+        (extractors.pages.ocr.tesseract_slots) is its own: so the cores are shared out here, one
         each when the inbox keeps every slot busy, more for the last dossiers of a run.
         """
         running = min(self.slots, len(self.in_flight) + 1 + (len(self.names) - self.taken))
-        return max(1, self.slots // max(1, running))
+        return max(1, self.cores // max(1, running))
 
     @property
     def progress(self) -> float:

@@ -153,6 +153,23 @@ def test_the_cores_are_shared_out_between_the_dossiers_read_at_once(tmp_path):
     assert [alone.cores_per_dossier() for _name, _claimed in alone.claims()] == [4]
 
 
+def test_a_dossier_read_ahead_holds_a_slot_but_no_core_of_its_own(tmp_path):
+    """Two cores, one dossier ahead (Settings.dossiers_ahead): three dossiers in flight, one core each (their
+    children share the two); the last one alone gets both."""
+    inbox = tmp_path / "inbox"
+    for name in ("D-1", "D-2", "D-3", "D-4"):
+        write_dossier(inbox, name)
+    feed = Feed(inbox, tmp_path / "out", claims.Owner.current(), slots=3, cores=2)
+    shares = []
+    for name, claimed in feed.claims():
+        shares.append(feed.cores_per_dossier())
+        feed.started(name, name, claimed)
+    assert shares == [1, 1, 1] and len(feed.in_flight) == 3
+    for name in ("D-1", "D-2", "D-3"):
+        feed.finished(name)
+    assert [feed.cores_per_dossier() for _name, _claimed in feed.claims()] == [2]
+
+
 @pytest.mark.flow
 def test_archive_mode_files_each_dossier_and_reuses_saved_results(tmp_path, prefect_harness):
     from flows.inbox import run_inbox
