@@ -192,26 +192,60 @@ def test_the_childs_logs_reach_the_parents_handlers(caplog):
 # --- 4. the machine failing mid-run -------------------------------------------------------------
 
 @pytest.mark.flow
-def test_tesseract_vanishing_mid_run_gives_the_undecided_dossiers_back(tmp_path, prefect_harness, monkeypatch):
-    from flows.inbox import run_inbox
-    from core.errors import InfrastructureError
-    from core.settings import Settings
-
+def _tesseract_dies_after_d1(tmp_path, monkeypatch) -> tuple[Path, Path, Path, list[str], dict]:
+    """Four dossiers; tesseract works until D-1's result is saved, then is killed on every call (as by
+    the OOM killer, or an upgrade removing it under the run)."""
     real = shutil.which("tesseract")
     inbox, out, archive = tmp_path / "inbox", tmp_path / "out", tmp_path / "archive"
     names = ["D-1", "D-2", "D-3", "D-4"]
     for n in names:
         _image_dossier(inbox, n, [f"Dossier {n}", *INVOICE_LINES])
     before = {n: _tree_digest(inbox / n) for n in names}
-    # tesseract works until the first dossier's result is saved, then is killed on every call (as by
-    # the OOM killer, or an upgrade removing it under the run)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     wrapper = bin_dir / "tesseract"
     wrapper.write_text(f"#!/bin/sh\nif [ -e '{out}/results/D-1.json' ]; then kill -9 $$; fi\nexec '{real}' \"$@\"\n")
     wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    settings = Settings(workers=1, ocr_cache_dir=tmp_path / "ocr", ocr_engine="tesseract")  # the command is killed
+    return inbox, out, archive, names, before
+
+
+def test_tesseract_vanishing_with_a_dossier_read_ahead_loses_none(tmp_path, prefect_harness, monkeypatch):
+    """With a dossier read ahead (Settings.dossiers_ahead, the default), which dossiers are decided before
+    tesseract dies is a race; what holds: those decided were read by a working tesseract (none illegible or
+    in error because of the machine), every other is back in the inbox byte-identical, one crash counted."""
+    from flows.inbox import run_inbox
+    from core.errors import InfrastructureError
+    from core.settings import Settings
+
+    inbox, out, archive, names, before = _tesseract_dies_after_d1(tmp_path, monkeypatch)
+    settings = Settings(workers=1, dossiers_ahead=1, ocr_cache_dir=tmp_path / "ocr", ocr_engine="tesseract")
+    with pytest.raises(InfrastructureError, match="tesseract killed by signal 9"):
+        run_inbox(inbox, out, settings, archive=archive)
+    rows = _rows(out / "dossiers.csv")
+    decided = sorted(r["dossier_id"] for r in rows)
+    assert "D-1" in decided and len(decided) < len(names)
+    assert all(r["decision"] != "illegible" and "PROCESSING_ERROR" not in r["reasons"] for r in rows)
+    assert sorted(p.name for p in archive.glob("*/*")) == decided
+    back = sorted(claims.claimable(inbox))
+    assert back == [n for n in names if n not in decided]
+    for n in back:
+        assert _tree_digest(inbox / n) == before[n]
+    assert not (inbox / claims.WORK_DIR).exists()
+    assert sum(ledger.crashes(out, n) for n in names) == 1
+    assert all(ledger.crashes(out, n) == 0 for n in decided)
+
+
+def test_tesseract_vanishing_mid_run_gives_the_undecided_dossiers_back(tmp_path, prefect_harness, monkeypatch):
+    """One dossier at a time (no read-ahead), so the order is known: D-1 decided, D-2 the one it happened
+    on (its crash counted), D-3 and D-4 never claimed."""
+    from flows.inbox import run_inbox
+    from core.errors import InfrastructureError
+    from core.settings import Settings
+
+    inbox, out, archive, names, before = _tesseract_dies_after_d1(tmp_path, monkeypatch)
+    settings = Settings(workers=1, dossiers_ahead=0, ocr_cache_dir=tmp_path / "ocr",
+                        ocr_engine="tesseract")  # the command is killed
     with pytest.raises(InfrastructureError, match="tesseract killed by signal 9"):
         run_inbox(inbox, out, settings, archive=archive)
     rows = _rows(out / "dossiers.csv")
