@@ -30,11 +30,11 @@ class Settings(BaseModel):
     # Pages are read in `ocr_languages`; a page whose words come out unsure in them, or an invoice whose date
     # or total they leave missing or unsure, is read again in `ocr_languages_second` and the surer reading kept
     # ("": never). `fra` alone reads ~27 % faster than `fra+eng`, which till receipts need (English words and
-    # symbols): bench/README.md has both measured on the real documents.
+    # symbols): docs/invoices.md has both measured on the real documents.
     ocr_languages: str = "fra"
     ocr_languages_second: str = "fra+eng"
     # the care sheet's zones (its typed and handwritten fields) are read in these: in `fra` alone the generated
-    # bench inbox lost typed contract numbers (25 -> 23 of 25) and handwritten dates (bench/README.md)
+    # bench inbox lost typed contract numbers (25 -> 23 of 25) and handwritten dates (docs/invoices.md)
     care_sheet_ocr_languages: str = "fra+eng"
     ocr_timeout_s: float = Field(60.0, gt=0)
     # Tesseract page segmentation: 11, sparse text. Tesseract's own layout analysis (3) drops whole

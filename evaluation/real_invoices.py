@@ -83,13 +83,12 @@ def jobs(folder: Path, modes: tuple[str, ...]) -> list[Row]:
 def run_one(args: tuple[Row, str, dict]) -> Row:
     """Load, read and score one file in one mode (runs in a worker process)."""
     row, folder, settings_kw, no_norm = args
-    from extractors.invoice.fields import read_invoice
+    from extractors.invoice.fields import read_invoice, stronger, unsure
+    from extractors.invoice.small_print import reread_siret
     from extractors.pages.load import load_file
     from extractors.pages.normalise import normalise_page, ocr_ready
-    from extractors.invoice.fields import stronger, unsure
-    from pipeline.document import mean_conf
     from extractors.pages.ocr import engine_for, second_engine_for
-    from extractors.invoice.small_print import reread_siret
+    from pipeline.document import mean_conf
     from pipeline.page import unsure_words
 
     settings = Settings(**settings_kw)

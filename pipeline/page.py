@@ -128,8 +128,8 @@ def unsure_words(text: PageText | None, settings: Settings) -> bool:
 def read_wider(r: PageReading, reader: Reader) -> None:
     """Words read so unsurely in the first languages that the page would be called illegible are read again in
     the second's; the surer reading is kept. A till receipt's English words and symbols read in French alone
-    come out garbled, not missing (a dev receipt: illegible in `fra`, read in `fra+eng`). Only then: a page
-    read unsurely but legibly is re-read for its invoice's fields only (pipeline.document.invoice_fields)."""
+    come out garbled, not missing (a dev receipt: illegible in `fra`, read in `fra+eng`). A page read unsurely
+    but legibly is read again only for its invoice's fields (pipeline.document.invoice_fields)."""
     if not unsure_words(r.text, reader.settings):
         return
     again = read_again_wider(r, reader)

@@ -191,7 +191,6 @@ def test_the_childs_logs_reach_the_parents_handlers(caplog):
 
 # --- 4. the machine failing mid-run -------------------------------------------------------------
 
-@pytest.mark.flow
 def _tesseract_dies_after_d1(tmp_path, monkeypatch) -> tuple[Path, Path, Path, list[str], dict]:
     """Four dossiers; tesseract works until D-1's result is saved, then is killed on every call (as by
     the OOM killer, or an upgrade removing it under the run)."""
@@ -210,6 +209,7 @@ def _tesseract_dies_after_d1(tmp_path, monkeypatch) -> tuple[Path, Path, Path, l
     return inbox, out, archive, names, before
 
 
+@pytest.mark.flow
 def test_tesseract_vanishing_with_a_dossier_read_ahead_loses_none(tmp_path, prefect_harness, monkeypatch):
     """With a dossier read ahead (Settings.dossiers_ahead, the default), which dossiers are decided before
     tesseract dies is a race; what holds: those decided were read by a working tesseract (none illegible or
@@ -236,6 +236,7 @@ def test_tesseract_vanishing_with_a_dossier_read_ahead_loses_none(tmp_path, pref
     assert all(ledger.crashes(out, n) == 0 for n in decided)
 
 
+@pytest.mark.flow
 def test_tesseract_vanishing_mid_run_gives_the_undecided_dossiers_back(tmp_path, prefect_harness, monkeypatch):
     """One dossier at a time (no read-ahead), so the order is known: D-1 decided, D-2 the one it happened
     on (its crash counted), D-3 and D-4 never claimed."""
