@@ -211,7 +211,7 @@ def _tesseract_dies_after_d1(tmp_path, monkeypatch) -> tuple[Path, Path, Path, l
 
 @pytest.mark.flow
 def test_tesseract_vanishing_with_a_dossier_read_ahead_loses_none(tmp_path, prefect_harness, monkeypatch):
-    """With a dossier read ahead (Settings.dossiers_ahead, the default), which dossiers are decided before
+    """With a dossier read ahead (Settings.dossiers_ahead=1), which dossiers are decided before
     tesseract dies is a race; what holds: those decided were read by a working tesseract (none illegible or
     in error because of the machine), every other is back in the inbox byte-identical, one crash counted."""
     from flows.inbox import run_inbox
