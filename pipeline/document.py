@@ -87,16 +87,15 @@ def _fields(texts: list[PageText], pages: list[Page], ocr: OcrEngine) -> Invoice
 def invoice_fields(read: list[PageReading], reader: Reader) -> InvoiceFacts:
     """The fields of the invoice on these pages (each with its text). When its date or total is missing or
     under Settings.review_below_confidence (what an operator would have to look at), its OCRed pages are read
-    once more in the second reading's languages (pages read so already keep that text) and the reading that
-    found more, more surely, is kept (extractors.invoice.fields.stronger)."""
+    once more in the second reading's languages (at most once per page, pipeline.page.read_again_wider) and
+    the reading that found more, more surely, is kept (extractors.invoice.fields.stronger)."""
     texts, pages = [r.text for r in read], [r.page for r in read]
     facts = _fields(texts, pages, reader.ocr)
     if reader.second is None or not unsure(facts, reader.settings.review_below_confidence):
         return facts
-    again = [read_again_wider(r, reader) for r in read]
-    if all(t is None for t in again):
+    if not any(r.ocred for r in read):  # text layers only: nothing to read again
         return facts
-    wider = [t if t is not None else r.text for r, t in zip(read, again)]
+    wider = [read_again_wider(r, reader) or r.text for r in read]
     how = f"relu en {reader.settings.ocr_languages_second}"
     return stronger(facts, _fields(wider, pages, reader.second), how, first_conf=mean_conf(texts),
                     second_conf=mean_conf(wider))

@@ -51,7 +51,7 @@ class PageReading:
     identified_by: str = "text"
     on_form: bool = False  # our care-sheet form, known by its pixels: checked by zones, never OCRed
     ocred: bool = False  # the text was read by OCR in this reading (not a PDF's text layer)
-    wider: bool = False  # it was read again in the second reading's languages (read_wider)
+    wide_text: PageText | None = None  # its reading in the second reading's languages, once made
 
 
 PageStep = Callable[[PageReading, Reader], None]
@@ -111,12 +111,13 @@ def ocr(r: PageReading, reader: Reader) -> None:
 
 
 def read_again_wider(r: PageReading, reader: Reader) -> PageText | None:
-    """The page OCRed once more in the second reading's languages (None: no second reading, not an OCRed
-    page, or read so already). Marks the reading: a page is read in each language set at most once."""
-    if reader.second is None or not r.ocred or r.wider:
+    """The page's reading in the second reading's languages, made at most once (None: no second reading,
+    or not an OCRed page)."""
+    if reader.second is None or not r.ocred:
         return None
-    r.wider = True
-    return _read_with(r, reader.second, reader.settings)
+    if r.wide_text is None:
+        r.wide_text = _read_with(r, reader.second, reader.settings)
+    return r.wide_text
 
 
 def unsure_words(text: PageText | None, settings: Settings) -> bool:
