@@ -281,3 +281,36 @@ def test_engines_warmed_before_a_fork_read_in_the_child_without_loading_again(se
     words, made_in_child = call_with_limit(_read_in_child, 60, page, plain)
     assert made_in_child == made  # no engine loaded in the child
     assert words == TesserOcr.from_settings(plain).read(page).words
+
+
+def test_a_child_forked_while_another_thread_holds_a_tesseract_slot_still_reads(settings):
+    """A worker thread warming its engines holds a slot (`tesseract_slots`) for a moment; a dossier forked
+    by another thread in that moment must not start with that slot taken: no thread of the child would ever
+    give it back, and its first OCR would wait until the dossier's time limit (seen once in CI: 600 s,
+    then PROCESSING_ERROR)."""
+    import threading
+
+    from extractors.pages.ocr import TesserOcr, tesseract_slots
+    from inbox.deadline import TimedOut, call_with_limit
+
+    one = settings.model_copy(update={"ocr_cache_dir": None, "workers": 1})
+    TesserOcr.from_settings(one).warm()
+    page = text_page(INVOICE_LINES)
+    held, release = threading.Event(), threading.Event()
+
+    def warming():  # what warm_engines does in another worker thread while this one forks
+        with tesseract_slots(1):
+            held.set()
+            release.wait(60)
+
+    other = threading.Thread(target=warming)
+    other.start()
+    held.wait(10)
+    try:
+        words, _ = call_with_limit(_read_in_child, 30, page, one)
+    except TimedOut:
+        words = None
+    finally:
+        release.set()
+        other.join()
+    assert words == TesserOcr.from_settings(one).read(page).words

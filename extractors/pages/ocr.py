@@ -77,6 +77,18 @@ def tesseract_slots(n: int) -> threading.BoundedSemaphore:
         return _SLOTS.setdefault(max(1, n), threading.BoundedSemaphore(max(1, n)))
 
 
+def _fresh_slots_in_child() -> None:
+    """A forked child (a dossier's reading, inbox.deadline) starts with every slot free: a slot another
+    thread of the parent held at the fork (warming its engines) belongs to a thread the child does not
+    have, and would never be given back (its first OCR waited until the dossier's time limit)."""
+    global _SLOTS_LOCK, _FALLBACK_LOCK
+    _SLOTS.clear()
+    _SLOTS_LOCK, _FALLBACK_LOCK = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_slots_in_child)
+
+
 @contextmanager
 def _image_file(grey: np.ndarray):
     """The grey image as an uncompressed PGM file, removed afterwards."""
