@@ -16,6 +16,7 @@ from pathlib import Path
 
 from extractors.care_sheet.read import prepare as prepare_care_sheet
 from extractors.pages.load import load_file
+from extractors.pages.pdf_text import start_server
 from core.errors import InfrastructureError
 from core.inbox import DocumentEntry, results_key
 from core.messages import message_fr
@@ -94,8 +95,13 @@ STEPS: tuple[Step, ...] = (manifest, read_files, eliminate, check, decision)
 def warm_up() -> None:
     """What every dossier's reading would build for itself, built once in this process: the inbox flow
     calls it before forking a child per dossier (inbox.deadline), which then inherits it. Measured:
-    the care sheet's digit model alone is ~2.7 s CPU, once per child before this."""
+    the care sheet's digit model alone is ~2.7 s CPU, once per child before this; the text layer's fork
+    server ~0.1 s per child (a child starts its own when this one cannot be started)."""
     prepare_care_sheet()
+    try:
+        start_server()
+    except OSError as exc:
+        log.warning("text layer: fork server not started in this process (%s)", exc.__class__.__name__)
 
 
 def process_dossier(folder: Path, settings: Settings, *, artifacts_root: Path | None = None,

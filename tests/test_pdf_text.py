@@ -39,3 +39,37 @@ def test_a_broken_pdf_gives_no_text_layer_and_raises_nothing(tmp_path):
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"%PDF-1.7\n garbage")
     assert raw_words(bad, 1, 30) is None
+
+
+def _words_in_child(pdf):
+    from extractors.pages import pdf_text
+
+    return pdf_text.raw_words(pdf, 1, 30)
+
+
+def test_a_dossier_child_reads_the_text_layer_through_the_server_its_parent_started():
+    """The flow starts the server once (pipeline.dossier.warm_up) and forks a child per dossier. Such a child
+    lost every text layer (multiprocessing's liveness check, a `waitpid` on a process that is not the
+    child's, failed: the pages were OCRed instead); it must use the inherited server, and start its own
+    once that one is dead."""
+    import os
+    import signal
+    import time
+    from multiprocessing import forkserver
+
+    from extractors.pages import pdf_text
+    from inbox.deadline import call_with_limit
+
+    pdf = min(REAL_DIR.glob("*.pdf"))
+    here = pdf_text.raw_words(pdf, 1, 30)
+    pdf_text.start_server()
+    server = forkserver._forkserver._forkserver_pid
+    assert call_with_limit(_words_in_child, 60, pdf) == here
+    assert forkserver._forkserver._forkserver_pid == server  # the same server, none started by the child
+
+    os.kill(server, signal.SIGKILL)
+    time.sleep(0.2)
+    assert call_with_limit(_words_in_child, 60, pdf) == here  # the child started its own
+    pdf_text.start_server()  # and the parent another, for the next children
+    assert forkserver._forkserver._forkserver_pid != server
+    assert call_with_limit(_words_in_child, 60, pdf) == here

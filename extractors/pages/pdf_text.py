@@ -5,10 +5,12 @@ busy for minutes (measured: > 60 s for 3 million `Tj`; a real clinic invoice tak
 before parsing can tell such a file from a real one (it is small, one page, and poppler opens it in
 milliseconds), so the parse always runs in a child process that is killed at the deadline.
 
-The children are forked from a multiprocessing fork server: a single-threaded Python started once per
-process, that has imported pdfplumber (never a fork of our own threaded process). A fresh Python per PDF
-cost ~0.28 s of CPU (interpreter + pdfplumber's import); a fork of the server costs a few milliseconds
-(bench/README.md, "The text layer's child").
+The children are forked from a multiprocessing fork server: a single-threaded Python that has imported
+pdfplumber (never a fork of our own threaded process). A fresh Python per PDF cost ~0.28 s of CPU
+(interpreter + pdfplumber's import); a fork of the server costs a few milliseconds (bench/README.md,
+"The text layer's child"). The inbox flow starts the server once (`start_server`, from
+pipeline.dossier.warm_up) before it forks a child per dossier; those children use it (`_connect`)
+rather than each starting its own.
 
 `python -m extractors.pages.pdf_text FILE N` prints, as JSON, per page of the first N: its size in
 points and its words (text, x0, x1, top, bottom).
@@ -19,11 +21,12 @@ import io
 import json
 import multiprocessing
 import os
+import resource
+import socket
 import sys
 import threading
-import resource
 import time
-from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
+from multiprocessing import forkserver, popen_forkserver, reduction, resource_tracker, spawn, util
 from multiprocessing.context import ForkServerProcess
 from pathlib import Path
 
@@ -48,7 +51,7 @@ class _Popen(popen_forkserver.Popen):
             reduction.dump(process_obj, buf)
         finally:
             popen_forkserver.set_spawning_popen(None)
-        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        self.sentinel, w = _connect(self._fds)
         _parent_w = os.dup(w)
         self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
         with open(w, "wb", closefd=True) as f:
@@ -62,18 +65,71 @@ class _Parse(ForkServerProcess):
         return _Popen(process_obj)
 
 
-_CTX_LOCK = threading.Lock()
+_CTX_LOCK = threading.Lock()  # held while the server starts: never across a fork (see the handlers below)
 _ctx: multiprocessing.context.BaseContext | None = None
+_OWNER: list[int | None] = [None]  # the pid of the process that started the running server
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """The fork-server context, its server started (once; again if it died) with pdfplumber imported."""
+    """The fork-server context (made once), the server preloading pdfplumber."""
     global _ctx
+    if _ctx is None:
+        _ctx = multiprocessing.get_context("forkserver")
+        _ctx.set_forkserver_preload(PRELOAD)
+    return _ctx
+
+
+def start_server() -> None:
+    """The fork server running now (started, or again if it died), in this process: the dossiers'
+    children forked from here use it, instead of each starting its own (a Python and pdfplumber's import,
+    ~0.1 s per dossier). Raises OSError when it cannot start."""
     with _CTX_LOCK:
-        if _ctx is None:
-            _ctx = multiprocessing.get_context("forkserver")
-            _ctx.set_forkserver_preload(PRELOAD)
-        return _ctx
+        _context()
+        forkserver.ensure_running()
+        _OWNER[0] = os.getpid()
+
+
+def _connect(fds: list[int]) -> tuple[int, int]:
+    """`forkserver.connect_to_new_process`, from whichever process. In a child forked from the process
+    that started the server, that function's liveness check (a `waitpid` on the server, which is not the
+    child's own) fails: the child connects to the inherited server directly, and starts its own only
+    when that one is gone."""
+    if _OWNER[0] not in (None, os.getpid()):
+        try:
+            return _connect_inherited(fds)
+        except OSError:  # the server died: this process starts its own
+            server = forkserver._forkserver
+            server._forkserver_address = server._forkserver_alive_fd = server._forkserver_pid = None
+    with _CTX_LOCK:
+        got = forkserver.connect_to_new_process(fds)  # starts the server when there is none
+        _OWNER[0] = os.getpid()
+        return got
+
+
+def _connect_inherited(fds: list[int]) -> tuple[int, int]:
+    """CPython 3.11's `ForkServer.connect_to_new_process` without its `ensure_running`."""
+    server = forkserver._forkserver
+    with socket.socket(socket.AF_UNIX) as client:
+        client.connect(server._forkserver_address)
+        parent_r, child_w = os.pipe()
+        child_r, parent_w = os.pipe()
+        try:
+            reduction.sendfds(client, [child_r, child_w, server._forkserver_alive_fd,
+                                       resource_tracker.getfd(), *fds])
+            return parent_r, parent_w
+        except BaseException:
+            os.close(parent_r)
+            os.close(parent_w)
+            raise
+        finally:
+            os.close(child_r)
+            os.close(child_w)
+
+
+# No fork while this process starts its server: a child would inherit the locks held meanwhile (ours,
+# the fork server's and the resource tracker's), and wait on them for ever.
+os.register_at_fork(before=_CTX_LOCK.acquire, after_in_parent=_CTX_LOCK.release,
+                    after_in_child=_CTX_LOCK.release)
 
 
 # the memory a PDF helper process (the text layer's child, poppler) may take: a page of an ordinary PDF
@@ -81,10 +137,14 @@ def _context() -> multiprocessing.context.BaseContext:
 TOOL_MAX_BYTES = 1536 * 1024 * 1024
 
 
-def _child(path: str, n: int, conn) -> None:
+def _child(path: str, n: int, conn, timeout_s: float) -> None:
     # A PDF built to inflate to gigabytes (a "flate bomb") makes pdfminer allocate them: the child's own
     # address space is capped, its MemoryError is one more parse that failed (the pages are read by pixels)
     resource.setrlimit(resource.RLIMIT_AS, (TOOL_MAX_BYTES, TOOL_MAX_BYTES))
+    # Its CPU too: the server is not in the dossier's process group, so a dossier killed at its limit
+    # (inbox.deadline) does not take this parse with it; the kernel ends it past its own deadline.
+    cpu_s = int(timeout_s) + 2
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
     try:
         pages = _parse(path, n)
     except MemoryError:
@@ -99,10 +159,11 @@ def _child(path: str, n: int, conn) -> None:
 def raw_words(path: Path, n: int, timeout_s: float) -> list[RawPage] | None:
     """The first `n` pages' raw words, or None when the parse failed or ran past `timeout_s` (the text
     layer is then not used: the pages are read by their pixels). Raises nothing else."""
-    ctx = _context()  # the server itself is started by the first child's connect
+    with _CTX_LOCK:
+        ctx = _context()  # the server is started by start_server, or by the first parse's connect
     deadline = time.monotonic() + timeout_s
     ours, theirs = ctx.Pipe(duplex=False)
-    child = _Parse(target=_child, args=(str(path), n, theirs), daemon=True)
+    child = _Parse(target=_child, args=(str(path), n, theirs, timeout_s), daemon=True)
     try:
         child.start()
         theirs.close()  # so that a child dying without a word is an EOF here
