@@ -128,9 +128,9 @@ class Settings(BaseModel):
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # dossiers in flight beyond one per worker: while the flow saves, publishes and files a dossier (Prefect's
     # and the database's work, outside the dossier's child process), the next one is read on that core.
-    # 1 measured 7 % faster (bench/README.md); 0 by default until a clean-clone CI failure seen once with 1
-    # (tests/test_flow.py: a rerun wrote 8 document rows for 9, not reproduced since) is understood
-    dossiers_ahead: int = Field(0, ge=0)
+    # 1 measured 7 % faster (bench/README.md). (Off for a while: the CI failure it made likelier was a
+    # Tesseract slot inherited as taken by the forked child, extractors.pages.ocr._fresh_slots_in_child.)
+    dossiers_ahead: int = Field(1, ge=0)
     # CSV dialects written beside the contract's CSVs (results.exports.CSV_DIALECTS: "excel-fr" = `;`, decimal
     # comma, UTF-8 with BOM, for a French Excel); INTAKE_CSV_DIALECTS="excel-fr"
     csv_dialects: tuple[str, ...] = ()
