@@ -289,3 +289,15 @@ def test_a_daters_date_in_a_second_ink_is_print_not_a_signature():
     r = read_vet_box(_box_on_blank(dater))
     assert r.stamp is True
     assert r.signature is False, [(l.name, l.lines, l.unexplained_mm2) for l in r.layers]
+
+
+def test_a_paraphe_beside_the_stamp_at_the_height_of_a_line_is_a_signature():
+    # a scan of the fourth held-out set (seed 90121, spent: D-2017-075716): a paraphe 15 mm left of a
+    # rectangular stamp, at the height of its third line. Grouped with that line by height alone, its pieces
+    # made the line 48 mm long, whose box then took the paraphe in as print: "no signature"
+    from extractors.care_sheet.vet import read_vet_box
+
+    r = read_vet_box(_box_on_blank(_pasted("vetbox_paraphe_beside_stamp_scan.png")))
+    assert r.stamp is True
+    assert r.signature is True, r.signature_evidence
+
