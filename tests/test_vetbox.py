@@ -291,13 +291,23 @@ def test_a_daters_date_in_a_second_ink_is_print_not_a_signature():
     assert r.signature is False, [(l.name, l.lines, l.unexplained_mm2) for l in r.layers]
 
 
-def test_a_paraphe_beside_the_stamp_at_the_height_of_a_line_is_a_signature():
-    # a scan of the fourth held-out set (seed 90121, spent: D-2017-075716): a paraphe 15 mm left of a
-    # rectangular stamp, at the height of its third line. Grouped with that line by height alone, its pieces
-    # made the line 48 mm long, whose box then took the paraphe in as print: "no signature"
+
+def test_a_signature_in_the_stamps_ink_is_not_taken_into_a_line_of_its_print():
+    # indep dev 124: a blue signature beside and across a blue rounded stamp, scanned in grey. Grouped by
+    # height alone, the signature's pieces joined one of the stamp's lines, whose band and box then took
+    # them in: "no signature" at 0.4. A line is now cut where a gap stands out (stamp.LINE_GAP_MAX/SPREAD)
+    facts, case = read(vetbox_indep, "dev", 124)
+    assert case.stamp and case.signature
+    assert facts.vet_stamp is True
+    assert facts.vet_signature is True
+
+
+def test_a_faint_stamps_broken_letters_spread_along_its_line_still_make_the_line():
+    # a scan of the 200-dossier development set (D-2017-038814): a faint stamp whose letters print as a few
+    # pieces spread along each line, beside a bold signature. Cutting lines at 4 glyph heights alone (the
+    # first form of the rule above) lost its lines: "no stamp" and a wrong request for documents
     from extractors.care_sheet.vet import read_vet_box
 
-    r = read_vet_box(_box_on_blank(_pasted("vetbox_paraphe_beside_stamp_scan.png")))
-    assert r.stamp is True
-    assert r.signature is True, r.signature_evidence
-
+    r = read_vet_box(_box_on_blank(_pasted("vetbox_faint_stamp_bold_signature_scan.png")))
+    assert r.stamp is True, r.stamp_evidence
+    assert r.signature is True

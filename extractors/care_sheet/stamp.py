@@ -29,9 +29,10 @@ LINE_MIN_GLYPHS = 4  # a text line: at least this many glyphs ...
 LINE_MIN_SPAN_MM = 8.0  # ... spread over at least this length
 LINE_MIN_COVER = 0.6  # or 2+ word-sized pieces covering this share of the line
 LINE_MAX_THICK = 2.0  # a line is at most this many glyph heights thick
-LINE_GAP_MAX = 4.0  # glyphs further apart than this many glyph heights are not one line (a word space is under
-# one): a signature's pieces beside the stamp, at the height of one of its lines, joined that line, whose band
-# and box then explained the signature (held-out 4, spent: a paraphe 15 mm left of the frame, read missing)
+LINE_GAP_MAX = 4.0  # glyphs further apart than this many glyph heights (a word space is under one) ...
+LINE_GAP_SPREAD = 3.0  # ... and than this many times the line's median gap are not one line: a signature's
+# pieces beside the stamp, at the height of one of its lines, joined that line, whose band and box then
+# explained the signature (held-out 4, spent: a paraphe 15 mm left of the frame, read missing)
 BAND_SLACK = 0.5  # ink reaching this many glyph heights above or below a text line runs across it
 STAMP_MIN_LINES = 2  # printed text lines that make a stamp on their own ...
 STAMP_TEXT_MAX_MM = 2.6  # ... when their letters are this small (median height; handwriting is larger)
@@ -169,14 +170,17 @@ def _lines(boxes: list[tuple[int, int, int, int]]) -> list[list[int]]:
     lines = []
     for g in groups:
         g = sorted(g, key=lambda i: boxes[i][0])
-        gap = LINE_GAP_MAX * float(np.median([boxes[i][3] for i in g]))
+        right = np.maximum.accumulate([boxes[i][0] + boxes[i][2] for i in g])
+        gaps = [boxes[i][0] - r for i, r in zip(g[1:], right[:-1])]
+        # far apart: beyond a word space (glyph heights) and beyond the line's own spacing (a faint stamp's
+        # letters print as a few pieces spread evenly along the line: no gap there stands out)
+        cut = max(LINE_GAP_MAX * float(np.median([boxes[i][3] for i in g])),
+                  LINE_GAP_SPREAD * float(np.median(np.maximum(gaps, 0))) if gaps else 0.0)
         lines.append([g[0]])
-        right = boxes[g[0]][0] + boxes[g[0]][2]
-        for i in g[1:]:
-            if boxes[i][0] - right > gap:
+        for i, gap in zip(g[1:], gaps):
+            if gap > cut:
                 lines.append([])
             lines[-1].append(i)
-            right = max(right, boxes[i][0] + boxes[i][2])
     return lines
 
 
