@@ -31,8 +31,8 @@ LINE_MIN_COVER = 0.6  # or 2+ word-sized pieces covering this share of the line
 LINE_MAX_THICK = 2.0  # a line is at most this many glyph heights thick
 LINE_GAP_MAX = 4.0  # glyphs further apart than this many glyph heights (a word space is under one) ...
 LINE_GAP_SPREAD = 3.0  # ... and than this many times the line's median gap are not one line: a signature's
-# pieces beside the stamp, at the height of one of its lines, joined that line, whose band and box then
-# explained the signature (held-out 4, spent: a paraphe 15 mm left of the frame, read missing)
+# pieces at the height of one of the stamp's lines joined it, whose band and box then explained them (indep
+# dev 124: "no signature" at 0.4); a faint stamp's pieces, spread evenly, stay one line (eval200 D-2017-038814)
 BAND_SLACK = 0.5  # ink reaching this many glyph heights above or below a text line runs across it
 STAMP_MIN_LINES = 2  # printed text lines that make a stamp on their own ...
 STAMP_TEXT_MAX_MM = 2.6  # ... when their letters are this small (median height; handwriting is larger)
@@ -154,8 +154,8 @@ def _angle_candidates(mask: np.ndarray) -> list[float]:
 
 
 def _lines(boxes: list[tuple[int, int, int, int]]) -> list[list[int]]:
-    """Group glyph boxes (x, y, w, h) into text lines: by their vertical centre, then cut where the glyphs
-    stand further apart than LINE_GAP_MAX glyph heights (a line of print is continuous)."""
+    """Group glyph boxes (x, y, w, h) into text lines: by their vertical centre, then cut where a gap stands
+    out (LINE_GAP_MAX glyph heights and LINE_GAP_SPREAD times the line's median gap: print is continuous)."""
     if not boxes:
         return []
     order = sorted(range(len(boxes)), key=lambda i: boxes[i][1] + boxes[i][3] / 2)
