@@ -291,11 +291,10 @@ def test_a_daters_date_in_a_second_ink_is_print_not_a_signature():
     assert r.signature is False, [(l.name, l.lines, l.unexplained_mm2) for l in r.layers]
 
 
-
 def test_a_signature_in_the_stamps_ink_is_not_taken_into_a_line_of_its_print():
-    # indep dev 124: a blue signature beside and across a blue rounded stamp, scanned in grey. Grouped by
-    # height alone, the signature's pieces joined one of the stamp's lines, whose band and box then took
-    # them in: "no signature" at 0.4. A line is now cut where a gap stands out (stamp.LINE_GAP_MAX/SPREAD)
+    # indep dev 124: a blue signature across a blue rounded stamp, scanned in grey: "no signature" at 0.4
+    # while the stamp's text lines were grouped by height alone; found (0.89) since a line is cut where a
+    # gap stands out from its spacing (stamp.LINE_GAP_MAX, LINE_GAP_SPREAD)
     facts, case = read(vetbox_indep, "dev", 124)
     assert case.stamp and case.signature
     assert facts.vet_stamp is True
