@@ -77,18 +77,6 @@ def tesseract_slots(n: int) -> threading.BoundedSemaphore:
         return _SLOTS.setdefault(max(1, n), threading.BoundedSemaphore(max(1, n)))
 
 
-def _fresh_slots_in_child() -> None:
-    """A forked child (a dossier's reading, inbox.deadline) starts with every slot free: a slot another
-    thread of the parent held at the fork (warming its engines) belongs to a thread the child does not
-    have, and would never be given back (its first OCR waited until the dossier's time limit)."""
-    global _SLOTS_LOCK, _FALLBACK_LOCK
-    _SLOTS.clear()
-    _SLOTS_LOCK, _FALLBACK_LOCK = threading.Lock(), threading.Lock()
-
-
-os.register_at_fork(after_in_child=_fresh_slots_in_child)
-
-
 @contextmanager
 def _image_file(grey: np.ndarray):
     """The grey image as an uncompressed PGM file, removed afterwards."""
@@ -287,6 +275,18 @@ _UNUSABLE: set[tuple[str | None, str]] = set()  # (tessdata, languages) tesseroc
 _SAID: set[str] = set()  # causes of a fallback already in the log
 _FALLBACK_LOCK = threading.Lock()
 _COMMAND = object()  # TesserOcr._in_process: the command reads this image
+
+
+def _fresh_slots_in_child() -> None:
+    """A forked child (a dossier's reading, inbox.deadline) starts with every slot free: a slot another
+    thread of the parent held at the fork (warming its engines) belongs to a thread the child does not
+    have, and would never be given back (its first OCR waited until the dossier's time limit)."""
+    global _SLOTS_LOCK, _FALLBACK_LOCK
+    _SLOTS.clear()
+    _SLOTS_LOCK, _FALLBACK_LOCK = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_slots_in_child)
 
 
 @dataclass(frozen=True)
