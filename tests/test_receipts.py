@@ -311,3 +311,26 @@ def test_a_till_receipt_read_unsurely_in_french_is_read_again_with_english(setti
     assert both.total_ttc == "20.00" and "relu en fra+eng" in both.evidence["total_ttc"]
     french = total(settings.model_copy(update={"ocr_languages_second": ""}))
     assert french.total_ttc != "20.00"
+
+
+def test_a_zero_rate_row_counts_in_the_vat_breakdown_so_one_rates_row_is_not_the_total() -> None:
+    """A travel agency's invoice (dev receipt 0244): train tickets at 0 % beside hotel fees at 20 %, its
+    'Total de la facture' printed in a column of its own (OCR gives the label and its value on two
+    lines). The 20 % row, 22.50 + 4.50 = 27.00, checked itself; the 0 % row (HT = TTC, TVA 0.00) was
+    not counted, so 27.00 passed for the breakdown's sum and won. Both rows make 430.80."""
+    rows = ["SELECT VOYAGES", "FACTURE : 10058896", "DAX, le 24 Août 2021", "Billet SNCF 146.00 EUR",
+            "Hôtel 173.80 EUR", "430.80 EUR", "Total de la facture", "Solde à payer 430.80 EUR",
+            "Récapitulatif TVA", "Taux Mnt HT Mnt TVA Mnt TTC", "0.00% 403.80 0.00 403.80",
+            "20.00% 22.50 4.50 27.00", "Totaux 426.30 4.50 430.80"]
+    facts = read_invoice([page(rows, TextSource.OCR)])
+    assert facts.total_ttc == "430.80"
+    from extractors.invoice.amounts import breakdown_totals, find_amounts, place_amounts
+    from extractors.invoice.lines import build_lines
+    lines = build_lines([page(rows[-4:], TextSource.OCR)])
+    placed = place_amounts(lines, {ln.index: find_amounts(ln) for ln in lines}, {})
+    assert breakdown_totals(placed) == [Decimal("430.80")]
+    # without a 0 % printed, a row whose TVA is nought proves nothing (an item's quantity, a free line)
+    lines = build_lines([page(["Taux Mnt HT Mnt TVA Mnt TTC", "403.80 0.00 403.80", "20.00% 22.50 4.50 27.00"],
+                              TextSource.OCR)])
+    placed = place_amounts(lines, {ln.index: find_amounts(ln) for ln in lines}, {})
+    assert breakdown_totals(placed) == [Decimal("27.00")]

@@ -250,7 +250,8 @@ def _is_rate(ht: Decimal, tva: Decimal, rates: Sequence[float]) -> bool:
 
 def _vat_row(amounts: Sequence[Amount]) -> Decimal | None:
     """The TTC of a VAT breakdown row, proved by the row itself: 'HT TVA TTC' with HT + TVA = TTC and TVA =
-    HT x a VAT rate, or 'rate HT TVA' (the rate printed as a number or with %) with TVA = HT x that rate.
+    HT x a VAT rate, or 'rate HT TVA' (the rate printed as a number or with %) with TVA = HT x that rate,
+    or the exempt row 'HT 0,00 TTC' with HT = TTC beside a printed '0 %'.
     Two checks in one row: a misread digit rarely passes them, a line item's figures rarely do."""
     if not amounts:
         return None
@@ -261,6 +262,8 @@ def _vat_row(amounts: Sequence[Amount]) -> Decimal | None:
     for i in range(len(vals) - 2):
         ht, tva, ttc = vals[i : i + 3]
         if _eq(ht + tva, ttc) and _is_rate(ht, tva, vocab.VAT_RATES_PERCENT):
+            return ttc
+        if 0.0 in printed and tva == 0 and ht > 0 and _eq(ht, ttc):  # the exempt row: "0,00 % 403,80 0,00 403,80"
             return ttc
     for i in range(len(vals) - 1):
         rates = printed + ([float(vals[i - 1])] if i >= 1 and float(vals[i - 1]) in vocab.VAT_RATES_PERCENT else [])
