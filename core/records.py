@@ -178,6 +178,9 @@ class CareSheetFacts:
     vet_signature_confidence: float | None = None
     # how sure medical_section_complete is (None when it is None): its parts' measures against their thresholds
     medical_section_complete_confidence: float | None = None
+    # the handwritten total's glyphs, left to right (the last two the cents): each one's probabilities of the
+    # digits 0-9 (extractors.care_sheet.amounts); a figure from elsewhere is weighed against them
+    total_digits: tuple[tuple[float, ...], ...] = ()
 
     @property
     def dated(self) -> bool | None:

@@ -150,4 +150,23 @@ def test_a_total_rising_over_its_box_is_read_whole(font):
     ink = _total_sheet("129,71", font, size=1.0, seed=2)
     top = mm_box(zones()["total_ttc"]["bbox"])[1]
     assert crop(ink.ink, (0, top - 12, ink.ink.shape[1], top - 3)).any()  # the handwriting does rise over the edge
-    assert read_amount(ink, zone_box_mm("total_ttc"))[0] == "129.71"
+    assert read_amount(ink, zone_box_mm("total_ttc")).value == "129.71"
+
+
+@pytest.mark.parametrize("font", HANDS[:2])
+def test_an_unsure_total_can_still_say_it_is_not_the_invoices(font):
+    """Dev set seed 7: no handwritten total was read at >= 0.9, the gate of AMOUNT_MISMATCH, so the check
+    never fired (support 10, found 0). The glyphs' digit probabilities now travel with the reading and the
+    invoice's figure is weighed against them: several glyphs that read surely as other digits make a
+    mismatch, the written figure itself (or one within rounding) does not."""
+    from decimal import Decimal
+
+    from extractors.care_sheet.amounts import read_amount
+    from validators.consistency import MISMATCH_MIN, mismatch_probability
+
+    amount = read_amount(_total_sheet("129,71", font, size=0.7, seed=3), zone_box_mm("total_ttc"))
+    assert len(amount.digits) == 5 and all(len(p) == 10 for p in amount.digits)
+    assert mismatch_probability(amount.digits, [Decimal("129.71")]) < 0.5
+    assert mismatch_probability(amount.digits, [Decimal("129.74")]) < 0.5  # within the rounding tolerance
+    assert mismatch_probability(amount.digits, [Decimal("186.35")]) >= MISMATCH_MIN
+    assert mismatch_probability(amount.digits, [Decimal("1129.71")]) is None  # more digits than glyphs: cannot tell

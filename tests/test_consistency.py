@@ -170,3 +170,23 @@ def test_the_generators_truth_marks_an_exclusion_only_an_invoice_line_names():
     manifest = {"submitted_at": "2017-01-26T14:03:00+01:00", "animal_name": "Mozart", "contract_number": "SV-1-2"}
     assert "EXCLUSION_HINT" in expected_checks(None, [], manifest, ["Consultation", "Alimentation Hill's a/d"])
     assert "EXCLUSION_HINT" not in expected_checks(None, [], manifest, ["Consultation", "Metacam 1,5 mg/ml"])
+
+
+def _glyphs(text: str, sure: float = 0.9) -> tuple[tuple[float, ...], ...]:
+    """Digit probabilities of glyphs reading `text` (digits only) at `sure`, the rest spread evenly."""
+    return tuple(tuple(sure if d == int(c) else (1 - sure) / 9 for d in range(10)) for c in text)
+
+
+def test_an_unsure_total_whose_glyphs_are_surely_other_digits_is_a_mismatch():
+    """Issue 21: the gate on a sure reading alone let AMOUNT_MISMATCH fire on no dossier of the dev set."""
+    from dataclasses import replace
+
+    def unsure(total: str, glyphs: str):
+        doc = sheet(confidence=0.3, total_ttc=total)
+        return replace(doc, care_sheet=replace(doc.care_sheet, total_digits=_glyphs(glyphs)))
+
+    (f,) = findings(unsure("296.13", "29613"), invoice("270.53"))
+    assert f.code == ReasonCode.AMOUNT_MISMATCH and "296.13" in f.evidence and "270.53" in f.evidence
+    assert codes(unsure("296.13", "29613"), invoice("296.13")) == set()
+    assert codes(unsure("276.53", "27653"), invoice("270.53")) == set()  # one glyph apart: a misreading as likely
+    assert codes(unsure("96.13", "9613"), invoice("270.53")) == set()  # a glyph short of the figure: cannot tell

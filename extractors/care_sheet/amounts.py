@@ -5,9 +5,13 @@ the digits and sitting on their baseline is the decimal separator (a comma or a 
 digits (extractors.care_sheet.digits). Digits run together (joined script) or a stroke across them
 are cut into digit-wide slices (at a cost in confidence); a stroke across them gives no reading
 (None): the OCR's reading is then the only one. The amount is plausible only as
-<1-5 digits><separator><2 digits>.
+<1-5 digits><separator><2 digits>. Each digit's probabilities (0-9) travel with the reading: a
+figure to compare the box with (the invoice's total) is then weighed against the glyphs themselves,
+not only against the best reading (validators.consistency.rule_amount).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,23 +41,36 @@ LINE_BAND_PX = 3  # ... in the line's band only (its print widened by this radiu
 TOP_PIECE_MM = 3.0
 
 
-def read_amount(ink: InkMap, box_mm: list[float]) -> tuple[str | None, float]:
-    """('184.50', confidence) from the glyphs in a box, or (None, 0.0)."""
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """A box's amount read glyph by glyph: '184.50' or None, how sure (0..1), and each digit's probabilities
+    of 0-9 left to right (the last two are the cents; empty when nothing was read)."""
+
+    value: str | None
+    confidence: float
+    digits: tuple[tuple[float, ...], ...] = ()
+
+
+NOTHING = Amount(None, 0.0)
+
+
+def read_amount(ink: InkMap, box_mm: list[float]) -> Amount:
+    """The amount in a box from its glyphs (Amount), or NOTHING."""
     x0, y0, x1, y1 = box_mm
     window = mm_box([x0, y0 - RISE_MM, x1, y1])
     _, mask = comb_ink(ink, window)  # the box's ink, recovered where it crosses the box's edges
     mask = _bridged(mask, window)
     parts, labels = _joined(*blobs(mask, SPECK_MM), y0 * PX_PER_MM - window[1])  # the box's top, window px
     if len(parts) < 4:
-        return None, 0.0
+        return NOTHING
     order = sorted(range(len(parts)), key=lambda i: parts[i].x)  # labels number the pieces as `blobs` listed them
     tall = [p for p in parts if p.h >= MIN_DIGIT_MM * PX_PER_MM]
     if len(tall) < 3:
-        return None, 0.0
+        return NOTHING
     h_med = float(np.median([p.h for p in tall]))
     w_med = float(np.median([p.w for p in tall]))
     top = float(np.median([p.y for p in tall]))
-    out, probs = [], []
+    out, probs, dist = [], [], []
     for rank, i in enumerate(order):
         p = parts[i]
         if p.h <= SEPARATOR_MAX_HEIGHT * h_med and p.y >= top + SEPARATOR_LOW * h_med:
@@ -66,23 +83,25 @@ def read_amount(ink: InkMap, box_mm: list[float]) -> tuple[str | None, float]:
                 break  # a trailing euro sign
             n = round(p.w / w_med)
             if n > JOINED_MAX:
-                return None, 0.0
+                return NOTHING
             piece = labels[p.y:p.y + p.h, p.x:p.x + p.w] == i + 1
             for k in range(n):  # digits run together ("88" in one stroke): cut into equal widths, less sure
                 d = digits.classify(piece[:, k * p.w // n:(k + 1) * p.w // n])
                 out.append(d.digit)
                 probs.append(d.confidence * JOINED_SURENESS)
+                dist += [tuple(float(v) for v in d.probs)] if d.probs is not None else []
             continue
         d = digits.classify(labels[p.y:p.y + p.h, p.x:p.x + p.w] == i + 1)
         out.append(d.digit)
         probs.append(d.confidence)
+        dist += [tuple(float(v) for v in d.probs)] if d.probs is not None else []
     text = "".join(out).strip(".")
     head, sep, tail = text.rpartition(".")
     if not sep or len(tail) != 2 or not head or "." in head or not (head + tail).isdigit() or len(head) > 5:
-        return None, 0.0
+        return NOTHING
     if int(head) == 0 and int(tail) == 0:
-        return None, 0.0
-    return f"{int(head)}.{tail}", float(np.prod(probs))
+        return NOTHING
+    return Amount(f"{int(head)}.{tail}", float(np.prod(probs)), tuple(dist))
 
 
 def _bridged(mask: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:

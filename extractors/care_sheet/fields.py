@@ -71,6 +71,7 @@ class FieldReading:
     value: str | None
     confidence: float
     how: str = ""  # for the operator's notes: what decided
+    digits: tuple[tuple[float, ...], ...] = ()  # an amount's glyphs: each digit's probabilities (amounts.Amount)
 
 
 def read_fields(ink: InkMap, engine: OcrEngine, tick: Tick, reference: date | None = None) -> dict[str, FieldReading]:
@@ -207,15 +208,18 @@ def _parse_text(name: str, zt: ZoneText) -> FieldReading:
 def _total(ink: InkMap, ocr: FieldReading) -> FieldReading:
     """The total TTC by two readers, the OCR's text and the glyphs one by one: agreeing, the surer for
     it; disagreeing, the surer of the two at half its confidence."""
-    glyphs, g_conf = read_amount(ink, zone_box_mm("total_ttc"))
+    amount = read_amount(ink, zone_box_mm("total_ttc"))
+    glyphs, g_conf, dist = amount.value, amount.confidence, amount.digits
     ocr = FieldReading(ocr.value, round(ocr.confidence * OCR_HAND_DIGITS, 3), ocr.how)
     if glyphs is None:
         return ocr
     if ocr.value == glyphs:
-        return FieldReading(glyphs, round(1 - (1 - ocr.confidence) * (1 - g_conf), 3), ocr.how + ", chiffres idem")
+        return FieldReading(glyphs, round(1 - (1 - ocr.confidence) * (1 - g_conf), 3), ocr.how + ", chiffres idem",
+                            dist)
     if ocr.value is None or g_conf > GLYPHS_VS_OCR * ocr.confidence:
-        return FieldReading(glyphs, round(g_conf * (0.5 if ocr.value else 1.0), 3), f"chiffres {glyphs} ({ocr.how})")
-    return FieldReading(ocr.value, round(ocr.confidence * 0.5, 3), f"{ocr.how}, chiffres {glyphs}")
+        return FieldReading(glyphs, round(g_conf * (0.5 if ocr.value else 1.0), 3), f"chiffres {glyphs} ({ocr.how})",
+                            dist)
+    return FieldReading(ocr.value, round(ocr.confidence * 0.5, 3), f"{ocr.how}, chiffres {glyphs}", dist)
 
 
 def _fee_lines(ink: InkMap) -> FieldReading | None:

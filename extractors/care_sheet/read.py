@@ -162,7 +162,8 @@ def read_care_sheet(page: Page, settings: Settings, *, expected_contract: str | 
         vet_stamp_confidence=m.vet.stamp_confidence if m.vet and flags.get("vet_stamp") is not None else None,
         vet_signature_confidence=(m.vet.signature_confidence if m.vet and flags.get("vet_signature") is not None
                                   else None),
-        medical_section_complete_confidence=medical_confidence)
+        medical_section_complete_confidence=medical_confidence,
+        total_digits=m.fields["total_ttc"].digits if "total_ttc" in m.fields else ())
 
 
 # --- the zones: each reader returns (flag, value, note) for the flags whose zone the picture shows ----------
